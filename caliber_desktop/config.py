@@ -1,0 +1,200 @@
+"""Where Caliber keeps its data, the typed settings object, and logging.
+
+The data dir comes from platformdirs (``%LOCALAPPDATA%\\Caliber\\Caliber`` on Windows,
+``~/Library/Application Support/Caliber`` on macOS, ``~/.local/share/caliber`` on Linux) and can be
+moved with ``CALIBER_HOME`` for tests and portable installs. Settings are one pydantic model with a
+schema version, saved atomically (temp file + fsync + rename) so a crash never leaves half a file.
+Secrets never go here: they live in the OS keyring.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.handlers
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from caliber_desktop.errors import ConfigError
+
+APP_NAME = "Caliber"
+APP_AUTHOR = "Caliber"
+HOME_ENV = "CALIBER_HOME"
+SETTINGS_SCHEMA_VERSION = 1
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Every location under the data dir, derived in one place."""
+
+    root: Path
+
+    @property
+    def database(self) -> Path:
+        return self.root / "caliber.db"
+
+    @property
+    def settings(self) -> Path:
+        return self.root / "settings.json"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def log_file(self) -> Path:
+        return self.logs / "caliber.log"
+
+    @property
+    def uploads(self) -> Path:
+        return self.root / "uploads"
+
+    @property
+    def exports(self) -> Path:
+        return self.root / "exports"
+
+    @property
+    def qt_state(self) -> Path:
+        """Window geometry and dock layout only (QSettings in INI format)."""
+        return self.root / "window-state.ini"
+
+    def ensure(self) -> Paths:
+        for folder in (self.root, self.logs, self.uploads, self.exports):
+            folder.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+def data_dir() -> Path:
+    """The data dir: ``$CALIBER_HOME`` when set, else the platform's user data dir."""
+    override = os.environ.get(HOME_ENV, "").strip()
+    if override:
+        return Path(override).expanduser().resolve()
+    return Path(platformdirs.user_data_dir(APP_NAME, APP_AUTHOR, roaming=False))
+
+
+def default_paths() -> Paths:
+    return Paths(data_dir())
+
+
+# --------------------------------------------------------------------------- settings
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="ignore", validate_assignment=True)
+
+
+class UploadSettings(_Section):
+    max_size_mb: int = Field(default=1024, ge=1, le=10_240)
+    preview_rows: int = Field(default=20, ge=1, le=1000)
+
+
+class ScoringSettings(_Section):
+    min_impressions: int = Field(default=250, ge=0)
+    allow_percentile: float = Field(default=75.0, gt=0, lt=100)
+    block_percentile: float = Field(default=25.0, gt=0, lt=100)
+    normalization: Literal["percentile", "minmax"] = "percentile"
+    default_kpi_pixel: str = Field(default="01", pattern=r"^\d{2}$")
+
+
+class Settings(_Section):
+    """Everything a user can set, except secrets and window geometry."""
+
+    schema_version: int = SETTINGS_SCHEMA_VERSION
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    #: Set once the bundled sample campaign was offered, so deleting it does not bring it back.
+    sample_seeded: bool = False
+    uploads: UploadSettings = Field(default_factory=UploadSettings)
+    scoring: ScoringSettings = Field(default_factory=ScoringSettings)
+
+
+def _migrate(raw: dict[str, Any]) -> dict[str, Any]:
+    """Bring an older settings document up to the current schema (none yet: version 1)."""
+    version = raw.get("schema_version", 1)
+    if not isinstance(version, int) or version < 1:
+        raise ConfigError(f"Settings schema_version {version!r} is not a positive integer.")
+    if version > SETTINGS_SCHEMA_VERSION:
+        log.warning(
+            "settings were written by a newer Caliber (schema %s > %s); unknown keys are ignored",
+            version,
+            SETTINGS_SCHEMA_VERSION,
+        )
+    raw["schema_version"] = SETTINGS_SCHEMA_VERSION
+    return raw
+
+
+def load_settings(path: Path) -> Settings:
+    """Read settings; a missing file gives defaults, a broken one is set aside, never fatal.
+
+    A broken file is renamed ``settings.json.broken-<time>`` (so nothing the user typed is lost) and
+    defaults are used; the reason is logged.
+    """
+    if not path.exists():
+        return Settings()
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(raw, dict):
+            raise ConfigError("the settings file does not hold a JSON object")
+        return Settings.model_validate(_migrate(raw))
+    except (OSError, ValueError, ValidationError, ConfigError) as exc:
+        aside = path.with_name(f"{path.name}.broken-{time.strftime('%Y%m%d-%H%M%S')}")
+        try:
+            path.replace(aside)
+        except OSError:
+            aside = path
+        log.warning(
+            "settings file %s is unusable (%s); using defaults, kept it as %s", path, exc, aside
+        )
+        return Settings()
+
+
+def save_settings(settings: Settings, path: Path) -> None:
+    """Write settings atomically: a crash leaves either the old or the new file, never half."""
+    write_atomic(path, settings.model_dump_json(indent=2) + "\n")
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# --------------------------------------------------------------------------- logging
+
+_LOG_FORMAT = "%(asctime)s %(levelname)-7s %(threadName)s %(name)s: %(message)s"
+
+
+def setup_logging(paths: Paths, level: str = "INFO") -> logging.Handler:
+    """Log to a rotating file in the data dir (2 MB × 5); idempotent per log file."""
+    paths.logs.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    target = str(paths.log_file)
+    for handler in root.handlers:
+        if isinstance(handler, logging.handlers.RotatingFileHandler) and (
+            handler.baseFilename == target
+        ):
+            root.setLevel(level)
+            return handler
+    handler = logging.handlers.RotatingFileHandler(
+        target, maxBytes=2 * 1024 * 1024, backupCount=5, encoding="utf-8", delay=True
+    )
+    handler.setFormatter(logging.Formatter(_LOG_FORMAT))
+    root.addHandler(handler)
+    root.setLevel(level)
+    return handler

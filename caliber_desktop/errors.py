@@ -1,0 +1,77 @@
+"""One exception hierarchy whose messages an analyst can act on.
+
+Every expected failure (a bad file, a missing setting, a locked or too-new database, an object that
+is not yours) is raised as a `CaliberError` subclass whose `str()` is a complete sentence naming the
+thing and what to do. The GUI shows it in a dialog and the CLI prints it; neither shows a traceback.
+Anything that is *not* a `CaliberError` is a bug: it is logged with its traceback.
+"""
+
+from __future__ import annotations
+
+
+class CaliberError(Exception):
+    """Base of every expected, user-facing failure."""
+
+    #: Process exit status the CLI uses for this kind of failure.
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        self.message = message
+        self.hint = hint
+        super().__init__(message if hint is None else f"{message} {hint}")
+
+
+class ValidationError(CaliberError):
+    """Input that breaks a rule: a missing or invalid field, a forbidden transition."""
+
+    def __init__(self, message: str, *, field: str | None = None, hint: str | None = None) -> None:
+        self.field = field
+        super().__init__(message, hint=hint)
+
+
+class NotFoundError(CaliberError):
+    """The object does not exist *for the current user*.
+
+    Another user's object is reported exactly like a missing one, so ids cannot be probed.
+    """
+
+    exit_code = 3
+
+    def __init__(self, kind: str, ident: object) -> None:
+        self.kind = kind
+        self.ident = ident
+        super().__init__(
+            f"{kind} {ident} was not found.",
+            hint=f"List your {kind.lower()}s to see the ids you can use.",
+        )
+
+
+class ConflictError(CaliberError):
+    """The action is refused because of the state of other objects (in use, busy, duplicate)."""
+
+    exit_code = 4
+
+
+class FileRejectedError(CaliberError):
+    """A report file that cannot be used; nothing was stored."""
+
+    exit_code = 5
+
+    def __init__(self, path: object, reason: str, *, hint: str | None = None) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}", hint=hint)
+
+
+class StoreError(CaliberError):
+    """The local database cannot be used (locked, corrupt, too new, disk full)."""
+
+    exit_code = 6
+
+
+class SchemaTooNewError(StoreError):
+    """The database was written by a newer Caliber than this one."""
+
+
+class ConfigError(CaliberError):
+    """The settings file or environment is unusable."""

@@ -1,0 +1,246 @@
+"""Plain, immutable values the services hand out instead of live ORM objects.
+
+Workers and widgets receive these: they can cross threads, outlive their session and never trigger
+a lazy load. ``CampaignSettings`` also owns the rules for the five campaign settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from caliber_desktop.errors import ValidationError
+from caliber_desktop.models.enums import (
+    AnalysisLevel,
+    CampaignStatus,
+    Channel,
+    FileFormat,
+    Goal,
+    Platform,
+)
+
+T = TypeVar("T")
+E = TypeVar("E", bound=StrEnum)
+
+SETTING_FIELDS = ("platform", "goal", "channel", "ctr_sensitivity", "analysis_level")
+_TRUE = {"true", "yes", "y", "1", "on"}
+_FALSE = {"false", "no", "n", "0", "off"}
+
+
+def _choice(enum_cls: type[E], raw: object, name: str) -> E:
+    if isinstance(raw, enum_cls):
+        return raw
+    text = str(raw).strip().lower().replace("-", "_").replace(" ", "_")
+    try:
+        return enum_cls(text)
+    except ValueError:
+        allowed = ", ".join(member.value for member in enum_cls)
+        raise ValidationError(
+            f"{name} must be one of {allowed} (got {raw!r}).", field=name
+        ) from None
+
+
+def _flag(raw: object, name: str) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValidationError(f"{name} must be true or false (got {raw!r}).", field=name)
+
+
+@dataclass(frozen=True)
+class CampaignSettings:
+    """The five settings that pick a scoring profile."""
+
+    platform: Platform
+    goal: Goal
+    channel: Channel
+    ctr_sensitivity: bool
+    analysis_level: AnalysisLevel
+
+    def __post_init__(self) -> None:
+        if self.platform is Platform.PULSEPOINT and self.channel in (Channel.CTV, Channel.AUDIO):
+            raise ValidationError(
+                f"PulsePoint reports cannot be scored for the {self.channel.value} channel: "
+                "Caliber has PulsePoint profiles for display and video only.",
+                field="channel",
+                hint="Choose display or video, or use a Trade Desk report.",
+            )
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any]) -> CampaignSettings:
+        """Validate explicit settings; every one of the five is required and named when missing."""
+        missing = [name for name in SETTING_FIELDS if raw.get(name) in (None, "")]
+        if missing:
+            raise ValidationError(
+                f"Missing campaign setting{'s' if len(missing) > 1 else ''}: {', '.join(missing)}. "
+                "Without a template all five settings are required "
+                f"({', '.join(SETTING_FIELDS)}).",
+                field=missing[0],
+            )
+        return cls(
+            platform=_choice(Platform, raw["platform"], "platform"),
+            goal=_choice(Goal, raw["goal"], "goal"),
+            channel=_choice(Channel, raw["channel"], "channel"),
+            ctr_sensitivity=_flag(raw["ctr_sensitivity"], "ctr_sensitivity"),
+            analysis_level=_choice(AnalysisLevel, raw["analysis_level"], "analysis_level"),
+        )
+
+    def with_changes(self, changes: Mapping[str, Any]) -> CampaignSettings:
+        unknown = set(changes) - set(SETTING_FIELDS)
+        if unknown:
+            raise ValidationError(
+                f"Unknown campaign setting(s): {', '.join(sorted(unknown))}.",
+                field=sorted(unknown)[0],
+            )
+        merged: dict[str, Any] = {**self.as_dict(), **changes}
+        return CampaignSettings.from_mapping(merged)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            name: (value.value if isinstance(value, StrEnum) else value)
+            for name, value in asdict(self).items()
+        }
+
+    def label(self) -> str:
+        platform = "The Trade Desk" if self.platform is Platform.TRADE_DESK else "PulsePoint"
+        ctr = ", CTR-sensitive" if self.ctr_sensitivity else ""
+        return (
+            f"{platform} · {self.channel.value} · {self.goal.value}{ctr} · "
+            f"by {self.analysis_level.value.replace('_', ' ')}"
+        )
+
+
+@dataclass(frozen=True)
+class UserRef:
+    """Who every service call runs as."""
+
+    id: int
+    display_name: str
+    email: str | None
+    is_local: bool
+
+    @property
+    def label(self) -> str:
+        if self.is_local:
+            return f"{self.display_name} (local profile)"
+        return self.email or self.display_name
+
+
+@dataclass(frozen=True)
+class TemplateRecord:
+    id: int
+    name: str
+    description: str
+    settings: CampaignSettings
+    custom_weights: dict[str, float] | None
+    created_at: datetime
+    updated_at: datetime
+    campaigns_using: int
+
+    def as_json(self) -> dict[str, Any]:
+        return jsonable(self)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class CampaignRecord:
+    id: int
+    name: str
+    description: str
+    template_id: int | None
+    settings: CampaignSettings
+    status: CampaignStatus
+    total_records: int | None
+    processed_records: int | None
+    error_message: str | None
+    kpi_pixel: str | None
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None
+    completed_at: datetime | None
+    current_run_id: int | None
+    upload_count: int
+
+    @property
+    def progress(self) -> float | None:
+        """0..1 while counts are known, else None."""
+        if not self.total_records or self.processed_records is None:
+            return None
+        return min(1.0, self.processed_records / self.total_records)
+
+    def as_json(self) -> dict[str, Any]:
+        return jsonable(self)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class UploadRecord:
+    id: int
+    campaign_id: int
+    sha256: str
+    path: Path
+    size_bytes: int
+    original_name: str
+    detected_format: FileFormat
+    encoding: str | None
+    delimiter: str | None
+    sheet_name: str | None
+    uploaded_at: datetime
+    #: The same bytes were already in the store (another campaign or an earlier attach).
+    reused_blob: bool = False
+    #: This exact file was already attached to this campaign; nothing new was stored.
+    already_attached: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return jsonable(self)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    total: int
+    offset: int
+    limit: int
+
+    @property
+    def has_more(self) -> bool:
+        return self.offset + len(self.items) < self.total
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The first rows of a report exactly as written, before any mapping."""
+
+    rows: list[list[str]]
+    format: FileFormat
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet_name: str | None = None
+    sheet_names: list[str] = field(default_factory=list)
+    truncated: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return jsonable(self)  # type: ignore[no-any-return]
+
+
+def jsonable(value: Any) -> Any:
+    """Dataclasses, enums, paths and datetimes as plain JSON types (for ``--json``)."""
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "__dataclass_fields__"):
+        return {name: jsonable(getattr(value, name)) for name in value.__dataclass_fields__}
+    if isinstance(value, dict):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(item) for item in value]
+    return value

@@ -1,0 +1,56 @@
+"""The bundled sample report, offered on first run so an analyst can try Caliber at once."""
+
+from __future__ import annotations
+
+import logging
+from importlib import resources
+from pathlib import Path
+
+from caliber_desktop.models.enums import AnalysisLevel, Channel, Goal, Platform
+from caliber_desktop.services.records import CampaignRecord, CampaignSettings
+from caliber_desktop.services.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+SAMPLE_FILE = "ttd_display_awareness_sample.csv"
+SAMPLE_TEMPLATE = "Sample · Trade Desk display awareness"
+SAMPLE_CAMPAIGN = "Sample campaign (The Trade Desk, display)"
+SAMPLE_SETTINGS = CampaignSettings(
+    platform=Platform.TRADE_DESK,
+    goal=Goal.AWARENESS,
+    channel=Channel.DISPLAY,
+    ctr_sensitivity=False,
+    analysis_level=AnalysisLevel.DOMAIN,
+)
+
+
+def sample_report() -> Path:
+    """Path of the bundled sample (a real file in both the source tree and the frozen app)."""
+    ref = resources.files("caliber_desktop.resources").joinpath("samples", SAMPLE_FILE)
+    with resources.as_file(ref) as path:
+        return Path(path)
+
+
+def seed_sample(workspace: Workspace) -> CampaignRecord | None:
+    """Create the sample template and campaign with the report attached, once per data dir.
+
+    Returns the campaign, or None when it was offered before (deleting it does not bring it back).
+    """
+    if workspace.settings.sample_seeded:
+        return None
+    existing = {t.name: t for t in workspace.templates.list()}
+    template = existing.get(SAMPLE_TEMPLATE) or workspace.templates.create(
+        SAMPLE_TEMPLATE,
+        SAMPLE_SETTINGS,
+        description="Created on first run for the bundled sample report.",
+    )
+    campaign = workspace.campaigns.create(
+        SAMPLE_CAMPAIGN,
+        template_id=template.id,
+        description="20,000 rows of synthetic Trade Desk delivery over 2,000 sites.",
+    )
+    workspace.uploads.attach(campaign.id, sample_report())
+    workspace.settings.sample_seeded = True
+    workspace.save_settings()
+    log.info("seeded the sample campaign %d", campaign.id)
+    return workspace.campaigns.get(campaign.id)

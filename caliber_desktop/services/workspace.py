@@ -1,0 +1,76 @@
+"""The composition root shared by the CLI and the GUI: data dir → settings → store → services."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from caliber_desktop.config import (
+    Paths,
+    Settings,
+    default_paths,
+    load_settings,
+    save_settings,
+    setup_logging,
+)
+from caliber_desktop.models.store import Store
+from caliber_desktop.services.campaigns import CampaignService
+from caliber_desktop.services.profiles import local_profile
+from caliber_desktop.services.records import UserRef
+from caliber_desktop.services.templates import TemplateService
+from caliber_desktop.services.uploads import UploadService
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Workspace:
+    """Everything one user works with, opened once per process."""
+
+    paths: Paths
+    settings: Settings
+    store: Store
+    user: UserRef
+    templates: TemplateService = field(init=False)
+    campaigns: CampaignService = field(init=False)
+    uploads: UploadService = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.bind(self.user)
+
+    def bind(self, user: UserRef) -> None:
+        """Run every service as ``user`` (sign-in switches users without reopening the store)."""
+        self.user = user
+        self.templates = TemplateService(self.store, user)
+        self.campaigns = CampaignService(self.store, user)
+        self.uploads = UploadService(
+            self.store, user, self.paths.root, max_size_mb=self.settings.uploads.max_size_mb
+        )
+
+    def save_settings(self) -> None:
+        save_settings(self.settings, self.paths.settings)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def open_workspace(root: Path | None = None) -> Workspace:
+    """Open the data dir (``CALIBER_HOME`` or the platform default), migrating the store."""
+    paths = (Paths(root) if root is not None else default_paths()).ensure()
+    settings = load_settings(paths.settings)
+    setup_logging(paths, settings.log_level)
+    store = Store.open(paths.database)
+    try:
+        user = local_profile(store)
+    except BaseException:
+        store.close()
+        raise
+    log.info("workspace %s opened as user %d", paths.root, user.id)
+    return Workspace(paths=paths, settings=settings, store=store, user=user)

@@ -1,0 +1,1 @@
+"""QRunnable workers: the only bridge between Qt and the domain."""
