@@ -11,8 +11,11 @@ import codecs
 import csv
 import zipfile
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from caliber_desktop.errors import FileRejectedError
 from caliber_desktop.models.enums import FileFormat
@@ -108,20 +111,33 @@ def _sniff_xlsx(path: Path, shown: Path) -> Sniffed:
 
 
 def _first_sheet_xlsx(path: Path, shown: Path) -> str:
-    import openpyxl
-
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        with _open_xlsx(path) as book:
+            names = [str(name) for name in book.sheetnames]
     except Exception as exc:  # openpyxl raises many types for bad XML
         raise reject(
             shown, f"is an Excel workbook Caliber cannot read ({type(exc).__name__}: {exc})."
         ) from None
-    try:
-        if not book.sheetnames:
-            raise reject(shown, "is a workbook with no sheets.")
-        return str(book.sheetnames[0])
-    finally:
-        book.close()
+    if not names:
+        raise reject(shown, "is a workbook with no sheets.")
+    return names[0]
+
+
+@contextmanager
+def _open_xlsx(path: Path) -> Iterator[Any]:
+    """A workbook opened read-only from its bytes; the file is closed on exit.
+
+    A file object, not the path: openpyxl judges a path by its extension, and an upload being
+    checked is a temp file without one (or a workbook renamed ``.csv``).
+    """
+    import openpyxl  # heavy: imported only when a workbook arrives
+
+    with path.open("rb") as handle:
+        book = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+        try:
+            yield book
+        finally:
+            book.close()
 
 
 def _sniff_ole2(path: Path, shown: Path) -> Sniffed:
@@ -250,14 +266,12 @@ def _cell(value: object) -> str:
 
 
 def _preview_xlsx(path: Path, sniffed: Sniffed, rows: int) -> Preview:
-    import openpyxl
-
-    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
+    out: list[list[str]] = []
+    truncated = False
+    with _open_xlsx(path) as book:
         names = [str(n) for n in book.sheetnames]
         sheet = book[sniffed.sheet_name or names[0]]
-        out: list[list[str]] = []
-        truncated = False
+        title = str(sheet.title)
         for values in sheet.iter_rows(values_only=True):
             if all(v is None or str(v).strip() == "" for v in values):
                 continue
@@ -265,11 +279,7 @@ def _preview_xlsx(path: Path, sniffed: Sniffed, rows: int) -> Preview:
                 truncated = True
                 break
             out.append([_cell(v) for v in values])
-    finally:
-        book.close()
-    return Preview(
-        out, sniffed.format, sheet_name=sheet.title, sheet_names=names, truncated=truncated
-    )
+    return Preview(out, sniffed.format, sheet_name=title, sheet_names=names, truncated=truncated)
 
 
 def _preview_xls(path: Path, sniffed: Sniffed, rows: int) -> Preview:

@@ -1,0 +1,196 @@
+"""Health checks behind ``caliber doctor``: each says what it found and what to do about it."""
+
+from __future__ import annotations
+
+import platform
+import shutil
+import sys
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from importlib.metadata import PackageNotFoundError, version
+
+from caliber_desktop import __version__
+from caliber_desktop.config import Paths, load_settings
+from caliber_desktop.errors import CaliberError
+from caliber_desktop.models.store import Store, head_revision
+
+PACKAGES = (
+    "PySide6-Essentials",
+    "SQLAlchemy",
+    "alembic",
+    "pydantic",
+    "platformdirs",
+    "keyring",
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "openpyxl",
+    "xlrd",
+)
+LOW_DISK_BYTES = 500 * 1024 * 1024
+#: Keyring backends that store secrets in plain files: refused for Caliber's secrets.
+PLAINTEXT_BACKENDS = ("keyrings.alt", "PlaintextKeyring")
+
+
+class Status(StrEnum):
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: Status
+    detail: str
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class Report:
+    checks: list[Check]
+    versions: dict[str, str]
+
+    @property
+    def healthy(self) -> bool:
+        return all(check.status is not Status.FAIL for check in self.checks)
+
+
+def package_versions() -> dict[str, str]:
+    found = {"caliber-desktop": __version__, "python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def check_data_dir(paths: Paths) -> list[Check]:
+    try:
+        paths.ensure()
+        probe = paths.root / f".write-probe-{uuid.uuid4().hex}"
+        probe.write_bytes(b"ok")
+        probe.unlink()
+    except OSError as exc:
+        return [
+            Check(
+                "data dir",
+                Status.FAIL,
+                f"{paths.root} is not writable ({exc.strerror or exc})",
+                "Fix the folder's permissions or set CALIBER_HOME to a writable folder.",
+            )
+        ]
+    checks = [Check("data dir", Status.OK, str(paths.root))]
+    free = shutil.disk_usage(paths.root).free
+    if free < LOW_DISK_BYTES:
+        checks.append(
+            Check(
+                "disk space",
+                Status.WARN,
+                f"{free / 2**20:,.0f} MB free",
+                "Imports copy reports into the data dir; free some space.",
+            )
+        )
+    else:
+        checks.append(Check("disk space", Status.OK, f"{free / 2**30:,.1f} GB free"))
+    return checks
+
+
+def check_settings(paths: Paths) -> Check:
+    existed = paths.settings.exists()
+    settings = load_settings(paths.settings)
+    if existed and not paths.settings.exists():
+        return Check(
+            "settings",
+            Status.WARN,
+            "settings.json was unreadable and was set aside; defaults are in use",
+            f"See {paths.logs} for the reason.",
+        )
+    return Check("settings", Status.OK, f"schema {settings.schema_version}")
+
+
+def check_store(paths: Paths) -> list[Check]:
+    try:
+        store = Store.open(paths.database)
+    except CaliberError as exc:
+        return [Check("database", Status.FAIL, exc.message, exc.hint or "")]
+    try:
+        revision = store.current_revision()
+        problems = store.integrity_check()
+        mode = store.pragma("journal_mode")
+    finally:
+        store.close()
+    checks = [
+        Check("database", Status.OK, f"{paths.database} ({mode})"),
+        Check("schema version", Status.OK, f"{revision} (this app: {head_revision()})"),
+    ]
+    if problems:
+        checks.append(
+            Check(
+                "integrity",
+                Status.FAIL,
+                "; ".join(problems[:3]),
+                "Restore caliber.db from a backup or move it away to start afresh.",
+            )
+        )
+    else:
+        checks.append(Check("integrity", Status.OK, "PRAGMA integrity_check: ok"))
+    return checks
+
+
+def check_keyring() -> Check:
+    import keyring
+    from keyring.backends import fail
+
+    try:
+        backend = keyring.get_keyring()
+    except Exception as exc:  # a broken backend must not break doctor
+        return Check("keyring", Status.WARN, f"unavailable ({exc})", _KEYRING_HINT)
+    name = f"{type(backend).__module__}.{type(backend).__name__}"
+    if isinstance(backend, fail.Keyring):
+        return Check("keyring", Status.WARN, f"no usable backend ({name})", _KEYRING_HINT)
+    if any(marker in name for marker in PLAINTEXT_BACKENDS):
+        return Check(
+            "keyring",
+            Status.FAIL,
+            f"{name} stores secrets in plain text",
+            "Uninstall keyrings.alt; Caliber keeps secrets only in the OS keyring.",
+        )
+    return Check("keyring", Status.OK, name)
+
+
+_KEYRING_HINT = (
+    "Sign-in and the OpenAI key will last for this run only. On Linux install and unlock a "
+    "Secret Service keyring (GNOME Keyring or KWallet)."
+)
+
+
+def check_qt(probe: Callable[[], str]) -> Check:
+    """``probe`` starts Qt in a separate process (a missing display aborts the process)."""
+    try:
+        name = probe()
+    except Exception as exc:
+        return Check(
+            "Qt platform",
+            Status.WARN,
+            f"the window cannot open here ({exc})",
+            "The CLI works; for the window run in a desktop session "
+            "(or set QT_QPA_PLATFORM=offscreen for tests).",
+        )
+    return Check("Qt platform", Status.OK, name)
+
+
+def run(paths: Paths, qt_probe: Callable[[], str] | None = None) -> Report:
+    checks = [Check("python", Status.OK, f"{sys.version.split()[0]} on {platform.platform()}")]
+    data_dir = check_data_dir(paths)
+    checks += data_dir
+    if data_dir[0].status is not Status.FAIL:
+        checks.append(check_settings(paths))
+        checks += check_store(paths)
+    checks.append(check_keyring())
+    if qt_probe is not None:
+        checks.append(check_qt(qt_probe))
+    return Report(checks=checks, versions=package_versions())

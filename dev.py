@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""One entry point for developers, the same on Windows, macOS and Linux.
+
+    python3 dev.py app     set up (first time) and launch Caliber Desktop
+    python3 dev.py test    set up (first time) and run every check: ruff, mypy, layers, pytest
+    python3 dev.py lock    re-pin requirements/constraints.txt from the current environment
+
+Set-up creates ``.venv`` beside this file and installs the project with the pinned versions in
+``requirements/constraints.txt``; it is redone only when ``pyproject.toml`` or the pins change.
+Only the standard library is used here, so a bare Python 3.11+ can run it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+CONSTRAINTS = ROOT / "requirements" / "constraints.txt"
+STAMP = VENV / ".caliber-setup"
+WINDOWS = platform.system() == "Windows"
+
+
+def venv_bin(name: str) -> Path:
+    folder = VENV / ("Scripts" if WINDOWS else "bin")
+    return folder / (f"{name}.exe" if WINDOWS else name)
+
+
+def _fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in (ROOT / "pyproject.toml", CONSTRAINTS):
+        digest.update(path.read_bytes() if path.exists() else b"")
+    digest.update(sys.version.encode())
+    return digest.hexdigest()
+
+
+def run(*command: object, env: dict[str, str] | None = None) -> int:
+    printable = " ".join(str(part) for part in command)
+    print(f"$ {printable}", flush=True)
+    return subprocess.call([str(part) for part in command], cwd=ROOT, env=env)
+
+
+def setup() -> None:
+    """Create the virtual environment and install the pinned packages, if not done already."""
+    if sys.version_info < (3, 11):
+        sys.exit(f"Caliber needs Python 3.11 or newer; this is {platform.python_version()}.")
+    if STAMP.exists() and STAMP.read_text() == _fingerprint() and venv_bin("python").exists():
+        return
+    if not venv_bin("python").exists():
+        print(f"Creating {VENV} …", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=False).create(VENV)
+    python = venv_bin("python")
+    quiet = ["--quiet"] if os.environ.get("CI") else []
+    pins = ["-c", CONSTRAINTS] if CONSTRAINTS.exists() else []
+    steps = [
+        [python, "-m", "pip", "install", *quiet, "--upgrade", "pip"],
+        [python, "-m", "pip", "install", *quiet, *pins, "-e", ".[dev]"],
+    ]
+    for step in steps:
+        if run(*step) != 0:
+            sys.exit("Set-up failed: see the pip output above.")
+    STAMP.write_text(_fingerprint())
+
+
+def cmd_app(args: list[str]) -> int:
+    setup()
+    if (
+        platform.system() == "Linux"
+        and not os.environ.get("DISPLAY")
+        and not os.environ.get("WAYLAND_DISPLAY")
+        and not os.environ.get("QT_QPA_PLATFORM")
+    ):
+        print(
+            "No display found. Run this from a desktop session, under `xvfb-run -a python3 dev.py "
+            "app`, or with QT_QPA_PLATFORM=offscreen.",
+            file=sys.stderr,
+        )
+        return 2
+    return run(venv_bin("python"), "-m", "caliber_desktop", *args)
+
+
+def cmd_test(args: list[str]) -> int:
+    """Every check CI runs; pytest last so its summary is the closing line."""
+    setup()
+    env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
+    python = venv_bin("python")
+    checks = [
+        [python, "-m", "ruff", "check", "."],
+        [python, "-m", "ruff", "format", "--check", "."],
+        [python, "-m", "mypy"],
+        [venv_bin("lint-imports")],
+    ]
+    failed = [" ".join(str(p) for p in check[1:4]) for check in checks if run(*check, env=env)]
+    status = run(python, "-m", "pytest", *args, env=env)
+    if failed:
+        print(f"\nFailed checks: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return status
+
+
+def cmd_lock(_args: list[str]) -> int:
+    setup()
+    frozen = subprocess.run(
+        [str(venv_bin("python")), "-m", "pip", "freeze", "--exclude-editable"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    pins = sorted(
+        (line for line in frozen.splitlines() if "==" in line and not line.startswith("-e")),
+        key=str.lower,
+    )
+    header = "# Exact versions for CI and the quick start. Regenerate with: python3 dev.py lock\n"
+    CONSTRAINTS.write_text(header + "\n".join(pins) + "\n")
+    print(f"Wrote {len(pins)} pins to {CONSTRAINTS.relative_to(ROOT)}")
+    return 0
+
+
+COMMANDS = {"app": cmd_app, "test": cmd_test, "lock": cmd_lock}
+
+
+def main() -> int:
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+        print(__doc__)
+        return 2
+    return COMMANDS[sys.argv[1]](sys.argv[2:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""Fixtures shared by every test: a temporary data dir, an in-memory keyring, a second user.
+
+No test touches the real home directory, the real keyring or the network beyond loopback.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+# Before anything imports Qt: tests never need a display.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import keyring
+import pytest
+from keyring.backend import KeyringBackend
+from sqlalchemy.dialects.sqlite import insert
+
+from caliber_desktop.config import HOME_ENV
+from caliber_desktop.models import User
+from caliber_desktop.models.base import utcnow
+from caliber_desktop.services.profiles import to_ref
+from caliber_desktop.services.records import UserRef
+from caliber_desktop.services.workspace import Workspace, open_workspace
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+class MemoryKeyring(KeyringBackend):
+    """A real keyring backend that keeps secrets in a dict for the test's lifetime."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.secrets.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.secrets[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.secrets.pop((service, username), None)
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own data dir through CALIBER_HOME."""
+    root = tmp_path / "caliber-home"
+    monkeypatch.setenv(HOME_ENV, str(root))
+    return root
+
+
+@pytest.fixture
+def workspace(home: Path) -> Iterator[Workspace]:
+    ws = open_workspace(home)
+    yield ws
+    ws.close()
+
+
+def add_user(ws: Workspace, uid: str, email: str) -> UserRef:
+    """A signed-in (non-local) user row, as the sign-in service will create them."""
+    now = utcnow()
+    with ws.store.write() as session:
+        session.execute(
+            insert(User)
+            .values(
+                firebase_uid=uid,
+                email=email,
+                display_name=email.split("@")[0],
+                is_local=False,
+                created_at=now,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing()
+        )
+        session.flush()
+        row = session.query(User).filter_by(firebase_uid=uid).one()
+        return to_ref(row)
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not SHARED_DATA.exists():
+        pytest.skip("../shared/data is not beside this checkout")
+    return SHARED_DATA
