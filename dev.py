@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import venv
@@ -46,10 +47,59 @@ def run(*command: object, env: dict[str, str] | None = None) -> int:
     return subprocess.call([str(part) for part in command], cwd=ROOT, env=env)
 
 
+#: Shared libraries the Qt wheels load on Linux (offscreen and xcb platforms) and one font family,
+#: so Qt has something to render text with. Debian/Ubuntu package names.
+LINUX_QT_PACKAGES = [
+    "libegl1",
+    "libgl1",
+    "libglib2.0-0",
+    "libfontconfig1",
+    "libfreetype6",
+    "libdbus-1-3",
+    "libxkbcommon0",
+    "libxkbcommon-x11-0",
+    "libx11-xcb1",
+    "libxcb-cursor0",
+    "libxcb-icccm4",
+    "libxcb-image0",
+    "libxcb-keysyms1",
+    "libxcb-randr0",
+    "libxcb-render-util0",
+    "libxcb-shape0",
+    "libxcb-xfixes0",
+    "libxcb-xkb1",
+    "fonts-dejavu-core",
+]
+
+
+def system_packages() -> None:
+    """On Debian-like Linux, install the Qt runtime libraries that are missing (root only)."""
+    if platform.system() != "Linux" or not shutil.which("dpkg-query"):
+        return
+    missing = [
+        pkg
+        for pkg in LINUX_QT_PACKAGES
+        if "install ok installed"
+        not in subprocess.run(
+            ["dpkg-query", "-W", "-f=${Status}", pkg], capture_output=True, text=True, check=False
+        ).stdout
+    ]
+    if not missing:
+        return
+    command = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing]
+    if os.geteuid() != 0:
+        print(f"Qt needs these system packages: sudo {' '.join(command)}", file=sys.stderr)
+        return
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    if run("apt-get", "update", "-qq", env=env) or run(*command, env=env):
+        sys.exit("Installing the Qt system libraries failed: see the apt output above.")
+
+
 def setup() -> None:
     """Create the virtual environment and install the pinned packages, if not done already."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py runs on whatever python3 is first
         sys.exit(f"Caliber needs Python 3.11 or newer; this is {platform.python_version()}.")
+    system_packages()
     if STAMP.exists() and STAMP.read_text() == _fingerprint() and venv_bin("python").exists():
         return
     if not venv_bin("python").exists():
