@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import zipfile
-from collections import Counter
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from caliber_desktop.models.enums import FileFormat
 from caliber_desktop.services.records import Preview
 
 SAMPLE_BYTES = 256 * 1024
+#: Lines of the sample that decide the delimiter (the header is within the first 20 rows).
+SNIFF_LINES = 200
 DELIMITERS = (",", "\t", ";", "|")
 ZIP_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -97,6 +100,13 @@ def _sniff_xlsx(path: Path, shown: Path) -> Sniffed:
             "looks like an Excel workbook but is damaged or truncated "
             "(its ZIP structure is incomplete).",
             "Download or export it again; if it opens in Excel, save a fresh copy.",
+        ) from None
+    except zlib.error:
+        # testzip() reports a bad checksum, but a damaged deflate stream raises from zlib.
+        raise reject(
+            shown,
+            "is a damaged Excel workbook (its compressed contents are corrupt).",
+            "Download or export it again.",
         ) from None
     except (OSError, EOFError, zipfile.LargeZipFile, NotImplementedError) as exc:
         raise reject(shown, f"is an unreadable workbook ({exc}).") from None
@@ -192,20 +202,24 @@ def _sniff_text(head: bytes, shown: Path, *, complete: bool) -> Sniffed:
     controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\r\n\f")
     if text and controls / len(text) > 0.01:
         raise reject(shown, "contains binary data, so it is not a text report.")
-    lines = [line for line in text.splitlines() if line.strip()]
+    lines = io.StringIO(text, newline="").readlines()
+    cut = not complete or len(lines) > SNIFF_LINES
     if not complete and lines:
         lines = lines[:-1]  # the sample may end mid-line
-    lines = lines[:50]
-    if not lines:
+    lines = lines[:SNIFF_LINES]
+    if not any(line.strip() for line in lines):
         raise reject(shown, "has no text in it (only blank lines).")
-    delimiter, width = _pick_delimiter(lines)
+    region = "".join(lines)
+    tables = [(_best_table(_records(region, d, cut=cut)), d) for d in DELIMITERS]
+    # On a tie max() keeps the first, so DELIMITERS is in order of how common each one is.
+    (_score, rows, width), delimiter = max(tables, key=lambda table: table[0])
     if width < 2:
         raise reject(
             shown,
             "has only one column: no comma, tab or semicolon separates its values.",
             "A performance report has site, impressions, spend… columns. " + EXPORT_AGAIN,
         )
-    if len(lines) < 2:
+    if rows < 2:
         raise reject(
             shown,
             "has a header but no data rows.",
@@ -215,22 +229,45 @@ def _sniff_text(head: bytes, shown: Path, *, complete: bool) -> Sniffed:
     return Sniffed(fmt, encoding=encoding, delimiter=delimiter)
 
 
-def _pick_delimiter(lines: list[str]) -> tuple[str, int]:
-    """The delimiter giving the most lines with the same number (≥ 2) of fields.
+def _records(region: str, delimiter: str, *, cut: bool) -> list[tuple[int, int]]:
+    """(fields, physical lines) of each non-blank record of ``region`` read with ``delimiter``.
 
-    Preambles (report name, date range) have one field, so the mode is taken over all lines.
+    Records, not lines: a quoted cell may hold delimiters and line breaks. A wholly blank record
+    (``,,,``) is skipped, as the preview skips it.
     """
-    best_delimiter, best_width, best_count = ",", 1, 0
-    for delimiter in DELIMITERS:
-        widths = Counter(
-            len(row) for row in csv.reader(lines, delimiter=delimiter) if len(row) >= 2
-        )
-        if not widths:
-            continue
-        width, count = widths.most_common(1)[0]
-        if (count, width) > (best_count, best_width):
-            best_delimiter, best_width, best_count = delimiter, width, count
-    return best_delimiter, best_width
+    reader = csv.reader(io.StringIO(region, newline=""), delimiter=delimiter)
+    records: list[tuple[int, int]] = []
+    consumed = 0
+    try:
+        for row in reader:
+            span, consumed = reader.line_num - consumed, reader.line_num
+            if any(cell.strip() for cell in row):
+                records.append((len(row), span))
+    except csv.Error:  # e.g. a stray quote swallowing the rest past the field size limit
+        cut = True
+    if cut and records:
+        records.pop()  # the sample ends inside it: its width means nothing
+    return records
+
+
+def _best_table(records: list[tuple[int, int]]) -> tuple[int, int, int]:
+    """(score, rows, width) of the best table these records form; width 1 when there is none.
+
+    A table is a header and the records after it with the header's width (≥ 2); what comes before
+    is preamble (report name, date range). Its score is the lines of records with that width minus
+    the lines of the others after the header. Lines rather than records are counted because under a
+    wrong delimiter a quoted multi-line cell falls apart into several short, same-width records.
+    """
+    best = (0, 0, 1)
+    for width in {fields for fields, _ in records if fields >= 2}:
+        score = rows = 0
+        for fields, span in reversed(records):
+            if fields == width:
+                score, rows = score + span, rows + 1
+                best = max(best, (score, rows, width))
+            else:
+                score -= span
+    return best
 
 
 # ----------------------------------------------------------------------------- preview
@@ -289,10 +326,16 @@ def _preview_xls(path: Path, sniffed: Sniffed, rows: int) -> Preview:
     try:
         names = [str(n) for n in book.sheet_names()]
         sheet = book.sheet_by_name(sniffed.sheet_name or names[0])
-        out = [
-            [_cell(v) for v in sheet.row_values(index)] for index in range(min(rows, sheet.nrows))
-        ]
-        truncated = sheet.nrows > rows
+        out: list[list[str]] = []
+        truncated = False
+        for index in range(sheet.nrows):
+            values = [_cell(v) for v in sheet.row_values(index)]
+            if not any(v.strip() for v in values):
+                continue  # blank rows are skipped, as in CSV and XLSX
+            if len(out) == rows:
+                truncated = True
+                break
+            out.append(values)
         title = str(sheet.name)
     finally:
         book.release_resources()

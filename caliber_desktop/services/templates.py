@@ -129,8 +129,7 @@ class TemplateService(UserScoped):
             row = self._owned(session, CampaignTemplate, template_id, self.KIND)
             if name is not None:
                 new_name = clean_name(name, "template")
-                if new_name != row.name:
-                    self._refuse_duplicate(session, new_name)
+                self._refuse_duplicate(session, new_name, exclude=row.id)
                 row.name = new_name
             if description is not None:
                 row.description = description.strip()
@@ -157,14 +156,19 @@ class TemplateService(UserScoped):
             session.delete(row)
 
     # ------------------------------------------------------------------ helpers
-    def _refuse_duplicate(self, session: Session, name: str) -> None:
-        clash = session.scalar(
-            select(CampaignTemplate.id).where(
-                CampaignTemplate.user_id == self.user.id,
-                func.lower(CampaignTemplate.name) == name.lower(),
+    def _refuse_duplicate(self, session: Session, name: str, *, exclude: int | None = None) -> None:
+        """Names are unique per user regardless of case; ``exclude`` is the template being renamed.
+
+        Compared with ``casefold()`` in Python: SQLite's ``lower()`` folds ASCII only, so it would
+        let "ÉTÉ" and "été" coexist. A user has tens of templates, not millions.
+        """
+        folded = name.casefold()
+        rows = session.execute(
+            select(CampaignTemplate.id, CampaignTemplate.name).where(
+                CampaignTemplate.user_id == self.user.id
             )
-        )
-        if clash is not None:
+        ).all()
+        if any(ident != exclude and other.casefold() == folded for ident, other in rows):
             raise ConflictError(
                 f"You already have a template named {name!r}.", hint="Choose another name."
             )

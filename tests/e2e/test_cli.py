@@ -60,7 +60,8 @@ def test_template_campaign_import_round_trip(capsys: pytest.CaptureFixture[str])
     upload = imported["upload"]
     assert upload["detected_format"] == "csv"
     assert upload["delimiter"] == ","
-    assert imported["preview"]["rows"][0][:5] == ["Date", "Advertiser", "Campaign", "Ad Group", "Site"]
+    header = imported["preview"]["rows"][0]
+    assert header[:5] == ["Date", "Advertiser", "Campaign", "Ad Group", "Site"]
     assert Path(upload["path"]).is_file()
 
     # The same file again is recognised, not stored twice.
@@ -132,6 +133,7 @@ def test_rejected_file_is_reported_and_nothing_is_stored(
     fake.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
     code, data, err = caliber(capsys, "import", str(fake), "--campaign", str(campaign["id"]))
     assert code == 5
+    assert data is None
     message = json.loads(err)["error"]["message"]
     assert "report.csv" in message
     assert "PNG" in message

@@ -1,0 +1,28 @@
+"""``python -m caliber_desktop`` and the frozen executable's entry point.
+
+No arguments (or only the GUI's own flags) open the window; anything else is a CLI command, so
+one executable serves both: ``Caliber`` opens the app, ``Caliber score FILE`` scores headlessly.
+Each side is imported only when chosen, so the CLI never loads Qt.
+"""
+
+import multiprocessing
+import sys
+
+#: The GUI's own flags (see caliber_desktop.app); kept here so the CLI path never imports Qt.
+GUI_FLAGS = frozenset({"--smoke", "--qt-probe"})
+
+
+def run(argv: list[str]) -> int:
+    if all(arg in GUI_FLAGS for arg in argv):
+        from caliber_desktop.app import main as gui_main
+
+        return gui_main(argv)
+    from caliber_desktop.cli import main as cli_main
+
+    return cli_main(argv)
+
+
+if __name__ == "__main__":
+    # First of all: in a frozen app a multiprocessing child re-runs this file and must stop here.
+    multiprocessing.freeze_support()
+    sys.exit(run(sys.argv[1:]))

@@ -1,0 +1,252 @@
+"""GUI composition root: arguments → QApplication → workspace → registry → main window.
+
+``caliber-desktop`` (and ``python -m caliber_desktop`` without arguments) runs :func:`main`. Two
+flags exist for automation:
+
+``--smoke``
+    Start offscreen, wait (bounded) until the window is up and the start-up jobs are done, check
+    the store, print ``SMOKE OK`` and exit 0 — or print ``SMOKE FAILED: <reason>`` to stderr and
+    exit 1 (2 for an expected error such as a database from a newer Caliber). CI runs it against
+    the frozen app.
+``--qt-probe`` (hidden)
+    Create a ``QGuiApplication``, print the platform plugin's name and exit. ``caliber doctor``
+    runs it in a subprocess because Qt aborts the whole process when no display is available.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+
+from PySide6.QtCore import QDeadlineTimer, QEventLoop, QObject, QThread, QTimer, Slot
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from caliber_desktop import __version__
+from caliber_desktop.config import APP_AUTHOR
+from caliber_desktop.errors import CaliberError
+from caliber_desktop.models.store import head_revision
+from caliber_desktop.services.workspace import Workspace, open_workspace
+from caliber_desktop.ui.common import app_icon, error_box
+from caliber_desktop.ui.main_window import MainWindow
+from caliber_desktop.workers.base import ErrorInfo
+from caliber_desktop.workers.registry import WorkerRegistry, install_quit_hook
+
+log = logging.getLogger(__name__)
+
+APP_DISPLAY_NAME = "Caliber Desktop"
+SMOKE_TIMEOUT_MS = 20_000
+SMOKE_POLL_MS = 50
+QUIT_TIMEOUT_MS = 5_000
+EXIT_OK, EXIT_FAILED, EXIT_EXPECTED = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="caliber-desktop",
+        description="Caliber Desktop: score ad-performance reports and build allow/block lists.",
+    )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="start offscreen, check that the window and the database come up, and exit",
+    )
+    parser.add_argument("--qt-probe", action="store_true", help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the desktop app; returns the process exit status. Unknown arguments go to Qt."""
+    args, qt_args = build_parser().parse_known_args(sys.argv[1:] if argv is None else argv)
+    if args.qt_probe:
+        return _qt_probe(qt_args)
+    if args.smoke:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    app = _application(qt_args)
+    reporter = BugReporter(smoke=args.smoke)
+    previous_hook, sys.excepthook = sys.excepthook, reporter
+    try:
+        return _run(app, reporter, smoke=args.smoke)
+    finally:
+        sys.excepthook = previous_hook
+
+
+def _qt_probe(qt_args: list[str]) -> int:
+    from PySide6.QtGui import QGuiApplication
+
+    app = QGuiApplication.instance() or QGuiApplication([sys.argv[0], *qt_args])
+    print(QGuiApplication.platformName() if isinstance(app, QGuiApplication) else "none")
+    return EXIT_OK
+
+
+def _application(qt_args: list[str]) -> QApplication:
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0], *qt_args])
+    app.setOrganizationName(APP_AUTHOR)
+    app.setApplicationName(APP_DISPLAY_NAME)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("caliber-desktop")
+    app.setWindowIcon(app_icon())
+    return app
+
+
+def _run(app: QApplication, reporter: BugReporter, *, smoke: bool) -> int:
+    try:
+        workspace = open_workspace()
+    except CaliberError as exc:
+        return _startup_refused(exc, smoke=smoke)
+    try:
+        registry = WorkerRegistry()
+        install_quit_hook(app, registry, QUIT_TIMEOUT_MS)
+        reporter.log_file = str(workspace.paths.log_file)
+        window = MainWindow(workspace, registry)
+        window.show()
+        window.start_up()
+        if smoke:
+            code = _smoke(window, registry, workspace, reporter)
+            window.close()
+            registry.shutdown(QUIT_TIMEOUT_MS)
+            return code
+        return app.exec()
+    except CaliberError as exc:
+        return _startup_refused(exc, smoke=smoke)
+    except Exception as exc:
+        log.exception("Caliber failed to start")
+        if smoke:
+            print(f"SMOKE FAILED: {type(exc).__name__}: {exc}", file=sys.stderr)
+        else:
+            error_box(None, ErrorInfo.bug("Starting Caliber", exc), workspace.paths.log_file).exec()
+        return EXIT_FAILED
+    finally:
+        workspace.close()
+
+
+def _startup_refused(exc: CaliberError, *, smoke: bool) -> int:
+    """An expected failure before the window is usable: say why, no traceback."""
+    log.error("Caliber cannot start: %s", exc)
+    if smoke:
+        print(f"SMOKE FAILED: {exc}", file=sys.stderr)
+    else:
+        QMessageBox.critical(None, "Caliber cannot start", str(exc))
+    return EXIT_EXPECTED
+
+
+# --------------------------------------------------------------------------- smoke test
+
+
+class _SmokeWatch(QObject):
+    """Polls from the event loop until start-up is done, an error shows up, or time runs out."""
+
+    def __init__(self, window: MainWindow, registry: WorkerRegistry, reporter: BugReporter) -> None:
+        super().__init__()
+        self.window = window
+        self.registry = registry
+        self.reporter = reporter
+        self.errors: list[str] = []
+        self.loop = QEventLoop(self)
+        self.deadline = QDeadlineTimer(SMOKE_TIMEOUT_MS)
+        self.timer = QTimer(self)
+        self.timer.setInterval(SMOKE_POLL_MS)
+        self.timer.timeout.connect(self._check)
+        window.error_reported.connect(self._on_error)
+
+    def wait(self) -> str | None:
+        """None when the app came up; otherwise why not."""
+        self.timer.start()
+        self.loop.exec()
+        self.timer.stop()
+        if self.errors:
+            return self.errors[0]
+        if self.reporter.bugs:
+            return self.reporter.bugs[0]
+        if not self._ready():
+            return f"start-up did not finish within {SMOKE_TIMEOUT_MS // 1000} s"
+        return None
+
+    def _ready(self) -> bool:
+        handle = self.window.windowHandle()
+        return (
+            self.window.startup_complete
+            and self.window.isVisible()
+            and handle is not None
+            and handle.isExposed()
+            and self.registry.running_count() == 0
+        )
+
+    @Slot(object)
+    def _on_error(self, info: object) -> None:
+        if isinstance(info, ErrorInfo):
+            self.errors.append(f"{info.title}: {info.message}")
+
+    @Slot()
+    def _check(self) -> None:
+        if self.errors or self.reporter.bugs or self._ready() or self.deadline.hasExpired():
+            self.loop.quit()
+
+
+def _smoke(
+    window: MainWindow, registry: WorkerRegistry, workspace: Workspace, reporter: BugReporter
+) -> int:
+    failure = _SmokeWatch(window, registry, reporter).wait()
+    if failure is None:
+        revision, head = workspace.store.current_revision(), head_revision()
+        if revision != head:
+            failure = f"database schema is {revision}, expected {head}"
+    if failure is not None:
+        print(f"SMOKE FAILED: {failure}", file=sys.stderr)
+        return EXIT_FAILED
+    print("SMOKE OK", flush=True)
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- bugs
+
+
+class BugReporter(QObject):
+    """``sys.excepthook`` for the GUI: an exception escaping a slot is a bug (rule 10).
+
+    It goes to the log with its traceback and the user gets a short dialog instead of a silent
+    failure or a console traceback; one dialog at a time, so a bug in a paint handler cannot bury
+    the screen. In ``--smoke`` the traceback goes to stderr and the smoke test fails.
+    """
+
+    def __init__(self, *, smoke: bool = False) -> None:
+        super().__init__()
+        self.smoke = smoke
+        self.bugs: list[str] = []
+        self.log_file: str | None = None
+        self._dialog: QMessageBox | None = None
+
+    def __call__(
+        self, exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
+    ) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        log.critical("unhandled exception", exc_info=(exc_type, exc, tb))
+        self.bugs.append(f"{exc_type.__name__}: {exc}")
+        if self.smoke:
+            traceback.print_exception(exc_type, exc, tb, file=sys.stderr)
+            return
+        app = QApplication.instance()
+        on_gui_thread = app is not None and QThread.currentThread() is app.thread()
+        if on_gui_thread and self._dialog is None:
+            self._show(ErrorInfo.bug("Caliber", exc.with_traceback(tb)))
+
+    def _show(self, info: ErrorInfo) -> None:
+        log_file = Path(self.log_file) if self.log_file else None
+        box = error_box(QApplication.activeWindow(), info, log_file)
+        box.finished.connect(self._on_dialog_closed)
+        self._dialog = box
+        box.open()
+
+    @Slot(int)
+    def _on_dialog_closed(self, _result: int) -> None:
+        if self._dialog is not None:
+            self._dialog.deleteLater()
+        self._dialog = None

@@ -1,0 +1,130 @@
+"""Qt item models over the plain records the services return (architecture rule 8).
+
+Models are thin: they hold immutable records handed over by a worker's result, format a cell only
+when a view asks for it in ``data()``, and expose the record itself under a named role so views and
+delegates never parse display text back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QByteArray,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+)
+
+from caliber_desktop.models.enums import CampaignStatus
+from caliber_desktop.services.records import CampaignRecord
+
+Index = QModelIndex | QPersistentModelIndex
+
+#: The :class:`CampaignRecord` behind a row.
+CAMPAIGN_ROLE = Qt.ItemDataRole.UserRole + 1
+#: The campaign's id (int), for selection that survives a reload.
+CAMPAIGN_ID_ROLE = Qt.ItemDataRole.UserRole + 2
+
+
+class CampaignListModel(QAbstractTableModel):
+    """One row per campaign, in the order the service returned them (newest first)."""
+
+    COLUMNS = ("Name", "Status", "Settings", "Files")
+    NAME, STATUS, SETTINGS, FILES = range(4)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[CampaignRecord] = []
+
+    def set_campaigns(self, campaigns: Sequence[CampaignRecord]) -> None:
+        """Replace every row; a reload is a reset because ids and order may all change."""
+        self.beginResetModel()
+        self._rows = list(campaigns)
+        self.endResetModel()
+
+    def campaign(self, row: int) -> CampaignRecord:
+        return self._rows[row]
+
+    # ------------------------------------------------------------------ Qt API
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 (Qt's signature)
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 (Qt's signature)
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(  # noqa: N802 (Qt override)
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            orientation is Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(self.COLUMNS)
+        ):
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        record = self._rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(record, column)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(record, column)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == self.FILES:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == CAMPAIGN_ROLE:
+            return record
+        if role == CAMPAIGN_ID_ROLE:
+            return record.id
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return (
+            Qt.ItemFlag.ItemIsEnabled
+            | Qt.ItemFlag.ItemIsSelectable
+            | Qt.ItemFlag.ItemNeverHasChildren
+        )
+
+    def roleNames(self) -> dict[int, QByteArray]:  # noqa: N802 (Qt override)
+        names = dict(super().roleNames())
+        names[CAMPAIGN_ROLE] = QByteArray(b"campaign")
+        names[CAMPAIGN_ID_ROLE] = QByteArray(b"campaignId")
+        return names
+
+    # ------------------------------------------------------------------ formatting
+    def _display(self, record: CampaignRecord, column: int) -> str | None:
+        if column == self.NAME:
+            return record.name
+        if column == self.STATUS:
+            return _status_text(record)
+        if column == self.SETTINGS:
+            return record.settings.label()
+        if column == self.FILES:
+            return str(record.upload_count)
+        return None
+
+    def _tooltip(self, record: CampaignRecord, column: int) -> str | None:
+        if column == self.NAME:
+            return record.description or None
+        if column == self.STATUS and record.error_message:
+            return record.error_message
+        if column == self.FILES:
+            count = record.upload_count
+            return f"{count} report file{'' if count == 1 else 's'} attached"
+        return None
+
+
+def _status_text(record: CampaignRecord) -> str:
+    text = record.status.value.capitalize()
+    progress = record.progress
+    if progress is not None and record.status is CampaignStatus.PROCESSING:
+        return f"{text} ({progress:.0%})"
+    return text
