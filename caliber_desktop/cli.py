@@ -217,7 +217,7 @@ def cmd_campaigns(args: argparse.Namespace, ws: Workspace, out: Output) -> int:
         uploads = ws.uploads.list(record.id)
         out.emit({**record.as_json(), "uploads": uploads}, _campaign_text(record, uploads))
     elif args.action == "delete":
-        ws.campaigns.delete(args.id, force=args.force)
+        ws.delete_campaign(args.id, force=args.force)
         out.emit({"deleted": args.id}, f"Deleted campaign {args.id}.")
     return 0
 

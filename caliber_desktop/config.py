@@ -145,7 +145,7 @@ def load_settings(path: Path) -> Settings:
             raise ConfigError("the settings file does not hold a JSON object")
         return Settings.model_validate(_migrate(raw))
     except (OSError, ValueError, ValidationError, ConfigError) as exc:
-        aside = path.with_name(f"{path.name}.broken-{time.strftime('%Y%m%d-%H%M%S')}")
+        aside = _unused(path.with_name(f"{path.name}.broken-{time.strftime('%Y%m%d-%H%M%S')}"))
         try:
             path.replace(aside)
         except OSError:
@@ -154,6 +154,15 @@ def load_settings(path: Path) -> Settings:
             "settings file %s is unusable (%s); using defaults, kept it as %s", path, exc, aside
         )
         return Settings()
+
+
+def _unused(path: Path) -> Path:
+    """``path``, or ``path-2``, ``path-3``… if taken: a set-aside file never overwrites another."""
+    candidate, number = path, 1
+    while candidate.exists():
+        number += 1
+        candidate = path.with_name(f"{path.name}-{number}")
+    return candidate
 
 
 def save_settings(settings: Settings, path: Path) -> None:
@@ -180,21 +189,28 @@ def write_atomic(path: Path, text: str) -> None:
 _LOG_FORMAT = "%(asctime)s %(levelname)-7s %(threadName)s %(name)s: %(message)s"
 
 
+class _DataDirLog(logging.handlers.RotatingFileHandler):
+    """The data dir's log file; a marker type so a second data dir replaces, not adds, it."""
+
+
 def setup_logging(paths: Paths, level: str = "INFO") -> logging.Handler:
-    """Log to a rotating file in the data dir (2 MB × 5); idempotent per log file."""
+    """Log to a rotating file in the data dir (2 MB × 5).
+
+    Idempotent for one data dir; opening another (``--home``, tests) moves logging there.
+    """
     paths.logs.mkdir(parents=True, exist_ok=True)
     root = logging.getLogger()
+    root.setLevel(level)
     target = str(paths.log_file)
-    for handler in root.handlers:
-        if isinstance(handler, logging.handlers.RotatingFileHandler) and (
-            handler.baseFilename == target
-        ):
-            root.setLevel(level)
-            return handler
-    handler = logging.handlers.RotatingFileHandler(
+    for handler in list(root.handlers):
+        if isinstance(handler, _DataDirLog):
+            if handler.baseFilename == target:
+                return handler
+            root.removeHandler(handler)
+            handler.close()
+    handler = _DataDirLog(
         target, maxBytes=2 * 1024 * 1024, backupCount=5, encoding="utf-8", delay=True
     )
     handler.setFormatter(logging.Formatter(_LOG_FORMAT))
     root.addHandler(handler)
-    root.setLevel(level)
     return handler

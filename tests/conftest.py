@@ -5,8 +5,9 @@ No test touches the real home directory, the real keyring or the network beyond 
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 # Before anything imports Qt: tests never need a display.
@@ -71,7 +72,7 @@ def workspace(home: Path) -> Iterator[Workspace]:
     ws.close()
 
 
-def add_user(ws: Workspace, uid: str, email: str) -> UserRef:
+def _add_user(ws: Workspace, uid: str, email: str) -> UserRef:
     """A signed-in (non-local) user row, as the sign-in service will create them."""
     now = utcnow()
     with ws.store.write() as session:
@@ -90,6 +91,25 @@ def add_user(ws: Workspace, uid: str, email: str) -> UserRef:
         session.flush()
         row = session.query(User).filter_by(firebase_uid=uid).one()
         return to_ref(row)
+
+
+@pytest.fixture
+def add_user() -> Callable[[Workspace, str, str], UserRef]:
+    """``add_user(workspace, firebase_uid, email)`` → a second, signed-in user."""
+    return _add_user
+
+
+@pytest.fixture(autouse=True)
+def _restore_root_logging() -> Iterator[None]:
+    """Each workspace logs into its own temp data dir; close those files after the test."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(level)
 
 
 @pytest.fixture

@@ -56,10 +56,19 @@ def known_revisions() -> set[str]:
     return {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
 
 
+SqlValue = str | bytes | int | float | None
+
+
+def _casefold(value: SqlValue) -> SqlValue:
+    return value.casefold() if isinstance(value, str) else value
+
+
 def _on_connect(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
     # Let SQLAlchemy's "begin" hook decide how each transaction starts (DEFERRED or IMMEDIATE);
     # pysqlite's own implicit BEGIN would otherwise make every write a lock upgrade that can fail.
     dbapi_connection.isolation_level = None
+    # SQLite's lower()/LIKE fold ASCII only; casefold() lets "CAFÉ" find "Café".
+    dbapi_connection.create_function("casefold", 1, _casefold, deterministic=True)
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

@@ -120,11 +120,11 @@ class CampaignService(UserScoped):
         if status is not None and status != "":
             query = query.where(Campaign.status == _status(status))
         if search and search.strip():
-            pattern = _like(search.strip())
+            pattern = _like(search.strip().casefold())
             query = query.where(
                 or_(
-                    Campaign.name.ilike(pattern, escape="\\"),
-                    Campaign.description.ilike(pattern, escape="\\"),
+                    func.casefold(Campaign.name).like(pattern, escape="\\"),
+                    func.casefold(Campaign.description).like(pattern, escape="\\"),
                 )
             )
         with self.store.read() as session:
@@ -257,6 +257,7 @@ class CampaignService(UserScoped):
             description=row.description,
             template_id=row.template_id,
             settings=settings_of(row),
+            custom_weights=dict(row.custom_weights) if row.custom_weights else None,
             status=row.status,
             total_records=row.total_records,
             processed_records=row.processed_records,

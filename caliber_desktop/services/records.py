@@ -156,6 +156,8 @@ class CampaignRecord:
     description: str
     template_id: int | None
     settings: CampaignSettings
+    #: Copied from the template at creation, like the settings; None means the profile's weights.
+    custom_weights: dict[str, float] | None
     status: CampaignStatus
     total_records: int | None
     processed_records: int | None

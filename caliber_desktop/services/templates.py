@@ -159,16 +159,17 @@ class TemplateService(UserScoped):
     def _refuse_duplicate(self, session: Session, name: str, *, exclude: int | None = None) -> None:
         """Names are unique per user regardless of case; ``exclude`` is the template being renamed.
 
-        Compared with ``casefold()`` in Python: SQLite's ``lower()`` folds ASCII only, so it would
-        let "ÉTÉ" and "été" coexist. A user has tens of templates, not millions.
+        Compared with the store's ``casefold()`` SQL function: SQLite's ``lower()`` folds ASCII
+        only, so it would let "ÉTÉ" and "été" coexist.
         """
-        folded = name.casefold()
-        rows = session.execute(
-            select(CampaignTemplate.id, CampaignTemplate.name).where(
-                CampaignTemplate.user_id == self.user.id
+        clash = session.scalar(
+            select(CampaignTemplate.id).where(
+                CampaignTemplate.user_id == self.user.id,
+                func.casefold(CampaignTemplate.name) == name.casefold(),
+                CampaignTemplate.id != (exclude if exclude is not None else -1),
             )
-        ).all()
-        if any(ident != exclude and other.casefold() == folded for ident, other in rows):
+        )
+        if clash is not None:
             raise ConflictError(
                 f"You already have a template named {name!r}.", hint="Choose another name."
             )

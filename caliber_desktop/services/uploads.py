@@ -8,11 +8,13 @@ to the same campaign they are one upload.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import logging
 import os
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -44,11 +46,9 @@ class UploadService(UserScoped):
         """Check ``source`` and attach it to the campaign; nothing is stored if it is refused."""
         source = Path(source)
         with self.store.read() as session:
-            campaign = self._owned(session, Campaign, campaign_id, "Campaign")
-            if campaign.status is CampaignStatus.PROCESSING:
-                raise ConflictError(
-                    f"Campaign {campaign.name!r} is being scored; attach the file when it is done."
-                )
+            _refuse_while_processing(
+                self._owned(session, Campaign, campaign_id, "Campaign"), "attach the file"
+            )
         self._check_source(source)
         self.uploads_dir.mkdir(parents=True, exist_ok=True)
         temp, digest, size = self._copy_hashing(source)
@@ -80,7 +80,10 @@ class UploadService(UserScoped):
         created_blob: bool,
     ) -> UploadRecord:
         with self.store.write() as session:
-            self._owned(session, Campaign, campaign_id, "Campaign")
+            # Checked again inside the write: scoring may have started while the file was copied.
+            _refuse_while_processing(
+                self._owned(session, Campaign, campaign_id, "Campaign"), "attach the file"
+            )
             existing = session.scalar(
                 select(FileUpload).where(
                     FileUpload.campaign_id == campaign_id, FileUpload.sha256 == digest
@@ -88,6 +91,12 @@ class UploadService(UserScoped):
             )
             if existing is not None:
                 return self._record(existing, reused_blob=True, already_attached=True)
+            # Whether *this user* had these bytes before; another user's files are not their news.
+            seen_before = session.scalar(
+                select(FileUpload.id).where(
+                    FileUpload.sha256 == digest, FileUpload.user_id == self.user.id
+                )
+            )
             row = FileUpload(
                 user_id=self.user.id,
                 campaign_id=campaign_id,
@@ -110,7 +119,7 @@ class UploadService(UserScoped):
                 size,
                 campaign_id,
             )
-            return self._record(row, reused_blob=not created_blob)
+            return self._record(row, reused_blob=seen_before is not None)
 
     # ------------------------------------------------------------------ read
     def get(self, upload_id: int) -> UploadRecord:
@@ -139,7 +148,16 @@ class UploadService(UserScoped):
         found = sniff.Sniffed(
             record.detected_format, record.encoding, record.delimiter, record.sheet_name
         )
-        return sniff.preview(record.path, found, rows)
+        try:
+            return sniff.preview(record.path, found, rows)
+        except (OSError, ValueError, KeyError, csv.Error, zipfile.BadZipFile) as exc:
+            # Passed the checks at import but a later part is unreadable (a damaged sheet, a
+            # runaway quoted cell): say so instead of failing with a traceback.
+            raise FileRejectedError(
+                record.original_name,
+                f"cannot be previewed ({type(exc).__name__}: {exc}).",
+                hint=sniff.EXPORT_AGAIN,
+            ) from None
 
     # ------------------------------------------------------------------ remove
     def remove(self, upload_id: int) -> None:
@@ -147,14 +165,22 @@ class UploadService(UserScoped):
         with self.store.write() as session:
             row = self._owned(session, FileUpload, upload_id, self.KIND)
             campaign = session.get(Campaign, row.campaign_id)
-            if campaign is not None and campaign.status is CampaignStatus.PROCESSING:
-                raise ConflictError(
-                    f"Campaign {campaign.name!r} is being scored; remove the file when it is done."
-                )
-            digest, stored = row.sha256, row.stored_path
+            if campaign is not None:
+                _refuse_while_processing(campaign, "remove the file")
+            digest = row.sha256
             session.delete(row)
-        if not self._blob_referenced(digest):
-            (self.root / stored).unlink(missing_ok=True)
+        self.forget_blobs({digest})
+
+    def forget_blobs(self, digests: set[str]) -> int:
+        """Delete the blob files of ``digests`` that no upload (of any user) refers to any more."""
+        removed = 0
+        for digest in digests:
+            if self._blob_referenced(digest):
+                continue
+            for blob in (self.uploads_dir / digest[:2]).glob(f"{digest}.*"):
+                blob.unlink(missing_ok=True)
+                removed += 1
+        return removed
 
     # ------------------------------------------------------------------ helpers
     def _check_source(self, source: Path) -> None:
@@ -228,6 +254,13 @@ class UploadService(UserScoped):
             uploaded_at=row.uploaded_at,
             reused_blob=reused_blob,
             already_attached=already_attached,
+        )
+
+
+def _refuse_while_processing(campaign: Campaign, action: str) -> None:
+    if campaign.status is CampaignStatus.PROCESSING:
+        raise ConflictError(
+            f"Campaign {campaign.name!r} is being scored; {action} when it is done."
         )
 
 

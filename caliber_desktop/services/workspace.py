@@ -48,6 +48,12 @@ class Workspace:
             self.store, user, self.paths.root, max_size_mb=self.settings.uploads.max_size_mb
         )
 
+    def delete_campaign(self, campaign_id: int, *, force: bool = False) -> None:
+        """Delete a campaign (rules in :meth:`CampaignService.delete`) and files only it used."""
+        digests = {upload.sha256 for upload in self.uploads.list(campaign_id)}
+        self.campaigns.delete(campaign_id, force=force)
+        self.uploads.forget_blobs(digests)
+
     def save_settings(self) -> None:
         save_settings(self.settings, self.paths.settings)
 

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-from caliber_desktop.services.records import UserRef
-from caliber_desktop.services.workspace import Workspace
 
 #: Five explicit settings that are valid together (and differ from every default).
 VALID_SETTINGS: dict[str, Any] = {
@@ -28,36 +24,6 @@ REPORT_CSV = (
     "2024-11-01,news.example.org,Kargo,2500,7,3.10\n"
     "2024-11-02,example.com,Xandr,1200,2,1.40\n"
 )
-
-
-@pytest.fixture(autouse=True)
-def _restore_root_logging() -> Iterator[None]:
-    """Every workspace adds a file handler for its own temp data dir; drop them after the test.
-
-    Without this, each later test would write its log lines into every earlier test's folder and
-    keep those files open.
-    """
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for handler in list(root.handlers):
-        if handler not in handlers:
-            root.removeHandler(handler)
-            handler.close()
-    root.setLevel(level)
-
-
-@pytest.fixture
-def add_user(request: pytest.FixtureRequest) -> Callable[[Workspace, str, str], UserRef]:
-    """The top-level conftest's ``add_user`` helper.
-
-    Both conftest files are imported as the module ``conftest``, so the helper cannot be imported
-    by name; pytest keeps each conftest registered under its path.
-    """
-    module = request.config.pluginmanager.get_plugin(str(Path(__file__).parents[1] / "conftest.py"))
-    assert module is not None, "tests/conftest.py was not loaded"
-    helper: Callable[[Workspace, str, str], UserRef] = module.add_user
-    return helper
 
 
 @pytest.fixture

@@ -327,3 +327,10 @@ def test_missing_ids_are_not_found(workspace: Workspace) -> None:
     ):
         with pytest.raises(NotFoundError, match="Campaign 404 was not found"):
             call()
+
+
+def test_search_folds_case_beyond_ascii(workspace: Workspace, settings) -> None:
+    workspace.campaigns.create("Café Ökonomie", settings=settings)
+    workspace.campaigns.create("Plain", settings=settings)
+    assert [c.name for c in workspace.campaigns.list(search="CAFÉ").items] == ["Café Ökonomie"]
+    assert [c.name for c in workspace.campaigns.list(search="ökonomie").items] == ["Café Ökonomie"]

@@ -201,6 +201,7 @@ def test_a_campaign_copies_all_settings_and_weights_and_keeps_them(
     campaign = workspace.campaigns.create("Copy", template_id=template.id)
     assert campaign.template_id == template.id
     assert campaign.settings == expected
+    assert campaign.custom_weights == weights
     assert stored_weights(workspace, campaign.id) == weights
 
     workspace.templates.update(template.id, settings=OTHER_SETTINGS, custom_weights={"ctr": 9})
@@ -209,6 +210,7 @@ def test_a_campaign_copies_all_settings_and_weights_and_keeps_them(
     )
 
     assert workspace.campaigns.get(campaign.id).settings == expected
+    assert workspace.campaigns.get(campaign.id).custom_weights == weights
     assert stored_weights(workspace, campaign.id) == weights
 
 

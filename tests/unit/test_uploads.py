@@ -294,3 +294,50 @@ def test_blobs_of_a_deleted_campaign_become_orphans(
     assert orphan_blobs(workspace.store, workspace.paths.root) == []
     workspace.campaigns.delete(campaign_id)
     assert orphan_blobs(workspace.store, workspace.paths.root) == [record.path]
+
+
+def test_deleting_a_campaign_removes_only_the_files_no_one_else_uses(
+    workspace: Workspace, settings, report_file
+) -> None:
+    doomed = workspace.campaigns.create("Doomed", settings=settings).id
+    keeper = workspace.campaigns.create("Keeper", settings=settings).id
+    own = workspace.uploads.attach(doomed, report_file("Site,Impressions\na.com,1\nb.com,2\n"))
+    shared = workspace.uploads.attach(doomed, report_file())
+    workspace.uploads.attach(keeper, report_file())  # same bytes as `shared`
+
+    workspace.delete_campaign(doomed)
+
+    assert not own.path.exists()
+    assert shared.path.exists()
+    assert stored_files(workspace) == [shared.path]
+    assert orphan_blobs(workspace.store, workspace.paths.root) == []
+
+
+def test_reused_blob_speaks_only_of_the_users_own_files(
+    workspace: Workspace, settings, report_file, add_user
+) -> None:
+    mine = workspace.campaigns.create("Mine", settings=settings).id
+    workspace.uploads.attach(mine, report_file())
+    other = add_user(workspace, "uid-b", "b@example.com")
+    workspace.bind(other)
+    theirs = workspace.campaigns.create("Theirs", settings=settings).id
+    first = workspace.uploads.attach(theirs, report_file())
+    assert first.reused_blob is False  # B never had these bytes, whoever else did
+    second = workspace.uploads.attach(
+        workspace.campaigns.create("Theirs too", settings=settings).id, report_file()
+    )
+    assert second.reused_blob is True
+    assert first.path == second.path  # still one blob on disk
+
+
+def test_an_unreadable_part_found_at_preview_is_reported_not_raised(
+    workspace: Workspace, campaign_id: int, report_file
+) -> None:
+    # A quote that never closes swallows the rest of the file into one cell, past the csv
+    # module's field limit: sniffing sees consistent rows, previewing the whole cell fails.
+    head = "Site,Impressions\n" + "".join(f"s{i}.com,{i}\n" for i in range(30))
+    runaway = head + 'x.com,"' + "y" * 200_000 + "\n"
+    record = workspace.uploads.attach(campaign_id, report_file(runaway, name="runaway.csv"))
+    with pytest.raises(FileRejectedError, match=r"runaway\.csv: cannot be previewed"):
+        workspace.uploads.preview(record.id, rows=100)
+    assert len(workspace.uploads.preview(record.id, rows=10).rows) == 10
