@@ -115,7 +115,7 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         user = self.workspace.user
         if user.is_local:
-            who = f"Local profile · running as {user.label}"
+            who = f"Local profile: {user.display_name}"
             tip = "Caliber runs with one local profile because sign-in is not configured."
         else:
             who = f"Signed in as {user.label}"

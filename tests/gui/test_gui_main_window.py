@@ -131,8 +131,7 @@ def test_status_bar_says_who_the_app_runs_as_and_where_data_lives(
     labels = [label.text() for label in window.statusBar().findChildren(QLabel)]
     profile = window.profile_label.text()
     assert profile in labels
-    assert profile.startswith("Local profile")
-    assert workspace.user.label in profile
+    assert profile == f"Local profile: {workspace.user.display_name}"
     assert workspace.user.label.endswith("(local profile)")
     assert window.data_dir_label.text() == f"Data: {workspace.paths.root}"
 
