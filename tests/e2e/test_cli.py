@@ -212,3 +212,32 @@ def test_installed_console_script(home: Path, tmp_path: Path) -> None:
     assert missing.returncode == 3
     assert "Campaign 999 was not found" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt", "encoding", "first_cell"),
+    [
+        ("ttd_display_awareness_sample.csv", "csv", "utf-8", "Date"),
+        ("ttd_ctv_sample.csv", "csv", "utf-8", "Date"),
+        ("ttd_video_sample.xlsx", "xlsx", None, "Date"),
+        ("pulsepoint_display_sample.csv", "csv", "utf-8-sig", "Date"),  # BOM, quoted thousands
+    ],
+)
+def test_every_shared_sample_report_imports(
+    capsys: pytest.CaptureFixture[str],
+    shared_data: Path,
+    name: str,
+    fmt: str,
+    encoding: str | None,
+    first_cell: str,
+) -> None:
+    _, campaign, _ = caliber(capsys, "campaigns", "create", "Samples", *SETTINGS)
+    code, imported, err = caliber(
+        capsys, "import", str(shared_data / name), "--campaign", str(campaign["id"])
+    )
+    assert code == 0, err
+    upload = imported["upload"]
+    assert (upload["detected_format"], upload["encoding"]) == (fmt, encoding)
+    assert upload["original_name"] == name
+    assert imported["preview"]["rows"][0][0] == first_cell
+    assert len(imported["preview"]["rows"]) == 5
