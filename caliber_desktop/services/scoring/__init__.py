@@ -1,0 +1,1 @@
+"""The scoring engine: Qt-free, deterministic, one module per stage (see ``model.py``)."""
