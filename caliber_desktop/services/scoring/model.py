@@ -85,7 +85,7 @@ class ColumnMapping:
     columns: Mapping[str, str]
     #: canonical name → currency qualifier of its header ("Adv Currency", "USD", …).
     currency: Mapping[str, str] = field(default_factory=dict)
-    #: All conversion pixels the file offers ("01", "02", or a pixel name) → total-conversions header.
+    #: Every conversion pixel the file offers ("01", "02" or a name) → its total-conversions header.
     conversion_pixels: Mapping[str, str] = field(default_factory=dict)
     #: The pixels whose totals are summed into ``conversions`` (the KPI).
     kpi_pixels: tuple[str, ...] = ()
@@ -286,3 +286,13 @@ class ScoreResult:
     summary: dict[str, Any]
     quality: DataQuality
     children: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+
+    def metric_names(self) -> list[str]:
+        """Every metric the run computed, used ones first; a dropped one is still worth seeing."""
+        names = [m.name for m in self.metrics]
+        names += [
+            name
+            for name in self.dropped_metrics
+            if name in self.sites and f"{name}_shrunk" in self.sites and name not in names
+        ]
+        return names

@@ -1,0 +1,180 @@
+"""Allow and block lists from a run's recommendations and the analyst's overrides, with impact.
+
+A list is what the analyst uploads back into the DSP, so its files follow the DSP's format: one
+entry per line, no header, lowercase, no scheme, ``www.`` or path; web domains and app ids in
+separate files (DSPs keep them in separate list types), supply vendors in their own files at that
+level. The impact preview answers "what does this list cost me?" before it is uploaded: the share of
+impressions, spend, clicks and conversions the block list removes and the allow list keeps.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from caliber_desktop.services.scoring.model import APP_KINDS
+
+ListName = Literal["allow", "block", "monitor"]
+#: Columns whose shares the impact preview reports.
+IMPACT_COLUMNS = ("impressions", "spend", "clicks", "conversions")
+#: TTD bid-list adjustments: 0 removes the site from bidding, 1 bids as usual.
+ADJUSTMENT = {"allow": 1.0, "block": 0.0}
+
+
+@dataclass(frozen=True)
+class Override:
+    """The analyst pinned a site to a list; it wins over the recommendation on every run."""
+
+    action: Literal["allow", "block"]
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ListImpact:
+    """What one list touches, as shares (0–1) of the run's totals over all scored sites."""
+
+    list_name: ListName
+    sites: int
+    shares: Mapping[str, float]
+    totals: Mapping[str, float]
+    warning: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "list": self.list_name,
+            "sites": self.sites,
+            "shares": dict(self.shares),
+            "totals": dict(self.totals),
+            "warning": self.warning,
+        }
+
+
+@dataclass
+class SiteLists:
+    """The run's sites with their final list (``list_action``), and the impact of each list."""
+
+    sites: pd.DataFrame  # index site_id; kind, list_action, overridden, override_reason, counts
+    impact: dict[ListName, ListImpact] = field(default_factory=dict)
+
+    def members(self, name: ListName) -> pd.DataFrame:
+        return self.sites[self.sites["list_action"] == name]
+
+    def files(self, *, level_vendor: bool = False) -> dict[str, str]:
+        """File name → contents of every DSP-ready list file (empty lists give empty files)."""
+        out: dict[str, str] = {}
+        for name in ("allow", "block"):
+            members = self.members(name)  # type: ignore[arg-type]
+            if level_vendor:
+                out[f"{name}list_vendors.txt"] = _lines(members.index)
+                continue
+            apps = members["kind"].isin(APP_KINDS)
+            web = members["kind"] == "domain"
+            out[f"{name}list_domains.txt"] = _lines(members.index[web])
+            out[f"{name}list_apps.txt"] = _lines(members.index[apps])
+        out["bid_adjustments.csv"] = self.adjustments_csv()
+        return out
+
+    def adjustments_csv(self) -> str:
+        """The ``Domain,Adjustment`` variant: allow at 1.0 and block at 0.0, one row per site."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["Domain", "Adjustment"])
+        listed = self.sites[self.sites["list_action"].isin(["allow", "block"])]
+        listed = listed[listed["kind"] != "non_targetable"]
+        for site_id, action in zip(listed.index, listed["list_action"], strict=True):
+            writer.writerow([dsp_entry(str(site_id)), f"{ADJUSTMENT[str(action)]:.2f}"])
+        return buffer.getvalue()
+
+    def write(self, directory: Path, *, level_vendor: bool = False) -> list[Path]:
+        directory.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, text in self.files(level_vendor=level_vendor).items():
+            path = directory / name
+            path.write_text(text, encoding="utf-8", newline="")
+            written.append(path)
+        return written
+
+
+def dsp_entry(site_id: str) -> str:
+    """The form a DSP list accepts. Ids are already normalised; this only enforces the format.
+
+    A list entry can never start a formula either: none of ``= + - @`` survives normalisation,
+    and a stray one is dropped here rather than written.
+    """
+    entry = site_id.strip().lower()
+    for prefix in ("https://", "http://"):
+        entry = entry.removeprefix(prefix)
+    entry = entry.removeprefix("www.").split("/", 1)[0]
+    return entry.lstrip("=+-@\t\r ")
+
+
+def _lines(ids: pd.Index) -> str:
+    entries = sorted({dsp_entry(str(site_id)) for site_id in ids} - {""})
+    return "".join(f"{entry}\n" for entry in entries)
+
+
+def build_lists(
+    sites: pd.DataFrame,
+    overrides: Mapping[str, Override] | None = None,
+    *,
+    warning_share: float = 0.20,
+) -> SiteLists:
+    """Apply overrides to the recommendations and measure each list's impact.
+
+    ``sites`` is a run's result frame (index ``site_id``, ``kind``, ``recommendation`` and the
+    counts). Sites that cannot go on a list (``non_targetable``) are never listed. An override for
+    a site this run does not have is kept in the store but changes nothing here.
+    """
+    overrides = overrides or {}
+    frame = pd.DataFrame(index=sites.index.copy())
+    frame["kind"] = sites["kind"].astype(str)
+    frame["display_name"] = sites.get("display_name", pd.Series(sites.index, index=sites.index))
+    frame["score"] = sites["score"] if "score" in sites else float("nan")
+    frame["recommendation"] = sites["recommendation"].astype(str)
+    for column in IMPACT_COLUMNS:
+        values = sites[column] if column in sites else pd.Series(0.0, index=sites.index)
+        frame[column] = pd.to_numeric(values, errors="coerce").fillna(0.0)
+    action = frame["recommendation"].where(
+        frame["recommendation"].isin(["allow", "block"]), "monitor"
+    )
+    pinned = pd.Series({k: v.action for k, v in overrides.items()}, dtype=object)
+    pinned = pinned[pinned.index.isin(frame.index)]
+    action.loc[pinned.index] = pinned
+    action[frame["kind"] == "non_targetable"] = "monitor"
+    frame["list_action"] = action.astype(str)
+    frame["overridden"] = frame.index.isin(pinned.index)
+    reasons = {k: v.reason for k, v in overrides.items()}
+    frame["override_reason"] = [
+        reasons.get(str(i), "") if o else ""
+        for i, o in zip(frame.index, frame["overridden"], strict=True)
+    ]
+    lists = SiteLists(frame)
+    totals = {c: float(frame[c].sum()) for c in IMPACT_COLUMNS}
+    for name in ("allow", "block", "monitor"):
+        lists.impact[name] = _impact(lists, name, totals, warning_share)  # type: ignore[index]
+    return lists
+
+
+def _impact(
+    lists: SiteLists, name: ListName, totals: Mapping[str, float], warning_share: float
+) -> ListImpact:
+    members = lists.members(name)
+    shares = {
+        c: (float(members[c].sum()) / totals[c]) if totals[c] > 0 else 0.0 for c in IMPACT_COLUMNS
+    }
+    warning = None
+    if name == "block":
+        heavy = [c for c in IMPACT_COLUMNS if shares[c] > warning_share]
+        if heavy:
+            parts = ", ".join(f"{shares[c]:.0%} of {c}" for c in heavy)
+            warning = (
+                f"The block list removes {parts} (above the {warning_share:.0%} warning "
+                "threshold). Check the largest blocked sites before uploading it."
+            )
+    return ListImpact(name, len(members), shares, dict(totals), warning)
