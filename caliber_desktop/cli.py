@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from caliber_desktop import __version__
+from caliber_desktop import __version__, cli_score
 from caliber_desktop.config import Paths, default_paths, setup_logging
 from caliber_desktop.errors import CaliberError, ValidationError
 from caliber_desktop.models.enums import AnalysisLevel, CampaignStatus, Channel, Goal, Platform
@@ -262,7 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="caliber",
-        description="Caliber Desktop from the command line: campaigns, imports and checks.",
+        description="Caliber Desktop from the command line: scoring, campaigns, imports, checks.",
         parents=[common],
     )
     parser.add_argument("--version", action="version", version=f"caliber {__version__}")
@@ -313,6 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument(
         "--preview", type=int, default=5, metavar="N", help="show the first N rows (0: none)"
     )
+    cli_score.add_parser(commands, common)
     return parser
 
 
@@ -337,6 +338,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "doctor":
             return cmd_doctor(args, paths, out)
+        if args.command == "score":
+            return cli_score.cmd_score(args, paths, out)
         if getattr(args, "preview", 0) and args.preview < 0:
             raise ValidationError("--preview must be 0 or more.", field="preview")
         with open_workspace(paths.root) as ws:

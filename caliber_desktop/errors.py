@@ -24,6 +24,8 @@ class CaliberError(Exception):
 class ValidationError(CaliberError):
     """Input that breaks a rule: a missing or invalid field, a forbidden transition."""
 
+    exit_code = 2  # bad input, like a usage error
+
     def __init__(self, message: str, *, field: str | None = None, hint: str | None = None) -> None:
         self.field = field
         super().__init__(message, hint=hint)
@@ -55,7 +57,7 @@ class ConflictError(CaliberError):
 class FileRejectedError(CaliberError):
     """A report file that cannot be used; nothing was stored."""
 
-    exit_code = 5
+    exit_code = 2  # bad input: the file, not the program
 
     def __init__(self, path: object, reason: str, *, hint: str | None = None) -> None:
         self.path = str(path)

@@ -18,6 +18,7 @@ from caliber_desktop.models.store import Store
 from caliber_desktop.services.campaigns import CampaignService
 from caliber_desktop.services.profiles import local_profile
 from caliber_desktop.services.records import UserRef
+from caliber_desktop.services.runs import RunService
 from caliber_desktop.services.templates import TemplateService
 from caliber_desktop.services.uploads import UploadService
 
@@ -35,6 +36,7 @@ class Workspace:
     templates: TemplateService = field(init=False)
     campaigns: CampaignService = field(init=False)
     uploads: UploadService = field(init=False)
+    runs: RunService = field(init=False)
 
     def __post_init__(self) -> None:
         self.bind(self.user)
@@ -47,6 +49,7 @@ class Workspace:
         self.uploads = UploadService(
             self.store, user, self.paths.root, max_size_mb=self.settings.uploads.max_size_mb
         )
+        self.runs = RunService(self.store, user, self.paths.root, self.settings.scoring)
 
     def delete_campaign(self, campaign_id: int, *, force: bool = False) -> None:
         """Delete a campaign (rules in :meth:`CampaignService.delete`) and files only it used."""

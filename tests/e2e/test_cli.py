@@ -101,7 +101,7 @@ def test_explicit_campaign_names_the_missing_setting(
     index = args.index(missing)
     del args[index : index + (1 if missing.startswith("--no-") else 2)]
     code, data, err = caliber(capsys, "campaigns", "create", "Explicit", *args)
-    assert code == 1
+    assert code == 2
     assert data is None
     error = json.loads(err)["error"]
     expected = missing.removeprefix("--no-").removeprefix("--").replace("-", "_")
@@ -132,7 +132,7 @@ def test_rejected_file_is_reported_and_nothing_is_stored(
     fake = tmp_path / "report.csv"
     fake.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
     code, data, err = caliber(capsys, "import", str(fake), "--campaign", str(campaign["id"]))
-    assert code == 5
+    assert code == 2
     assert data is None
     message = json.loads(err)["error"]["message"]
     assert "report.csv" in message

@@ -69,7 +69,7 @@ class SiteLists:
         """File name → contents of every DSP-ready list file (empty lists give empty files)."""
         out: dict[str, str] = {}
         for name in ("allow", "block"):
-            members = self.members(name)  # type: ignore[arg-type]
+            members = self.members(name)
             if level_vendor:
                 out[f"{name}list_vendors.txt"] = _lines(members.index)
                 continue
@@ -157,7 +157,7 @@ def build_lists(
     lists = SiteLists(frame)
     totals = {c: float(frame[c].sum()) for c in IMPACT_COLUMNS}
     for name in ("allow", "block", "monitor"):
-        lists.impact[name] = _impact(lists, name, totals, warning_share)  # type: ignore[index]
+        lists.impact[name] = _impact(lists, name, totals, warning_share)
     return lists
 
 

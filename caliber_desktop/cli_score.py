@@ -1,0 +1,262 @@
+"""``caliber score``: score a report file into a folder, or a campaign into the store.
+
+Headless and offline. ``caliber score FILE --goal … --out DIR`` never touches the store: it is the
+batch tool (and the benchmark). ``caliber score --campaign ID`` scores the campaign's latest report
+into a new run, exactly as the window does. Ctrl+C cancels at the next safe point and leaves the
+campaign as it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from caliber_desktop.config import Paths, ScoringSettings, load_settings
+from caliber_desktop.errors import ValidationError
+from caliber_desktop.models.enums import AnalysisLevel, Channel, Goal, Platform
+from caliber_desktop.services.progress import CancelToken
+from caliber_desktop.services.runs import RunRecord, RunService
+from caliber_desktop.services.scoring.engine import ScoredReport, ScoreRequest, score_file
+from caliber_desktop.services.scoring.exports import write_run_outputs
+from caliber_desktop.services.scoring.lists import SiteLists, build_lists
+from caliber_desktop.services.workspace import open_workspace
+
+RECOMMENDATIONS = ("allow", "monitor", "block", "insufficient_data")
+
+
+def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
+    score = commands.add_parser(
+        "score",
+        parents=[common],
+        help="score a report file into a folder, or a campaign into the store",
+        description=(
+            "Score every site of a report. With FILE and --out, write scores.csv, the DSP list "
+            "files, summary.json and data_quality.json to DIR. With --campaign, score the "
+            "campaign's latest report into the store."
+        ),
+    )
+    score.add_argument("file", nargs="?", help="the report (CSV, TSV, XLSX, XLS)")
+    score.add_argument("--campaign", type=int, help="score this campaign's report into the store")
+    score.add_argument("--platform", choices=[p.value for p in Platform], help="default: detected")
+    score.add_argument("--goal", choices=[g.value for g in Goal])
+    score.add_argument("--channel", choices=[c.value for c in Channel], help="default: detected")
+    score.add_argument(
+        "--ctr-sensitivity", action="store_true", help="the client judges the campaign on CTR"
+    )
+    score.add_argument(
+        "--level", choices=[a.value for a in AnalysisLevel], default=AnalysisLevel.DOMAIN.value
+    )
+    score.add_argument("--min-impressions", type=int, metavar="N")
+    score.add_argument("--kpi-pixel", action="append", metavar="NN", help="repeat for several")
+    score.add_argument("--mapping", type=Path, metavar="FILE.json", help="canonical → header")
+    score.add_argument("--out", type=Path, metavar="DIR", help="folder for the output files")
+    score.add_argument("--xlsx", action="store_true", help="also write scores.xlsx")
+
+
+def _mapping(path: Path | None) -> dict[str, str] | None:
+    if path is None:
+        return None
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ValidationError(
+            f"Cannot read the mapping file {path} ({exc.strerror or exc}).", field="mapping"
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise ValidationError(
+            f"The mapping file {path} is not valid JSON (line {exc.lineno}: {exc.msg}).",
+            field="mapping",
+            hint='It should look like {"site": "Site", "spend": "Advertiser Cost (USD)"}.',
+        ) from None
+    if not isinstance(raw, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in raw.items()
+    ):
+        raise ValidationError(
+            f"The mapping file {path} must be one JSON object of canonical name → header.",
+            field="mapping",
+            hint='For example {"site": "Site", "spend": "Advertiser Cost (USD)"}.',
+        )
+    return {str(k): str(v) for k, v in raw.items()}
+
+
+@contextmanager
+def _cancel_on_interrupt() -> Iterator[CancelToken]:
+    """Ctrl+C cancels the token (checked between stages) instead of killing mid-write."""
+    token = CancelToken()
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        signal.signal(signal.SIGINT, lambda *_: token.cancel())
+    except ValueError:  # not the main thread (in-process tests): no handler, no harm
+        yield token
+        return
+    try:
+        yield token
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _progress(quiet: bool) -> Any:
+    last = [-1]
+
+    def show(done: int, total: int, message: str) -> None:
+        if quiet or not sys.stderr.isatty():
+            return
+        percent = round(100 * done / total) if total else 0
+        if percent != last[0]:
+            last[0] = percent
+            print(f"\r{percent:3d}%  {message:<60}", end="", file=sys.stderr, flush=True)
+
+    return show
+
+
+def cmd_score(args: argparse.Namespace, paths: Paths, out: Any) -> int:
+    if (args.file is None) == (args.campaign is None):
+        raise ValidationError(
+            "Give either a report FILE (with --out DIR) or --campaign ID.", field="file"
+        )
+    settings = load_settings(paths.settings).scoring if paths.settings.exists() else None
+    settings = settings or ScoringSettings()
+    if args.min_impressions is not None and args.min_impressions < 0:
+        raise ValidationError("--min-impressions must be 0 or more.", field="min_impressions")
+    if args.campaign is not None:
+        return _score_campaign(args, paths, out, settings)
+    if args.out is None:
+        raise ValidationError("Say where to write the results with --out DIR.", field="out")
+    if args.goal is None:
+        raise ValidationError(
+            "Say what the campaign is for with --goal awareness or --goal action.", field="goal"
+        )
+    request = ScoreRequest(
+        goal=Goal(args.goal),
+        platform=Platform(args.platform) if args.platform else None,
+        channel=Channel(args.channel) if args.channel else None,
+        ctr_sensitivity=args.ctr_sensitivity,
+        level=AnalysisLevel(args.level),
+        min_impressions=(
+            args.min_impressions if args.min_impressions is not None else settings.min_impressions
+        ),
+        allow_percentile=settings.allow_percentile,
+        block_percentile=settings.block_percentile,
+        normalization=settings.normalization,
+        kpi_pixels=tuple(args.kpi_pixel) if args.kpi_pixel else None,
+        default_kpi_pixel=settings.default_kpi_pixel,
+        mapping_override=_mapping(args.mapping),
+    )
+    source = Path(args.file)
+    if not source.is_file():
+        raise ValidationError(
+            f"{source}: no such file.", field="file", hint="Check the path and try again."
+        )
+    with _cancel_on_interrupt() as token:
+        scored = score_file(source, request, progress=_progress(args.json), cancel=token)
+    if not args.json and sys.stderr.isatty():
+        print(file=sys.stderr)
+    lists = build_lists(
+        scored.result.sites, warning_share=scored.result.config.impact_warning_share
+    )
+    about = {
+        "config": {**scored.result.config.to_json(), "profile": scored.result.profile},
+        "mapping": scored.mapping_snapshot(),
+    }
+    written = write_run_outputs(scored.result, lists, args.out, about=about, xlsx=args.xlsx)
+    out.emit(
+        {**_summary_json(scored, lists), "files": [str(p) for p in written]},
+        _summary_text(scored, lists) + "\n\nWrote:\n" + "\n".join(f"  {p}" for p in written),
+    )
+    return 0
+
+
+def _score_campaign(
+    args: argparse.Namespace, paths: Paths, out: Any, settings: ScoringSettings
+) -> int:
+    if args.min_impressions is not None:
+        settings = settings.model_copy(update={"min_impressions": args.min_impressions})
+    with open_workspace(paths.root) as ws, _cancel_on_interrupt() as token:
+        runs = RunService(ws.store, ws.user, ws.paths.root, settings)
+        record = runs.score_campaign(
+            args.campaign,
+            mapping_override=_mapping(args.mapping),
+            kpi_pixels=tuple(args.kpi_pixel) if args.kpi_pixel else None,
+            progress=_progress(args.json),
+            cancel=token,
+        )
+        lists = runs.lists(args.campaign, record.id)
+        if args.out is not None:
+            lists.write(args.out, level_vendor=record.config.get("level") == "supply_vendor")
+    if not args.json and sys.stderr.isatty():
+        print(file=sys.stderr)
+    out.emit(
+        {"run": record, "lists": {k: v.to_json() for k, v in lists.impact.items()}},
+        _run_text(record, lists),
+    )
+    return 0
+
+
+def _counts(summary: dict[str, Any]) -> str:
+    counts = summary.get("recommendations", {})
+    return ", ".join(
+        f"{counts.get(name, 0):,} {name.replace('_', ' ')}" for name in RECOMMENDATIONS
+    )
+
+
+def _impact_lines(lists: SiteLists) -> list[str]:
+    lines = []
+    for name, verb in (("block", "removes"), ("allow", "keeps")):
+        impact = lists.impact[name]
+        shares = ", ".join(f"{impact.shares[c]:.1%} of {c}" for c in impact.shares)
+        lines.append(f"  {name} list  {impact.sites:,} sites; {verb} {shares}")
+        if impact.warning:
+            lines.append(f"  warning     {impact.warning}")
+    return lines
+
+
+def _summary_text(scored: ScoredReport, lists: SiteLists) -> str:
+    result = scored.result
+    summary = result.summary
+    quality = result.quality
+    score = summary.get("campaign_score")
+    lines = [
+        f"Scored {len(result.sites):,} sites of {quality.source} with profile {result.profile}",
+        f"  campaign score  {score:.1f} (impression-weighted)"
+        if isinstance(score, int | float)
+        else "  campaign score  —",
+        f"  recommendations {_counts(summary)}",
+        f"  rows            {quality.rows_read:,} read, {quality.rows_dropped:,} not scored",
+        *_impact_lines(lists),
+    ]
+    if result.dropped_metrics:
+        dropped = "; ".join(f"{k}: {v}" for k, v in result.dropped_metrics.items())
+        lines.append(f"  metrics dropped {dropped}")
+    return "\n".join(lines)
+
+
+def _summary_json(scored: ScoredReport, lists: SiteLists) -> dict[str, Any]:
+    result = scored.result
+    return {
+        "sites": len(result.sites),
+        "profile": result.profile,
+        "campaign_score": result.summary.get("campaign_score"),
+        "recommendations": result.summary.get("recommendations", {}),
+        "rows_read": result.quality.rows_read,
+        "rows_dropped": result.quality.rows_dropped,
+        "lists": {name: impact.to_json() for name, impact in lists.impact.items()},
+    }
+
+
+def _run_text(record: RunRecord, lists: SiteLists) -> str:
+    score = record.campaign_score
+    return "\n".join(
+        [
+            f"Run {record.id} of campaign {record.campaign_id}: {record.site_count:,} sites scored",
+            f"  campaign score  {score:.1f}" if score is not None else "  campaign score  —",
+            f"  recommendations {_counts(record.summary)}",
+            f"  rows            {record.rows_read:,} read, {record.rows_dropped:,} not scored",
+            *_impact_lines(lists),
+        ]
+    )

@@ -1,0 +1,453 @@
+"""Scoring a campaign into the store, reading its runs back, and the analyst's list overrides.
+
+A run is all or nothing. The campaign is marked ``processing`` (so nobody deletes it or attaches
+files mid-run), the file is scored outside any transaction, and the run, its snapshots and every
+per-site row are then written in ONE transaction together with ``completed``. Cancelled, the
+campaign gets back exactly the status and fields it had; failed, it becomes ``failed`` with the
+message — and either way its previous run stays current, untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import delete, insert, select
+
+from caliber_desktop import __version__
+from caliber_desktop.config import ScoringSettings
+from caliber_desktop.errors import CaliberError, ConflictError, NotFoundError, ValidationError
+from caliber_desktop.models import Campaign, FileUpload
+from caliber_desktop.models.base import utcnow
+from caliber_desktop.models.enums import CampaignStatus, ListAction, RunStatus
+from caliber_desktop.models.scoring import ListOverride, ScoreRun, SiteScore
+from caliber_desktop.models.store import Store
+from caliber_desktop.services.progress import Cancelled, CancelToken, ProgressCallback, no_progress
+from caliber_desktop.services.records import UserRef
+from caliber_desktop.services.scope import UserScoped
+from caliber_desktop.services.scoring.engine import ScoredReport, ScoreRequest, score_file
+from caliber_desktop.services.scoring.lists import Override, SiteLists, build_lists
+from caliber_desktop.services.templates import settings_of
+
+log = logging.getLogger(__name__)
+S = CampaignStatus
+#: Campaign fields a cancelled run puts back exactly as they were.
+_RESTORED = ("status", "started_at", "processed_records", "total_records", "error_message")
+#: Per-site values kept per metric in ``SiteScore.metrics``.
+_METRIC_PARTS = ("", "_shrunk", "_lo", "_hi", "_norm", "_contrib")
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    id: int
+    campaign_id: int
+    upload_id: int | None
+    status: RunStatus
+    started_at: datetime
+    finished_at: datetime | None
+    campaign_score: float | None
+    site_count: int
+    rows_read: int
+    rows_dropped: int
+    config: dict[str, Any]
+    column_mapping: dict[str, Any]
+    data_quality: dict[str, Any]
+    summary: dict[str, Any]
+
+
+class RunService(UserScoped):
+    KIND = "Campaign"
+
+    def __init__(self, store: Store, user: UserRef, root: Path, settings: ScoringSettings) -> None:
+        super().__init__(store, user)
+        self.root = root
+        self.settings = settings
+
+    # ------------------------------------------------------------------ scoring
+    def score_campaign(
+        self,
+        campaign_id: int,
+        *,
+        upload_id: int | None = None,
+        mapping_override: Mapping[str, str] | None = None,
+        kpi_pixels: tuple[str, ...] | None = None,
+        progress: ProgressCallback = no_progress,
+        cancel: CancelToken | None = None,
+    ) -> RunRecord:
+        """Score the campaign's report (the latest upload unless ``upload_id``) into a new run."""
+        cancel = cancel or CancelToken()
+        request, upload, before = self._begin(campaign_id, upload_id, mapping_override, kpi_pixels)
+        try:
+            scored = score_file(
+                self.root / upload.stored_path,
+                request,
+                display_name=upload.original_name,
+                progress=progress,
+                cancel=cancel,
+            )
+            cancel.raise_if_cancelled()
+            progress(100, 100, "Saving results")
+            return self._commit(campaign_id, upload.id, scored, cancel)
+        except Cancelled:
+            self._restore(campaign_id, before)
+            raise
+        except CaliberError as exc:
+            self._fail(campaign_id, str(exc))
+            raise
+        except Exception as exc:  # a bug: the campaign must not stay "processing" forever
+            log.exception("scoring campaign %s failed", campaign_id)
+            self._fail(campaign_id, f"Scoring failed unexpectedly ({type(exc).__name__}).")
+            raise
+
+    def _begin(
+        self,
+        campaign_id: int,
+        upload_id: int | None,
+        mapping_override: Mapping[str, str] | None,
+        kpi_pixels: tuple[str, ...] | None,
+    ) -> tuple[ScoreRequest, FileUpload, dict[str, Any]]:
+        with self.store.write() as session:
+            campaign = self._owned(session, Campaign, campaign_id, self.KIND)
+            if campaign.status is S.PROCESSING:
+                raise ConflictError(
+                    f"Campaign {campaign.name!r} is already being scored.",
+                    hint="Wait for that run to finish or cancel it.",
+                )
+            upload = self._upload(session, campaign, upload_id)
+            before = {name: getattr(campaign, name) for name in _RESTORED}
+            settings = settings_of(campaign)
+            pixel = campaign.kpi_pixel
+            request = ScoreRequest(
+                goal=settings.goal,
+                platform=settings.platform,
+                channel=settings.channel,
+                ctr_sensitivity=settings.ctr_sensitivity,
+                level=settings.analysis_level,
+                min_impressions=self.settings.min_impressions,
+                allow_percentile=self.settings.allow_percentile,
+                block_percentile=self.settings.block_percentile,
+                normalization=self.settings.normalization,
+                custom_weights=dict(campaign.custom_weights) if campaign.custom_weights else None,
+                kpi_pixels=kpi_pixels or ((pixel,) if pixel else None),
+                default_kpi_pixel=self.settings.default_kpi_pixel,
+                mapping_override=dict(mapping_override) if mapping_override else None,
+            )
+            campaign.status = S.PROCESSING
+            campaign.started_at = utcnow()
+            campaign.error_message = None
+            campaign.processed_records = 0
+            campaign.total_records = None
+            session.expunge(upload)
+            return request, upload, before
+
+    def _upload(self, session: Any, campaign: Campaign, upload_id: int | None) -> FileUpload:
+        query = select(FileUpload).where(FileUpload.campaign_id == campaign.id)
+        if upload_id is not None:
+            query = query.where(FileUpload.id == upload_id)
+        upload = session.scalars(
+            query.order_by(FileUpload.uploaded_at.desc(), FileUpload.id.desc())
+        ).first()
+        if upload is None:
+            if upload_id is not None:
+                raise NotFoundError("Upload", upload_id)
+            raise ValidationError(
+                f"Campaign {campaign.name!r} has no report attached.",
+                field="upload",
+                hint="Attach a performance report first (caliber import FILE --campaign ID).",
+            )
+        if not (self.root / upload.stored_path).is_file():
+            raise ValidationError(
+                f"The stored copy of {upload.original_name} is missing from the data dir.",
+                field="upload",
+                hint="Attach the report again.",
+            )
+        return upload  # type: ignore[no-any-return]
+
+    def _commit(
+        self, campaign_id: int, upload_id: int, scored: ScoredReport, cancel: CancelToken
+    ) -> RunRecord:
+        result = scored.result
+        quality = result.quality
+        config = {**result.config.to_json(), "profile": result.profile}
+        now = utcnow()
+        rows = _site_rows(result.sites, result.metric_names())
+        with self.store.write() as session:
+            campaign = self._owned(session, Campaign, campaign_id, self.KIND)
+            run = ScoreRun(
+                campaign_id=campaign_id,
+                upload_id=upload_id,
+                status=RunStatus.COMPLETED,
+                started_at=campaign.started_at or now,
+                finished_at=now,
+                app_version=__version__,
+                config=config,
+                column_mapping=scored.mapping_snapshot(),
+                data_quality=quality.to_json(),
+                summary=_plain(result.summary),
+                campaign_score=_number(result.summary.get("campaign_score")),
+                site_count=len(result.sites),
+                rows_read=quality.rows_read,
+                rows_dropped=quality.rows_dropped,
+            )
+            session.add(run)
+            session.flush()
+            for row in rows:
+                row["run_id"] = run.id
+            if rows:
+                session.execute(insert(SiteScore), rows)
+            cancel.raise_if_cancelled()  # the last moment a cancel is still honoured
+            campaign.current_run_id = run.id
+            campaign.scoring_config = config
+            campaign.column_mapping = run.column_mapping
+            campaign.data_quality = run.data_quality
+            campaign.status = S.COMPLETED
+            campaign.completed_at = now
+            campaign.error_message = None
+            campaign.total_records = campaign.processed_records = quality.rows_read
+            session.flush()
+            return _run_record(run)
+
+    def _restore(self, campaign_id: int, before: Mapping[str, Any]) -> None:
+        with self.store.write() as session:
+            campaign = self._owned(session, Campaign, campaign_id, self.KIND)
+            for name, value in before.items():
+                setattr(campaign, name, value)
+
+    def _fail(self, campaign_id: int, message: str) -> None:
+        with self.store.write() as session:
+            campaign = self._owned(session, Campaign, campaign_id, self.KIND)
+            campaign.status = S.FAILED
+            campaign.error_message = message
+
+    # ------------------------------------------------------------------ reading runs
+    def runs(self, campaign_id: int) -> list[RunRecord]:
+        with self.store.read() as session:
+            self._owned(session, Campaign, campaign_id, self.KIND)
+            found = session.scalars(
+                select(ScoreRun)
+                .where(ScoreRun.campaign_id == campaign_id)
+                .order_by(ScoreRun.started_at.desc(), ScoreRun.id.desc())
+            ).all()
+            return [_run_record(run) for run in found]
+
+    def run(self, run_id: int) -> RunRecord:
+        with self.store.read() as session:
+            return _run_record(self._owned_run(session, run_id))
+
+    def current_run(self, campaign_id: int) -> RunRecord | None:
+        with self.store.read() as session:
+            campaign = self._owned(session, Campaign, campaign_id, self.KIND)
+            if campaign.current_run_id is None:
+                return None
+            return _run_record(self._owned_run(session, campaign.current_run_id))
+
+    def _owned_run(self, session: Any, run_id: int) -> ScoreRun:
+        run = session.get(ScoreRun, run_id) if isinstance(run_id, int) else None
+        if run is None:
+            raise NotFoundError("Run", run_id)
+        self._owned(session, Campaign, run.campaign_id, "Run")
+        return run  # type: ignore[no-any-return]
+
+    def site_frame(self, run_id: int) -> pd.DataFrame:
+        """A run's sites as the engine produced them (index ``site_id``, score order)."""
+        with self.store.read() as session:
+            self._owned_run(session, run_id)
+            found = session.scalars(
+                select(SiteScore)
+                .where(SiteScore.run_id == run_id)
+                .order_by(SiteScore.score.desc(), SiteScore.site_id)
+            ).all()
+            records = [_frame_row(row) for row in found]
+        frame = pd.DataFrame.from_records(records)
+        if frame.empty:
+            return frame
+        return frame.set_index("site_id")
+
+    # ------------------------------------------------------------------ overrides and lists
+    def pin(self, campaign_id: int, site_id: str, action: ListAction | str, reason: str) -> None:
+        """Pin ``site_id`` to the allow or block list of this campaign, on every future run."""
+        try:
+            pinned = ListAction(str(action).strip().lower())
+        except ValueError:
+            raise ValidationError(
+                f"A site can be pinned to allow or block, not {action!r}.", field="action"
+            ) from None
+        site = site_id.strip()
+        if not site:
+            raise ValidationError("Say which site to pin.", field="site_id")
+        with self.store.write() as session:
+            self._owned(session, Campaign, campaign_id, self.KIND)
+            row = session.scalars(
+                select(ListOverride).where(
+                    ListOverride.campaign_id == campaign_id, ListOverride.site_id == site
+                )
+            ).first()
+            if row is None:
+                row = ListOverride(campaign_id=campaign_id, user_id=self.user.id, site_id=site)
+                session.add(row)
+            row.action = pinned
+            row.reason = reason.strip()
+            row.created_at = utcnow()
+
+    def unpin(self, campaign_id: int, site_id: str) -> bool:
+        with self.store.write() as session:
+            self._owned(session, Campaign, campaign_id, self.KIND)
+            gone = session.execute(
+                delete(ListOverride).where(
+                    ListOverride.campaign_id == campaign_id, ListOverride.site_id == site_id
+                )
+            )
+            return bool(getattr(gone, "rowcount", 0))
+
+    def overrides(self, campaign_id: int) -> dict[str, Override]:
+        with self.store.read() as session:
+            self._owned(session, Campaign, campaign_id, self.KIND)
+            found = session.scalars(
+                select(ListOverride).where(ListOverride.campaign_id == campaign_id)
+            ).all()
+            return {row.site_id: Override(row.action.value, row.reason) for row in found}
+
+    def lists(self, campaign_id: int, run_id: int | None = None) -> SiteLists:
+        """The campaign's lists for ``run_id`` (default: the current run) with overrides applied."""
+        if run_id is None:
+            current = self.current_run(campaign_id)
+            if current is None:
+                raise ValidationError(
+                    "This campaign has not been scored yet, so it has no lists.",
+                    field="run",
+                    hint="Score it first.",
+                )
+            run_id = current.id
+        record = self.run(run_id)
+        if record.campaign_id != campaign_id:
+            raise NotFoundError("Run", run_id)
+        warn = float(record.config.get("impact_warning_share", 0.20))
+        return build_lists(self.site_frame(run_id), self.overrides(campaign_id), warning_share=warn)
+
+
+# ----------------------------------------------------------------------------- rows
+
+
+def _number(value: Any) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _plain(value: Any) -> Any:
+    """JSON-able without NaN (SQLite's JSON would store invalid JSON)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _site_rows(sites: pd.DataFrame, metrics: list[str]) -> list[dict[str, Any]]:
+    """Insert parameters for every site, built column-wise (50k sites in a fraction of a second)."""
+    n = len(sites)
+
+    def column(name: str, convert: Any = None) -> list[Any]:
+        if name not in sites:
+            return [None] * n
+        values: list[Any] = sites[name].tolist()
+        return [convert(v) for v in values] if convert else values
+
+    parts = {
+        f"{metric}{part}": column(f"{metric}{part}", _number)
+        for metric in metrics
+        for part in _METRIC_PARTS
+    }
+    plain = {
+        name: column(name)
+        for name in ("kind", "display_name", "quality_status", "recommendation", "confidence")
+    }
+    plain["display_name"] = [
+        str(shown) if shown is not None else str(site)
+        for shown, site in zip(plain["display_name"], sites.index, strict=True)
+    ]
+    counts = {
+        name: [v or 0.0 for v in column(name, _number)]
+        for name in ("impressions", "spend", "clicks", "conversions")
+    }
+    scores, percentiles = column("score", _number), column("percentile", _number)
+    flags, evidence = column("flags", list), column("flag_evidence", list)
+    drivers, n_rows = column("top_drivers", str), column("n_rows", int)
+    return [
+        {
+            "site_id": site_id,
+            **{name: str(values[i]) for name, values in plain.items()},
+            **{name: values[i] for name, values in counts.items()},
+            "score": scores[i],
+            "percentile": percentiles[i],
+            "flags": flags[i] or [],
+            "metrics": {
+                metric: {(p.lstrip("_") or "raw"): parts[f"{metric}{p}"][i] for p in _METRIC_PARTS}
+                for metric in metrics
+            },
+            "explanation": {
+                "top_drivers": drivers[i] or "",
+                "flag_evidence": evidence[i] or [],
+                "n_rows": n_rows[i],
+            },
+        }
+        for i, site_id in enumerate(sites.index.astype(str))
+    ]
+
+
+def _frame_row(row: SiteScore) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "site_id": row.site_id,
+        "kind": row.kind,
+        "display_name": row.display_name,
+        "impressions": row.impressions,
+        "spend": row.spend,
+        "clicks": row.clicks,
+        "conversions": row.conversions,
+        "score": row.score,
+        "percentile": row.percentile,
+        "quality_status": row.quality_status,
+        "recommendation": row.recommendation,
+        "confidence": row.confidence,
+        "flags": tuple(row.flags or ()),
+        "flag_evidence": tuple((row.explanation or {}).get("flag_evidence", ())),
+        "top_drivers": (row.explanation or {}).get("top_drivers", ""),
+        "n_rows": (row.explanation or {}).get("n_rows"),
+    }
+    for metric, parts in (row.metrics or {}).items():
+        for part, value in parts.items():
+            out[metric if part == "raw" else f"{metric}_{part}"] = (
+                np.nan if value is None else value
+            )
+    return out
+
+
+def _run_record(run: ScoreRun) -> RunRecord:
+    return RunRecord(
+        id=run.id,
+        campaign_id=run.campaign_id,
+        upload_id=run.upload_id,
+        status=run.status,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        campaign_score=run.campaign_score,
+        site_count=run.site_count,
+        rows_read=run.rows_read,
+        rows_dropped=run.rows_dropped,
+        config=dict(run.config or {}),
+        column_mapping=dict(run.column_mapping or {}),
+        data_quality=dict(run.data_quality or {}),
+        summary=dict(run.summary or {}),
+    )

@@ -1,0 +1,174 @@
+"""One call from a report file to scored sites: read → preprocess → score.
+
+The CLI, the store integration and (later) the GUI's worker all score through
+:func:`score_file`, so they can never disagree about a file. Platform and channel may be left to
+detection, but only when it is confident; otherwise the analyst is asked to say which.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from caliber_desktop.errors import ValidationError
+from caliber_desktop.models.enums import AnalysisLevel, Channel, Goal, Platform
+from caliber_desktop.services.progress import CancelToken, ProgressCallback, no_progress
+from caliber_desktop.services.scoring.model import (
+    ColumnMapping,
+    Detection,
+    Normalization,
+    RawReport,
+    ScoreResult,
+    ScoringConfig,
+)
+from caliber_desktop.services.scoring.pipeline import score_sites
+from caliber_desktop.services.scoring.preprocess import preprocess
+from caliber_desktop.services.scoring.read import read_report
+
+#: Share of the progress bar each stage takes (reading dominates on big files).
+_STAGES = (("read", 0, 45), ("preprocess", 45, 65), ("score", 65, 100))
+
+
+@dataclass(frozen=True)
+class ScoreRequest:
+    """What the analyst asked for; ``None`` platform/channel means "use the detected one"."""
+
+    goal: Goal
+    platform: Platform | None = None
+    channel: Channel | None = None
+    ctr_sensitivity: bool = False
+    level: AnalysisLevel = AnalysisLevel.DOMAIN
+    min_impressions: int = 250
+    allow_percentile: float = 75.0
+    block_percentile: float = 25.0
+    normalization: Normalization = "percentile"
+    custom_weights: Mapping[str, float] | None = None
+    kpi_pixels: tuple[str, ...] | None = None
+    default_kpi_pixel: str = "01"
+    mapping_override: Mapping[str, str] | None = None
+
+
+@dataclass
+class ScoredReport:
+    """The scores and how the file was understood (stored with the run as its snapshots)."""
+
+    result: ScoreResult
+    mapping: ColumnMapping
+    detection: Detection
+    source: dict[str, Any] = field(default_factory=dict)
+
+    def mapping_snapshot(self) -> dict[str, Any]:
+        detection = self.detection
+        return {
+            **self.mapping.to_json(),
+            "detection": {
+                "platform": detection.platform.value if detection.platform else None,
+                "platform_confidence": detection.platform_confidence,
+                "channel": detection.channel.value if detection.channel else None,
+                "channel_confidence": detection.channel_confidence,
+                "reasons": list(detection.reasons),
+            },
+            "source": dict(self.source),
+        }
+
+
+def _stage(progress: ProgressCallback, name: str) -> ProgressCallback:
+    """A callback that maps a stage's own done/total onto its slice of 0–100."""
+    _, low, high = next(stage for stage in _STAGES if stage[0] == name)
+
+    def report(done: int, total: int, message: str) -> None:
+        fraction = done / total if total > 0 else 0.0
+        progress(low + round((high - low) * min(max(fraction, 0.0), 1.0)), 100, message)
+
+    return report
+
+
+def resolve_config(request: ScoreRequest, detection: Detection, source: str) -> ScoringConfig:
+    """The full config: explicit settings win; detection fills the gaps only when confident."""
+    platform = request.platform
+    channel = request.channel
+    if platform is None:
+        if detection.platform is None or detection.platform_confidence < Detection.CONFIDENT:
+            raise ValidationError(
+                f"{source}: cannot tell which DSP exported this report "
+                f"({_guess(detection.platform, detection.platform_confidence)}).",
+                field="platform",
+                hint="Say which with --platform trade_desk or --platform pulsepoint.",
+            )
+        platform = detection.platform
+    if channel is None:
+        if detection.channel is None or detection.channel_confidence < Detection.CONFIDENT:
+            raise ValidationError(
+                f"{source}: cannot tell the channel from the columns "
+                f"({_guess(detection.channel, detection.channel_confidence)}).",
+                field="channel",
+                hint="Say which with --channel display, video, ctv or audio.",
+            )
+        channel = detection.channel
+    return ScoringConfig(
+        platform=platform,
+        channel=channel,
+        goal=request.goal,
+        ctr_sensitivity=request.ctr_sensitivity,
+        level=request.level,
+        min_impressions=request.min_impressions,
+        allow_percentile=request.allow_percentile,
+        block_percentile=request.block_percentile,
+        normalization=request.normalization,
+        custom_weights=request.custom_weights,
+    )
+
+
+def _guess(value: Platform | Channel | None, confidence: float) -> str:
+    if value is None:
+        return "no guess"
+    return f"best guess {value.value}, {confidence:.0%} sure"
+
+
+def score_file(
+    path: Path,
+    request: ScoreRequest,
+    *,
+    display_name: str | None = None,
+    progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
+) -> ScoredReport:
+    """Read, preprocess and score ``path``; raises a typed error naming the file on bad input."""
+    cancel = cancel or CancelToken()
+    read_progress = _stage(progress, "read")
+    read_progress(0, 1, "Reading the report")
+    kpi: Sequence[str] | None = request.kpi_pixels
+    report: RawReport = read_report(
+        path,
+        display_name=display_name,
+        platform=request.platform,
+        mapping_override=request.mapping_override,
+        kpi_pixels=kpi,
+        default_kpi_pixel=request.default_kpi_pixel,
+    )
+    read_progress(1, 1, f"Read {len(report.frame):,} rows")
+    cancel.raise_if_cancelled()
+    config = resolve_config(request, report.detection, report.source)
+    table = preprocess(report, config.level, progress=_stage(progress, "preprocess"), cancel=cancel)
+    known = {(issue.code, issue.message) for issue in table.quality.issues}
+    table.quality.issues[:0] = [i for i in report.issues if (i.code, i.message) not in known]
+    source = {
+        "file": report.source,
+        "format": report.format.value,
+        "encoding": report.encoding,
+        "delimiter": report.delimiter,
+        "sheet": report.sheet_name,
+        "header_row": report.header_row,
+    }
+    mapping, detection = report.mapping, report.detection
+    del report  # the row frame is the largest object of the run: free it before scoring
+    cancel.raise_if_cancelled()
+    result = score_sites(table, config, progress=_stage(progress, "score"), cancel=cancel)
+    progress(100, 100, f"Scored {len(result.sites):,} sites")
+    return ScoredReport(result=result, mapping=mapping, detection=detection, source=source)
+
+
+def with_settings(request: ScoreRequest, **changes: Any) -> ScoreRequest:
+    return replace(request, **changes)

@@ -1,0 +1,265 @@
+"""Parse the numbers of report columns written as text, one whole column at a time.
+
+Exports write numbers for people: thousands separators, decimal commas (TTD's "International"
+format), currency signs, percent signs and dashes for "nothing". A cell alone is often ambiguous
+(``1,234`` is 1234 or 1.234), so the format is decided from the whole column — and from the rest
+of the file when the column itself gives no evidence — and then applied to every cell. Missing is
+NaN, never 0: a site without a value must not look like a site with a bad one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from caliber_desktop.services.scoring.model import Issue
+
+Locale = Literal["us", "eu"]
+FloatArray = npt.NDArray[np.float64]
+
+#: Cell texts that mean "no value" (compared after trimming and lowercasing).
+NULL_TOKENS: tuple[str, ...] = (
+    "", "-", "—", "–", "--", "n/a", "na", "#n/a", "null", "none", "nan", "#div/0!", "n.a.",
+)  # fmt: skip
+_CURRENCY = r"(?i)(usd|eur|gbp|cad|aud|chf|jpy)|[$€£¥]"
+_VALID = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+#: Evidence for the separator convention, each tested on the cleaned text of a cell.
+_US_ONLY_COMMA = r"^[+-]?\d{1,3}(,\d{3}){2,}$"  # 1,234,567
+_EU_ONLY_DOT = r"^[+-]?\d{1,3}(\.\d{3}){2,}$"  # 1.234.567
+_AMBIGUOUS_COMMA = r"^[+-]?[1-9]\d{0,2},\d{3}$"  # 1,234
+_AMBIGUOUS_DOT = r"^[+-]?[1-9]\d{0,2}\.\d{3}$"  # 1.234
+
+
+@dataclass(frozen=True)
+class Votes:
+    """How many cells of a column prove each convention; ``ambiguous`` prove neither."""
+
+    us: int
+    eu: int
+    ambiguous: int
+
+
+@dataclass(frozen=True)
+class ParsedColumn:
+    values: FloatArray
+    locale: Locale | None
+    #: Cells that carried a ``%`` sign (already divided by 100).
+    percent: npt.NDArray[np.bool_]
+    issues: tuple[Issue, ...] = ()
+
+
+def _as_array(values: pd.Series | pa.Array | pa.ChunkedArray | Sequence[object]) -> pa.Array:
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if isinstance(values, pd.Series):
+        values = pa.array(values.astype("str"))
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+    elif not isinstance(values, pa.Array):
+        values = pa.array([None if v is None else str(v) for v in values], type=pa.string())
+    if not pa.types.is_string(values.type) and not pa.types.is_large_string(values.type):
+        values = pc.cast(values, pa.string())
+    return values
+
+
+def _clean(values: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """(text with only sign, digits, separators and exponent left; percent mask)."""
+    text = pc.utf8_trim_whitespace(values)
+    lowered = pc.utf8_lower(text)
+    text = pc.if_else(pc.is_in(lowered, pa.array(NULL_TOKENS)), pa.scalar(None, pa.string()), text)
+    percent = pc.fill_null(pc.ends_with(text, "%"), False)
+    text = pc.replace_substring(text, "%", "")
+    text = pc.replace_substring_regex(text, _CURRENCY, "")
+    text = pc.replace_substring_regex(text, "[\\s\u00a0\u202f']+", "")
+    text = pc.replace_substring_regex(text, r"^\((.*)\)$", r"-\1")  # (1,234) is negative
+    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+    return text, percent
+
+
+def _count(mask: pa.Array) -> int:
+    return int(pc.sum(pc.fill_null(mask, False).cast(pa.int64())).as_py() or 0)
+
+
+def _votes(text: pa.Array) -> Votes:
+    comma = pc.match_substring(text, ",")
+    dot = pc.match_substring(text, ".")
+    both = pc.and_(comma, dot)
+    last_comma = pc.match_substring_regex(text, r",\d*$")
+    eu = _count(pc.and_(both, last_comma))
+    us = _count(pc.and_(both, pc.invert(last_comma)))
+    only_comma = pc.and_(comma, pc.invert(dot))
+    only_dot = pc.and_(dot, pc.invert(comma))
+    amb_comma = pc.match_substring_regex(text, _AMBIGUOUS_COMMA)
+    amb_dot = pc.match_substring_regex(text, _AMBIGUOUS_DOT)
+    us += _count(pc.match_substring_regex(text, _US_ONLY_COMMA))
+    eu += _count(pc.match_substring_regex(text, _EU_ONLY_DOT))
+    multi_comma = pc.match_substring_regex(text, _US_ONLY_COMMA)
+    multi_dot = pc.match_substring_regex(text, _EU_ONLY_DOT)
+    eu += _count(pc.and_(only_comma, pc.invert(pc.or_(amb_comma, multi_comma))))
+    us += _count(pc.and_(only_dot, pc.invert(pc.or_(amb_dot, multi_dot))))
+    return Votes(us, eu, _count(amb_comma) + _count(amb_dot))
+
+
+def locale_votes(values: pd.Series | pa.Array | pa.ChunkedArray | Sequence[object]) -> Votes:
+    """The evidence a column gives about its separators (for a file-wide hint)."""
+    return _votes(_clean(_as_array(values))[0])
+
+
+def file_locale(votes: Sequence[Votes]) -> Locale | None:
+    """The convention of the file, from every column's evidence; None when nothing proves one."""
+    us, eu = sum(v.us for v in votes), sum(v.eu for v in votes)
+    if us == eu:
+        return None
+    return "eu" if eu > us else "us"
+
+
+def parse_numbers(
+    values: pd.Series | pa.Array | pa.ChunkedArray | Sequence[object],
+    *,
+    header: str = "",
+    source: str = "",
+    rows: npt.NDArray[np.int64] | None = None,
+    locale_hint: Locale | None = None,
+) -> ParsedColumn:
+    """float64 values of a text column; cells that are not numbers become NaN with one Issue.
+
+    ``rows`` are the 1-based file rows of the cells (for the message); ``locale_hint`` decides a
+    column whose every separator is ambiguous (``1,234`` / ``1.234``), else US is assumed.
+    """
+    text, percent = _clean(_as_array(values))
+    votes = _votes(text)
+    locale: Locale | None
+    if votes.eu > votes.us:
+        locale = "eu"
+    elif votes.us > votes.eu:
+        locale = "us"
+    else:
+        locale = locale_hint if votes.ambiguous else None
+    issues: list[Issue] = []
+    if votes.us and votes.eu:
+        shown = "1.234,5" if locale == "eu" else "1,234.5"
+        issues.append(
+            Issue(
+                "mixed_number_format",
+                f"{source}: column '{header}' mixes number formats ({votes.us} cells like "
+                f"1,234.5 and {votes.eu} like 1.234,5); read as {shown}. Export the report again "
+                "with one number format.",
+                column=header,
+            )
+        )
+    if locale == "eu":
+        text = pc.replace_substring(pc.replace_substring(text, ".", ""), ",", ".")
+    else:
+        text = pc.replace_substring(text, ",", "")
+    valid = pc.match_substring_regex(text, _VALID)
+    bad = pc.fill_null(pc.invert(valid), False)
+    numbers = pc.cast(pc.if_else(valid, text, pa.scalar(None, pa.string())), pa.float64())
+    out = numbers.to_numpy(zero_copy_only=False).astype(np.float64, copy=True)
+    pct = np.asarray(percent.to_numpy(zero_copy_only=False), dtype=bool)
+    out[pct] /= 100.0
+    n_bad = _count(bad)
+    if n_bad:
+        first = int(np.flatnonzero(np.asarray(bad.to_numpy(zero_copy_only=False)))[0])
+        row = int(rows[first]) if rows is not None else first + 1
+        example = _as_array(values)[first].as_py()
+        issues.append(
+            Issue(
+                "text_in_number_column",
+                f"{source}: column '{header}' has {n_bad} cell(s) that are not numbers (first at "
+                f"row {row}: '{example}'); they are read as missing, not 0. Fix them in the "
+                "file, or map another column, if they should count.",
+                column=header,
+                row=row,
+            )
+        )
+    return ParsedColumn(out, locale, pct, tuple(issues))
+
+
+# ----------------------------------------------------------------------------- percent scale
+
+
+def rate_scale(
+    values: FloatArray,
+    *,
+    header: str,
+    expected: FloatArray | None = None,
+) -> tuple[float, str]:
+    """(factor, why) that turns a rate column's un-signed cells into fractions.
+
+    Decided from recomputation first (the file's rate against numerator/denominator of the same
+    rows: a median ratio near 100 means percent points), then from a ``%`` in the header; only
+    when neither exists from the typical value, and that guess is said to be a guess.
+    """
+    if expected is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = values / expected
+        usable = ratio[np.isfinite(ratio) & (values > 0) & (expected > 0)]
+        if usable.size:
+            median = float(np.median(usable))
+            if 30.0 <= median <= 300.0:
+                return 0.01, f"it is about 100 × the rate recomputed from counts ({median:.3g}×)"
+            if 0.3 <= median <= 3.0:
+                return 1.0, f"it matches the rate recomputed from counts ({median:.3g}×)"
+    if "%" in header:
+        return 0.01, "its header has a % sign"
+    finite = values[np.isfinite(values)]
+    if finite.size and float(np.median(finite)) > 1.0:
+        return 0.01, "its typical value is above 1 (a guess: no counts to check it against)"
+    return 1.0, "its typical value is at most 1 (a guess: no counts to check it against)"
+
+
+# ----------------------------------------------------------------------------- dates
+
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})([ T].*)?$")
+_SLASH = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})( .*)?$")
+_SERIAL = re.compile(r"^\d{5}(\.\d+)?$")
+
+
+def parse_dates(values: pd.Series) -> tuple[pd.Series, str | None]:
+    """ISO date strings for a date column; text that is not a date (``Grand Total``) is kept.
+
+    ``MM/DD`` or ``DD/MM`` is decided for the whole column (a first part above 12 means
+    day-first); the second value says which when it was ambiguous. Works on the distinct values,
+    so a million rows of a few hundred days costs a few hundred conversions.
+    """
+    array = pc.fill_null(_as_array(values), "")
+    encoded = pc.dictionary_encode(array)
+    texts = [str(t).strip() for t in encoded.dictionary.to_pylist()]
+    slashes = [m for m in (_SLASH.match(t) for t in texts) if m]
+    day_first = any(int(m.group(1)) > 12 for m in slashes)
+    month_first = any(int(m.group(2)) > 12 for m in slashes)
+    note = None
+    if slashes and not day_first and not month_first:
+        note = "month/day/year (ambiguous: no day above 12)"
+    converted = pa.array([_one_date(t, day_first and not month_first) for t in texts], pa.string())
+    out = pc.take(converted, encoded.indices)
+    return pd.Series(out.to_pandas(), index=values.index, dtype="str"), note
+
+
+def _one_date(text: str, day_first: bool) -> str:
+    try:
+        iso = _ISO.match(text)
+        if iso:
+            return dt.date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3))).isoformat()
+        slash = _SLASH.match(text)
+        if slash:
+            a, b, year = int(slash.group(1)), int(slash.group(2)), int(slash.group(3))
+            day, month = (a, b) if day_first else (b, a)
+            return dt.date(year, month, day).isoformat()
+        if _SERIAL.match(text):
+            days = float(text)
+            if 20000 <= days <= 80000:  # 1954..2119: anything else is not a report date
+                return (_EXCEL_EPOCH + dt.timedelta(days=int(days))).isoformat()
+    except ValueError:
+        return text
+    return text

@@ -1,0 +1,213 @@
+"""Outlier treatment before normalising, and red flags with the evidence behind each.
+
+Extreme values are clipped so that one absurd site cannot decide everybody's normalised value
+(the original's min–max scores were hostage to one extreme row). Red flags are separate from the
+score: they name patterns a score averages away (fraud-like CTR, made-for-advertising inventory),
+and each carries a sentence with its numbers so the analyst can check it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from caliber_desktop.models.enums import Channel
+from caliber_desktop.services.scoring.model import OutlierMethod
+
+FloatArray = npt.NDArray[np.float64]
+
+#: Flag codes in the order they are listed on a site.
+FLAG_CODES: tuple[str, ...] = (
+    "integrity",
+    "non_targetable",
+    "ctr_anomaly",
+    "mfa_pattern",
+    "ctv_clicks",
+    "low_uniques",
+)
+
+
+@dataclass(frozen=True)
+class FlagRules:
+    """Thresholds of the red flags (defaults from scoring.md §3; the profiles file may override)."""
+
+    ctr_anomaly_multiple: float = 5.0
+    ctr_anomaly_min_clicks: float = 20.0
+    ctr_anomaly_conversion_share: float = 0.10
+    mfa_high_percentile: float = 90.0
+    mfa_low_percentile: float = 10.0
+    mfa_share: float = 0.30
+    #: Completion is left out of the pattern when the campaign median is at least this: on CTV
+    #: (non-skippable) nearly everything completes, so "top-decile completion" means nothing.
+    mfa_saturated_completion: float = 0.90
+    low_uniques_ratio: float = 0.10
+    ctv_clicks_ctr: float = 0.001
+    #: Flags that block on their own (with at least ``min_impressions``).
+    hard: frozenset[str] = frozenset({"ctr_anomaly", "mfa_pattern", "integrity"})
+
+
+def clip_bounds(values: FloatArray, method: OutlierMethod, p: float = 0.01) -> tuple[float, float]:
+    """(low, high) clipping fences of one metric over the finite values."""
+    v = values[np.isfinite(values)]
+    if method == "none" or v.size < 3:
+        return -np.inf, np.inf
+    if method == "winsorize":
+        lo, hi = np.quantile(v, [p, 1.0 - p])
+        return float(lo), float(hi)
+    if method == "iqr":
+        q1, q3 = np.quantile(v, [0.25, 0.75])
+        return float(q1 - 1.5 * (q3 - q1)), float(q3 + 1.5 * (q3 - q1))
+    med = float(np.median(v))
+    spread = 1.4826 * float(np.median(np.abs(v - med)))
+    if spread == 0.0:  # MAD = 0 (over half the values equal): mean absolute deviation instead
+        spread = 1.2533 * float(np.mean(np.abs(v - med)))
+    if spread == 0.0:
+        return -np.inf, np.inf
+    return med - 3.0 * spread, med + 3.0 * spread
+
+
+def treat_outliers(
+    values: pd.DataFrame, method: OutlierMethod = "winsorize", p: float = 0.01
+) -> pd.DataFrame:
+    """Each column clipped to its fences; NaN stays NaN (it is not evidence either way)."""
+    out = {}
+    for col in values.columns:
+        v = values[col].to_numpy(dtype="float64")
+        lo, hi = clip_bounds(v, method, p)
+        out[col] = np.clip(v, lo, hi)
+    return pd.DataFrame(out, index=values.index, dtype="float64")
+
+
+def _col(frame: pd.DataFrame, name: str) -> FloatArray:
+    if name not in frame.columns:
+        return np.full(len(frame), np.nan)
+    return np.asarray(frame[name].to_numpy(dtype="float64", na_value=np.nan), dtype=np.float64)
+
+
+def _pct(v: FloatArray, q: float) -> float:
+    f = v[np.isfinite(v)]
+    return float(np.percentile(f, q)) if f.size else np.nan
+
+
+def flag_masks(
+    table: pd.DataFrame, metrics: pd.DataFrame, channel: Channel, rules: FlagRules
+) -> dict[str, tuple[npt.NDArray[np.bool_], list[str]]]:
+    """flag → (mask over sites, evidence sentence per flagged site in index order)."""
+    out: dict[str, tuple[npt.NDArray[np.bool_], list[str]]] = {}
+    ctr = _col(metrics, "ctr_shrunk")
+    clicks, conv = _col(table, "clicks"), _col(table, "conversions")
+    imps = _col(table, "impressions")
+
+    integrity = np.array([bool(t) for t in table["integrity"]], dtype=bool)
+    out["integrity"] = (
+        integrity,
+        ["Impossible numbers: " + "; ".join(t) + "." for t in table["integrity"][integrity]],
+    )
+    nt = (table["kind"] == "non_targetable").to_numpy(dtype=bool)
+    out["non_targetable"] = (nt, ["This id cannot be put on a DSP list."] * int(nt.sum()))
+
+    median_ctr = float(np.nanmedian(ctr)) if np.isfinite(ctr).any() else np.nan
+    # "No conversions" read as "almost none for the clicks": under a tenth of what the campaign's
+    # conversions per click would give (a farm that converts 2 of 624 clicks is still a farm).
+    conv0, clicks0 = np.nan_to_num(conv, nan=0.0), np.nan_to_num(clicks, nan=0.0)
+    per_click = float(conv0.sum() / clicks0.sum()) if clicks0.sum() > 0 else 0.0
+    no_conv = conv0 <= rules.ctr_anomaly_conversion_share * per_click * clicks0
+    m = (
+        (ctr > rules.ctr_anomaly_multiple * median_ctr)
+        & no_conv
+        & (np.nan_to_num(clicks) >= rules.ctr_anomaly_min_clicks)
+    )
+    out["ctr_anomaly"] = (
+        m,
+        [
+            f"CTR {c:.2%} is {c / median_ctr:.1f}× the campaign median {median_ctr:.2%} "
+            f"with {k:,.0f} clicks and {v:,.0f} conversions "
+            f"(the campaign's rate would give {per_click * k:,.1f})."
+            for c, k, v in zip(ctr[m], clicks[m], conv0[m], strict=True)
+        ],
+    )
+    out["mfa_pattern"] = _mfa(metrics, rules)
+    if channel is Channel.CTV:
+        m = ctr > rules.ctv_clicks_ctr
+        out["ctv_clicks"] = (
+            m,
+            [
+                f"CTR {c:.3%} on CTV (threshold {rules.ctv_clicks_ctr:.1%}): TV screens "
+                f"are rarely clickable ({k:,.0f} clicks on {n:,.0f} impressions)."
+                for c, k, n in zip(ctr[m], clicks[m], imps[m], strict=True)
+            ],
+        )
+    if channel in (Channel.CTV, Channel.AUDIO):
+        uid = _col(metrics, "uid_ratio_shrunk")
+        m = uid <= rules.low_uniques_ratio
+        out["low_uniques"] = (
+            m,
+            [
+                f"Only {u:.2f} unique IDs per impression (threshold {rules.low_uniques_ratio:.2f})"
+                ": the same few devices see the ads over and over."
+                for u in uid[m]
+            ],
+        )
+    return out
+
+
+def _mfa(metrics: pd.DataFrame, rules: FlagRules) -> tuple[npt.NDArray[np.bool_], list[str]]:
+    """Made-for-advertising: suspiciously perfect and cheap, or refresh/ad-load stuffed."""
+    view, vcr = _col(metrics, "viewability_shrunk"), _col(metrics, "vcr_shrunk")
+    cpm = _col(metrics, "cpm_shrunk")
+    refresh, load = _col(metrics, "refresh_rate_shrunk"), _col(metrics, "ad_load_rate_shrunk")
+    hi, lo = rules.mfa_high_percentile, rules.mfa_low_percentile
+    cheap = cpm <= _pct(cpm, lo)
+    perfect = np.ones(len(metrics), dtype=bool)
+    have_any = False
+    saturated = bool(np.isfinite(vcr).any()) and float(np.nanmedian(vcr)) >= (
+        rules.mfa_saturated_completion
+    )
+    for v in (view, vcr):
+        if np.isfinite(v).any() and not (v is vcr and saturated):
+            perfect &= v >= _pct(v, hi)
+            have_any = True
+    pattern = cheap & perfect if have_any else np.zeros(len(metrics), dtype=bool)
+    stuffed = (np.nan_to_num(refresh) >= rules.mfa_share) | (np.nan_to_num(load) >= rules.mfa_share)
+    mask = pattern | stuffed
+    evidence: list[str] = []
+    p_cpm = _pct(cpm, lo)
+    for i in np.flatnonzero(mask):
+        parts: list[str] = []
+        if pattern[i]:
+            tops = [
+                f"{label} {v[i]:.0%} (≥ P{hi:.0f})"
+                for label, v in (("viewability", view), ("completion", vcr))
+                if np.isfinite(v[i]) and not (v is vcr and saturated)
+            ]
+            parts.append(" and ".join(tops) + f" at CPM ${cpm[i]:.2f} (≤ P{lo:.0f} ${p_cpm:.2f})")
+        if np.nan_to_num(refresh[i]) >= rules.mfa_share:
+            parts.append(f"{refresh[i]:.0%} of impressions refresh in under 15 s")
+        if np.nan_to_num(load[i]) >= rules.mfa_share:
+            parts.append(f"{load[i]:.0%} of impressions on pages with excessive ad load")
+        evidence.append("Made-for-advertising pattern: " + "; ".join(parts) + ".")
+    return mask, evidence
+
+
+def red_flags(
+    table: pd.DataFrame,
+    metrics: pd.DataFrame,
+    channel: Channel,
+    rules: FlagRules | None = None,
+) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
+    """Per site (in ``table`` order): flag codes and their evidence sentences."""
+    masks = flag_masks(table, metrics, channel, rules or FlagRules())
+    n = len(table)
+    codes: list[list[str]] = [[] for _ in range(n)]
+    evidence: list[list[str]] = [[] for _ in range(n)]
+    for code in FLAG_CODES:
+        if code not in masks:
+            continue
+        mask, sentences = masks[code]
+        for i, sentence in zip(np.flatnonzero(mask), sentences, strict=True):
+            codes[i].append(code)
+            evidence[i].append(sentence)
+    return [tuple(c) for c in codes], [tuple(e) for e in evidence]

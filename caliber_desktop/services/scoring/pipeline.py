@@ -1,0 +1,300 @@
+"""``score_sites``: aggregated sites → scores, explanations and recommendations.
+
+Runs metrics → outliers/flags → normalize → weighting → score → explain, reporting progress per
+stage and checking for cancellation between stages. Deterministic: the table is put in ``site_id``
+order first and the result is sorted by score descending then ``site_id``, so the same input gives
+byte-identical output whatever order the sites came in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import beta as beta_dist
+
+from caliber_desktop.errors import ValidationError
+from caliber_desktop.models.enums import Channel
+from caliber_desktop.services.progress import CancelToken, ProgressCallback, no_progress
+from caliber_desktop.services.scoring import explain, metrics, normalize, outliers, score, weighting
+from caliber_desktop.services.scoring.model import MetricUse, ScoreResult, ScoringConfig, SiteTable
+
+STAGES = 7
+BASE_COLUMNS = ("impressions", "spend", "clicks", "conversions")
+
+
+def _check(cancel: CancelToken | None) -> None:
+    if cancel is not None:
+        cancel.raise_if_cancelled()
+
+
+def _ctr_policy(
+    values: pd.DataFrame,
+    shrunk: pd.DataFrame,
+    config: ScoringConfig,
+    rules: outliers.FlagRules,
+    ctr_lo: np.ndarray[Any, np.dtype[np.float64]] | None = None,
+) -> None:
+    """CTR as a signal (scoring.md §5), applied in place to the values that get normalised.
+
+    Sensitive: capped at P95, so the clicks the client reports on count without letting a
+    click farm top the ranking. Not sensitive: an abnormally high CTR — shrunk above the anomaly
+    line, or with the site's own evidence (Jeffreys interval, no campaign prior) wholly above
+    twice the median — is not rewarded: it is normalised as the campaign's worst CTR. Without the
+    second test a 300-impression site with 30 clicks, which a strong campaign prior shrinks to
+    2–3× the median, would top the CTR ranking.
+    """
+    if "ctr" not in values.columns:
+        return
+    ctr = values["ctr"].to_numpy(dtype="float64", copy=True)
+    finite = ctr[np.isfinite(ctr)]
+    if finite.size == 0:
+        return
+    if config.ctr_sensitivity:
+        cap = float(np.percentile(finite, weighting.ctr_policy().sensitive_cap_percentile))
+        values["ctr"] = np.minimum(ctr, cap)
+    else:  # judged before winsorising, which would hide how far out the site is
+        raw = shrunk["ctr"].to_numpy(dtype="float64")
+        median = float(np.nanmedian(raw))
+        lower = ctr_lo if ctr_lo is not None else raw
+        abnormal = (raw > rules.ctr_anomaly_multiple * median) | (
+            lower > weighting.ctr_policy().unrewarded_lo_multiple * median
+        )
+        values["ctr"] = np.where(abnormal, float(finite.min()), ctr)
+
+
+def score_sites(
+    table: SiteTable,
+    config: ScoringConfig,
+    *,
+    progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
+) -> ScoreResult:
+    """Score every site of ``table`` under ``config`` (see scoring.md §2–§7)."""
+    profile = weighting.select_profile(config)  # refuse unsupported combinations first
+    frame = table.frame
+    if "impressions" not in frame.columns:
+        raise ValidationError(
+            "The report has no impressions column, so no site can be scored.",
+            field="impressions",
+            hint="Map the impressions column in the column mapping.",
+        )
+    frame = frame[frame["impressions"].fillna(0.0) > 0].sort_index(kind="stable")
+    if frame.empty:
+        raise ValidationError(
+            "No site in this report has impressions, so there is nothing to score.",
+            field="file",
+            hint="Check that the file has data rows and that the site column is mapped.",
+        )
+    rules = weighting.flag_rules()
+
+    progress(1, STAGES, "Computing metrics with small-sample shrinkage")
+    mt, priors = metrics.compute_metrics(frame, credible_level=config.credible_level)
+    available = metrics.available_metrics(mt)
+    candidates = [m for m in metrics.ALL_METRICS if m in available]
+    _check(cancel)
+
+    progress(2, STAGES, "Treating outliers and checking red flags")
+    shrunk = pd.DataFrame({m: mt[f"{m}_shrunk"] for m in candidates}, index=frame.index)
+    treated = outliers.treat_outliers(shrunk, config.outliers, config.winsor_p)
+    ctr_lo = None
+    if "ctr" in available:  # the site's own evidence (Jeffreys), not the campaign prior
+        clicks, trials = metrics.rate_inputs(frame)["ctr"]
+        tail = (1.0 - config.credible_level) / 2.0
+        ctr_lo = np.asarray(beta_dist.ppf(tail, clicks + 0.5, trials - clicks + 0.5), dtype=float)
+    _ctr_policy(treated, shrunk, config, rules, ctr_lo)
+    flags, evidence = outliers.red_flags(frame, mt, config.channel, rules)
+    _check(cancel)
+
+    progress(3, STAGES, "Normalising metrics")
+    dirs = {m.name: m.direction for m in profile.metrics} | {
+        m.prefer: weighting.DIRECTIONS[m.prefer] for m in profile.metrics if m.prefer
+    }
+    directions = {m: dirs.get(m, weighting.DIRECTIONS[m]) for m in candidates}
+    norm, constant = normalize.normalize(treated, directions, config.normalization)
+    _check(cancel)
+
+    progress(4, STAGES, "Weighting metrics")
+    used, dropped = weighting.resolve_weights(
+        profile, available, constant=constant, custom_weights=config.custom_weights
+    )
+    medians = {m: float(np.nanmedian(shrunk[m])) for m in candidates}
+    uses = tuple(
+        MetricUse(
+            name=u.name,
+            label=metrics.metric_label(u.name, config.channel),
+            weight=u.weight,
+            direction=u.direction,
+            median=medians[u.name],
+            unit=metrics.METRIC_INFO[u.name][1],
+        )
+        for u in used
+    )
+    _check(cancel)
+
+    progress(5, STAGES, "Scoring sites")
+    sites = _assemble(frame, mt, candidates, norm)
+    contrib = score.weighted_score(norm, used)
+    for m in candidates:
+        sites[f"{m}_contrib"] = contrib.get(f"{m}_contrib", pd.Series(0.0, index=frame.index))
+    s = contrib["score"].to_numpy(dtype="float64")
+    sites["score"] = s
+    sites["percentile"] = normalize.percentile_rank(s)
+    good_cut = float(np.percentile(s, config.allow_percentile))
+    poor_cut = float(np.percentile(s, config.block_percentile))
+    sites["quality_status"] = score.quality_status(s, good_cut, poor_cut)
+    key = weighting.key_rate(profile, available, used)
+    key_info = _decide(sites, frame, mt, config, key, flags, rules, good_cut, poor_cut)
+    sites["flags"] = pd.Series(flags, index=frame.index, dtype=object)
+    sites["flag_evidence"] = pd.Series(evidence, index=frame.index, dtype=object)
+    _check(cancel)
+
+    progress(6, STAGES, "Explaining scores")
+    sites["top_drivers"] = explain.top_drivers(sites, uses)
+    order = np.lexsort((sites.index.to_numpy(dtype=str), -s))
+    sites = sites.iloc[order]
+    _check(cancel)
+
+    progress(7, STAGES, "Summarising the campaign")
+    summary = _summary(sites, config, uses, dropped, key_info, priors, candidates, medians)
+    summary["data_quality"] = table.quality.to_json()
+    summary["thresholds"] = {"good_cut": good_cut, "poor_cut": poor_cut}
+    return ScoreResult(
+        config=config,
+        profile=profile.key,
+        sites=sites,
+        metrics=uses,
+        dropped_metrics=dropped,
+        summary=summary,
+        quality=table.quality,
+        children=dict(table.children),
+    )
+
+
+def _assemble(
+    frame: pd.DataFrame, mt: pd.DataFrame, candidates: list[str], norm: pd.DataFrame
+) -> pd.DataFrame:
+    sites = pd.DataFrame(index=frame.index)
+    sites["kind"] = frame["kind"].astype(object)
+    sites["display_name"] = frame["display_name"].astype(object)
+    sites["n_rows"] = frame["n_rows"]
+    for col in BASE_COLUMNS:
+        v = frame[col] if col in frame.columns else pd.Series(0.0, index=frame.index)
+        sites[col] = v.fillna(0.0).astype("float64")
+    for m in candidates:
+        for suffix in ("", "_shrunk", "_lo", "_hi"):
+            sites[f"{m}{suffix}"] = mt[f"{m}{suffix}"]
+        sites[f"{m}_norm"] = norm[m]
+    return sites
+
+
+def _decide(
+    sites: pd.DataFrame,
+    frame: pd.DataFrame,
+    mt: pd.DataFrame,
+    config: ScoringConfig,
+    key: str | None,
+    flags: list[tuple[str, ...]],
+    rules: outliers.FlagRules,
+    good_cut: float,
+    poor_cut: float,
+) -> dict[str, Any]:
+    """Adds ``confidence`` and ``recommendation``; returns the key-rate facts for the summary."""
+    imps = sites["impressions"].to_numpy(dtype="float64")
+    n = len(sites)
+    if key is None:  # no rate at all: only flags and volume can decide
+        lo = hi = np.full(n, np.nan)
+        median, volume, trials = float("nan"), float(config.min_impressions), imps
+        shrunk = np.full(n, np.nan)
+        higher = True
+    else:
+        shrunk = mt[f"{key}_shrunk"].to_numpy(dtype="float64")
+        lo, hi = mt[f"{key}_lo"].to_numpy(dtype="float64"), mt[f"{key}_hi"].to_numpy(float)
+        median = float(np.nanmedian(shrunk))
+        volume = score.rule_of_three_volume(median, config.min_impressions)
+        trials = metrics.rate_inputs(frame)[key][1]
+        higher = weighting.DIRECTIONS[key] == "higher"
+    sites["confidence"] = score.confidence(trials, shrunk)
+    sites["recommendation"] = score.recommend(
+        score=sites["score"].to_numpy(dtype="float64"),
+        impressions=imps,
+        key_lo=lo,
+        key_hi=hi,
+        key_median=median,
+        key_higher_is_better=higher,
+        volume=volume,
+        min_impressions=config.min_impressions,
+        flags=flags,
+        hard=rules.hard,
+        allow_cut=good_cut,
+        block_cut=poor_cut,
+        high_confidence=(sites["confidence"] == "high").to_numpy(dtype=bool),
+    )
+    return {"name": key, "median": median, "volume": volume, "hard_flags": sorted(rules.hard)}
+
+
+def _site_list(sites: pd.DataFrame) -> list[dict[str, Any]]:
+    cols = ["display_name", "score", "impressions", "recommendation"]
+    return [
+        {
+            "site_id": str(i),
+            "display_name": str(r["display_name"]),
+            "score": float(r["score"]),
+            "impressions": float(r["impressions"]),
+            "recommendation": str(r["recommendation"]),
+        }
+        for i, r in zip(sites.index, sites[cols].to_dict("records"), strict=True)
+    ]
+
+
+def _summary(
+    sites: pd.DataFrame,
+    config: ScoringConfig,
+    uses: tuple[MetricUse, ...],
+    dropped: dict[str, str],
+    key_info: dict[str, Any],
+    priors: dict[str, metrics.BetaPrior],
+    candidates: list[str],
+    medians: dict[str, float],
+) -> dict[str, Any]:
+    s = sites["score"].to_numpy(dtype="float64")
+    imps = sites["impressions"].to_numpy(dtype="float64")
+    counts, edges = np.histogram(s, bins=10, range=(0.0, 100.0))
+    big = sites[sites["impressions"] >= config.min_impressions]
+    flag_counts: dict[str, int] = {}
+    for f in sites["flags"]:
+        for code in f:
+            flag_counts[code] = flag_counts.get(code, 0) + 1
+    channel: Channel = config.channel
+    return {
+        "sites": len(sites),
+        "campaign_score": float(np.average(s, weights=imps)) if imps.sum() > 0 else float(s.mean()),
+        "histogram": {"edges": [float(e) for e in edges], "counts": [int(c) for c in counts]},
+        "recommendations": {
+            k: int((sites["recommendation"] == k).sum())
+            for k in ("allow", "block", "monitor", "insufficient_data")
+        },
+        "quality_status": {
+            k: int((sites["quality_status"] == k).sum()) for k in ("good", "moderate", "poor")
+        },
+        "flags": dict(sorted(flag_counts.items())),
+        "top": _site_list(big.head(10)),
+        "bottom": _site_list(big.tail(10).iloc[::-1]),
+        "weights": {u.name: u.weight for u in uses},
+        "dropped_metrics": dict(dropped),
+        "key_rate": {
+            k: (None if isinstance(v, float) and not np.isfinite(v) else v)
+            for k, v in key_info.items()
+        },
+        "variance_shares": explain.variance_shares(sites, uses),
+        "candidate_metrics": list(candidates),
+        "medians": {m: (v if np.isfinite(v) else None) for m, v in medians.items()},
+        "labels": {m: metrics.metric_label(m, channel) for m in candidates},
+        "units": {m: metrics.METRIC_INFO[m][1] for m in candidates},
+        "priors": {
+            m: {"alpha": p.alpha, "beta": p.beta, "method": p.method, "rows": p.rows}
+            for m, p in priors.items()
+        },
+        "config": config.to_json(),
+    }

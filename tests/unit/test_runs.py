@@ -1,0 +1,192 @@
+"""Scoring a campaign into the real SQLite store: one transaction, cancel and failure leave it as it
+was, overrides survive re-runs, and nobody sees another user's runs."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from caliber_desktop.errors import NotFoundError, ValidationError
+from caliber_desktop.models.enums import CampaignStatus, RunStatus
+from caliber_desktop.services.progress import Cancelled, CancelToken
+from caliber_desktop.services.records import UserRef
+from caliber_desktop.services.workspace import Workspace
+
+SETTINGS = {
+    "platform": "trade_desk",
+    "goal": "awareness",
+    "channel": "display",
+    "ctr_sensitivity": False,
+    "analysis_level": "domain",
+}
+
+
+def table_counts(ws: Workspace) -> dict[str, int]:
+    with sqlite3.connect(ws.paths.database) as db:
+        return {
+            name: db.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+            for name in ("score_runs", "site_scores", "list_overrides")
+        }
+
+
+def campaign_row(ws: Workspace, campaign_id: int) -> dict[str, Any]:
+    with sqlite3.connect(ws.paths.database) as db:
+        db.row_factory = sqlite3.Row
+        row = db.execute("SELECT * FROM campaigns WHERE id = ?", (campaign_id,)).fetchone()
+        return {key: row[key] for key in row.keys() if key != "updated_at"}  # noqa: SIM118
+
+
+@pytest.fixture
+def scored(workspace: Workspace, shared_data: Path) -> tuple[Workspace, int]:
+    campaign = workspace.campaigns.create("Display", settings=SETTINGS)
+    workspace.uploads.attach(campaign.id, shared_data / "ttd_display_awareness_sample.csv")
+    workspace.runs.score_campaign(campaign.id)
+    return workspace, campaign.id
+
+
+def test_scoring_writes_one_run_with_snapshots_and_every_site(
+    scored: tuple[Workspace, int],
+) -> None:
+    ws, campaign_id = scored
+    campaign = ws.campaigns.get(campaign_id)
+    assert campaign.status is CampaignStatus.COMPLETED
+    assert campaign.completed_at is not None
+    run = ws.runs.current_run(campaign_id)
+    assert run is not None
+    assert run.id == campaign.current_run_id
+    assert run.status is RunStatus.COMPLETED
+    assert (run.config["platform"], run.config["goal"]) == ("trade_desk", "awareness")
+    assert run.column_mapping["columns"]["site"] == "Site"
+    assert run.data_quality["rows_read"] == 20_000 == run.rows_read
+    sites = ws.runs.site_frame(run.id)
+    assert len(sites) == run.site_count == table_counts(ws)["site_scores"]
+    assert run.site_count > 1_900  # 2,000 entities in the sample
+    assert sites["score"].is_monotonic_decreasing
+    assert run.campaign_score == pytest.approx(
+        float((sites["score"] * sites["impressions"]).sum() / sites["impressions"].sum()),
+        rel=1e-6,
+    )
+    first = sites.iloc[0]
+    weights = run.summary["weights"]
+    assert weights, "the summary records the weights used"
+    assert sum(weights.values()) == pytest.approx(1.0)
+    contributions = sum(first[f"{name}_contrib"] for name in weights)
+    assert contributions == pytest.approx(first["score"], abs=1e-6)
+
+
+def test_cancel_at_the_last_moment_leaves_the_store_exactly_as_it_was(
+    scored: tuple[Workspace, int],
+) -> None:
+    ws, campaign_id = scored
+    before_rows, before_campaign = table_counts(ws), campaign_row(ws, campaign_id)
+    token = CancelToken()
+
+    def cancel_when_saving(done: int, total: int, message: str) -> None:
+        if message.startswith("Saving"):
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        ws.runs.score_campaign(campaign_id, progress=cancel_when_saving, cancel=token)
+    assert table_counts(ws) == before_rows
+    assert campaign_row(ws, campaign_id) == before_campaign
+
+
+def test_cancel_while_reading_restores_a_pending_campaign(
+    workspace: Workspace, shared_data: Path
+) -> None:
+    campaign = workspace.campaigns.create("Video", settings={**SETTINGS, "channel": "video"})
+    workspace.uploads.attach(campaign.id, shared_data / "ttd_video_sample.xlsx")
+    before = campaign_row(workspace, campaign.id)
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(Cancelled):
+        workspace.runs.score_campaign(campaign.id, cancel=token)
+    assert campaign_row(workspace, campaign.id) == before
+    assert workspace.campaigns.get(campaign.id).status is CampaignStatus.PENDING
+    assert table_counts(workspace)["score_runs"] == 0
+
+
+def test_failure_marks_the_campaign_failed_and_keeps_the_previous_run(
+    scored: tuple[Workspace, int], tmp_path: Path
+) -> None:
+    ws, campaign_id = scored
+    previous = ws.campaigns.get(campaign_id).current_run_id
+    before_rows = table_counts(ws)
+    useless = tmp_path / "weather.csv"
+    useless.write_text("city,temperature,wind\nParis,12,3\nOslo,-2,7\n", encoding="utf-8")
+    upload = ws.uploads.attach(campaign_id, useless)
+    with pytest.raises(ValidationError) as caught:
+        ws.runs.score_campaign(campaign_id, upload_id=upload.id)
+    assert "weather.csv" in str(caught.value)
+    campaign = ws.campaigns.get(campaign_id)
+    assert campaign.status is CampaignStatus.FAILED
+    assert campaign.error_message == str(caught.value)
+    assert campaign.current_run_id == previous
+    assert table_counts(ws) == before_rows
+    assert ws.runs.lists(campaign_id).sites.shape[0] > 0  # previous results still usable
+
+
+def test_overrides_survive_a_rerun_and_are_reversible(scored: tuple[Workspace, int]) -> None:
+    ws, campaign_id = scored
+    lists = ws.runs.lists(campaign_id)
+    blocked = lists.members("block").index[0]
+    allowed = lists.members("allow").index[0]
+    ws.runs.pin(campaign_id, blocked, "allow", "client's own site")
+    ws.runs.pin(campaign_id, allowed, "block", "brand safety")
+    first_run = ws.campaigns.get(campaign_id).current_run_id
+    record = ws.runs.score_campaign(campaign_id)
+    assert record.id != first_run
+    assert len(ws.runs.runs(campaign_id)) == 2
+    again = ws.runs.lists(campaign_id)
+    assert again.sites.loc[blocked, "list_action"] == "allow"
+    assert again.sites.loc[blocked, "override_reason"] == "client's own site"
+    assert again.sites.loc[allowed, "list_action"] == "block"
+    assert ws.runs.unpin(campaign_id, blocked)
+    assert ws.runs.lists(campaign_id).sites.loc[blocked, "list_action"] == "block"
+    assert set(ws.runs.overrides(campaign_id)) == {allowed}
+    with pytest.raises(ValidationError):
+        ws.runs.pin(campaign_id, allowed, "maybe", "")
+
+
+def test_scoring_needs_an_attached_report(workspace: Workspace) -> None:
+    campaign = workspace.campaigns.create("Empty", settings=SETTINGS)
+    with pytest.raises(ValidationError, match="no report attached"):
+        workspace.runs.score_campaign(campaign.id)
+    assert workspace.campaigns.get(campaign.id).status is CampaignStatus.PENDING
+
+
+def test_another_user_sees_no_runs_and_cannot_score(
+    scored: tuple[Workspace, int],
+    add_user: Callable[[Workspace, str, str], UserRef],
+) -> None:
+    ws, campaign_id = scored
+    run_id = ws.campaigns.get(campaign_id).current_run_id
+    assert run_id is not None
+    owner = ws.user
+    ws.bind(add_user(ws, "uid-other", "other@example.com"))
+    try:
+        for call in (
+            lambda: ws.runs.score_campaign(campaign_id),
+            lambda: ws.runs.runs(campaign_id),
+            lambda: ws.runs.site_frame(run_id),
+            lambda: ws.runs.run(run_id),
+            lambda: ws.runs.lists(campaign_id),
+            lambda: ws.runs.pin(campaign_id, "x.com", "block", ""),
+        ):
+            with pytest.raises(NotFoundError):
+                call()
+    finally:
+        ws.bind(owner)
+
+
+def test_a_missing_stored_file_is_a_clear_error(scored: tuple[Workspace, int]) -> None:
+    ws, campaign_id = scored
+    shutil.rmtree(ws.paths.root / "uploads")
+    with pytest.raises(ValidationError, match="missing from the data dir"):
+        ws.runs.score_campaign(campaign_id)
+    assert ws.campaigns.get(campaign_id).status is CampaignStatus.COMPLETED
