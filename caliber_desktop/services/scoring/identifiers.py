@@ -40,6 +40,9 @@ Bundled PSL snapshot: ``data/public_suffix_list.dat``, taken unchanged from the 
 ``COMMIT: 8437e5262f13305f94087abe699b4fe2be1d1de8``. The list is © its contributors under the
 Mozilla Public License 2.0 (https://mozilla.org/MPL/2.0/); we ship it unmodified. It is read
 from the package, never fetched: update by replacing the file and the lines above.
+
+A whole column (each distinct value once, clean hosts with Arrow kernels) is classified by
+:mod:`.id_column`, which must agree with :func:`classify_id` value for value.
 """
 
 from __future__ import annotations
@@ -49,10 +52,6 @@ import threading
 from dataclasses import dataclass
 from encodings import idna as _idna
 from importlib import resources
-
-import numpy as np
-import numpy.typing as npt
-import pandas as pd
 
 from caliber_desktop.models.enums import AnalysisLevel
 from caliber_desktop.services.scoring.model import SiteKind
@@ -155,8 +154,8 @@ def _parse(text: str) -> _Rules:
             kind, rule = "e", rule[1:]
         elif rule.startswith("*."):
             kind, rule = "w", rule[2:]
-        try:
-            key = ".".join(_to_ascii(part) for part in rule.split("."))
+        try:  # an ASCII rule is its own punycode: only ~500 rules need the IDNA codec
+            key = rule.lower() if rule.isascii() else ".".join(map(_to_ascii, rule.split(".")))
         except ValueError:
             continue
         icann_set, full_set = kinds[kind]
@@ -334,30 +333,3 @@ def classify_id(value: str, level: AnalysisLevel | str = AnalysisLevel.DOMAIN) -
         if web is not None:
             return web
     return Identifier(text, "", "app_name")
-
-
-def classify_distinct(
-    values: pd.Series, level: AnalysisLevel | str = AnalysisLevel.DOMAIN
-) -> tuple[npt.NDArray[np.int64], list[Identifier], list[str]]:
-    """Factor codes per row, the :class:`Identifier` of each distinct value, and the values.
-
-    Each distinct raw value is classified once; callers work on the integer codes (the
-    preprocess stage groups on them), so a 1M-row column with 100k distinct spellings costs
-    100k classifications, not 1M. Missing cells count as blank.
-    """
-    codes, uniques = pd.factorize(values.astype("string").fillna(""), use_na_sentinel=False)
-    raw = [str(u) for u in uniques]
-    return np.asarray(codes, dtype=np.int64), [classify_id(u, level) for u in raw], raw
-
-
-def classify_ids(
-    values: pd.Series, level: AnalysisLevel | str = AnalysisLevel.DOMAIN
-) -> pd.DataFrame:
-    """Vectorised :func:`classify_id`: columns ``site_id``, ``host``, ``kind``, same index."""
-    codes, found, _ = classify_distinct(values, level)
-    site = np.array([f.site_id for f in found] or [""], dtype=object)
-    host = np.array([f.host for f in found] or [""], dtype=object)
-    kind = np.array([f.kind for f in found] or ["non_targetable"], dtype=object)
-    return pd.DataFrame(
-        {"site_id": site[codes], "host": host[codes], "kind": kind[codes]}, index=values.index
-    )

@@ -11,13 +11,16 @@ finite CPA instead of ∞.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy.stats import beta as beta_dist
+from scipy import special
 
 from caliber_desktop.models.enums import Channel
 
@@ -99,6 +102,61 @@ def _counts(frame: pd.DataFrame, column: str) -> FloatArray:
     return np.asarray(frame[column].to_numpy(dtype="float64", na_value=np.nan), dtype=np.float64)
 
 
+def beta_quantiles(
+    jobs: Sequence[tuple[FloatArray, FloatArray, Sequence[float]]],
+) -> list[list[FloatArray]]:
+    """Exact Beta quantiles: for each ``(a, b, qs)`` job, ``[ppf(q, a, b) for q in qs]``.
+
+    The credible intervals are the dominant cost of scoring (two inverse incomplete beta
+    functions per site and rate, about 1 µs each), so three things keep them cheap without
+    approximating anything:
+
+    * ``scipy.special.betaincinv`` is the very Boost ``ibeta_inv`` that ``scipy.stats.beta.ppf``
+      ends in, minus the ``rv_continuous`` argument checking — and importing ``scipy.special``
+      does not drag ``scipy.stats`` (≈ 0.5 s) into every start-up of the CLI;
+    * it is evaluated once per distinct ``(a, b)`` pair: many sites share their counts (small
+      sites especially, e.g. 0 clicks on a few hundred impressions), and the quantile depends on
+      nothing else;
+    * the evaluations run on a thread pool: the ufunc releases the GIL, so the rates × tails
+      spread over the cores.
+
+    The values are bit-for-bit those of ``beta.ppf`` (same function, same inputs).
+    """
+    tasks: list[tuple[int, float, FloatArray, FloatArray]] = []
+    inverses: list[npt.NDArray[np.intp] | None] = []
+    for k, (a, b, qs) in enumerate(jobs):
+        inverse: npt.NDArray[np.intp] | None = None
+        if a.size > _DEDUP_MIN_SIZE:
+            codes, uniques = pd.factorize(a + 1j * b)
+            if len(uniques) < 0.9 * a.size:  # not worth the gather otherwise
+                inverse = np.asarray(codes, dtype=np.intp)
+                a, b = np.asarray(uniques.real, dtype=np.float64), np.asarray(uniques.imag)
+        inverses.append(inverse)
+        tasks.extend((k, float(q), a, b) for q in qs)
+
+    def run(task: tuple[int, float, FloatArray, FloatArray]) -> FloatArray:
+        _, q, a, b = task
+        return np.asarray(special.betaincinv(a, b, q), dtype=np.float64)
+
+    total = sum(t[2].size for t in tasks)
+    workers = min(len(tasks), os.cpu_count() or 1)
+    if workers > 1 and total >= _THREADS_MIN_SIZE:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            values = list(pool.map(run, tasks))
+    else:
+        values = [run(t) for t in tasks]
+    out: list[list[FloatArray]] = [[] for _ in jobs]
+    for (k, _, _, _), v in zip(tasks, values, strict=True):
+        inverse = inverses[k]
+        out[k].append(v if inverse is None else v[inverse])
+    return out
+
+
+#: Below these sizes de-duplicating or threading costs more than it saves.
+_DEDUP_MIN_SIZE = 1_000
+_THREADS_MIN_SIZE = 20_000
+
+
 def fit_beta_prior(x: FloatArray, n: FloatArray) -> BetaPrior:
     """Method of moments on the rows' rates, net of binomial noise, with guarded fallbacks.
 
@@ -172,14 +230,18 @@ def compute_metrics(
     tail = (1.0 - credible_level) / 2.0
     nan = np.full(len(frame), np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
+        jobs: list[tuple[FloatArray, FloatArray, Sequence[float]]] = []
         for name, (x, n) in rate_inputs(frame).items():
             prior = fit_beta_prior(x, n)
             priors[name] = prior
             a, b = x + prior.alpha, n - x + prior.beta
             cols[name] = np.where(n > 0, x / n, np.nan)
             cols[f"{name}_shrunk"] = a / (a + b)
-            cols[f"{name}_lo"] = beta_dist.ppf(tail, a, b)
-            cols[f"{name}_hi"] = beta_dist.ppf(1.0 - tail, a, b)
+            cols[f"{name}_lo"] = cols[f"{name}_hi"] = nan  # placeholders keep the column order
+            jobs.append((a, b, (tail, 1.0 - tail)))
+        # every rate and tail at once, so they share the thread pool
+        for name, (lo, hi) in zip(priors, beta_quantiles(jobs), strict=True):
+            cols[f"{name}_lo"], cols[f"{name}_hi"] = lo, hi
         if _has(frame, "spend") and _has(frame, "impressions"):
             spend, imps = _counts(frame, "spend"), _counts(frame, "impressions")
             cpm = np.where(imps > 0, 1000.0 * spend / imps, np.nan)

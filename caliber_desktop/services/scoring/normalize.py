@@ -13,7 +13,6 @@ from collections.abc import Mapping
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy.stats import rankdata
 
 from caliber_desktop.services.scoring.model import Direction, Normalization
 
@@ -28,10 +27,9 @@ def percentile_rank(values: FloatArray) -> FloatArray:
     k = int(ok.sum())
     if k == 1:
         out[ok] = NEUTRAL
-    elif k > 1:
-        out[ok] = (np.asarray(rankdata(values[ok], method="average"), dtype=np.float64) - 1.0) * (
-            100.0 / (k - 1)
-        )
+    elif k > 1:  # pandas' mid-rank equals scipy's rankdata(method="average"), no scipy.stats
+        ranks = pd.Series(values[ok]).rank(method="average").to_numpy(dtype=np.float64)
+        out[ok] = (ranks - 1.0) * (100.0 / (k - 1))
     return out
 
 

@@ -101,7 +101,7 @@ def flag_masks(
     clicks, conv = _col(table, "clicks"), _col(table, "conversions")
     imps = _col(table, "impressions")
 
-    integrity = np.array([bool(t) for t in table["integrity"]], dtype=bool)
+    integrity = np.fromiter(map(bool, table["integrity"].tolist()), dtype=bool, count=len(table))
     out["integrity"] = (
         integrity,
         ["Impossible numbers: " + "; ".join(t) + "." for t in table["integrity"][integrity]],
@@ -171,7 +171,8 @@ def _mfa(metrics: pd.DataFrame, rules: FlagRules) -> tuple[npt.NDArray[np.bool_]
             perfect &= v >= _pct(v, hi)
             have_any = True
     pattern = cheap & perfect if have_any else np.zeros(len(metrics), dtype=bool)
-    stuffed = (np.nan_to_num(refresh) >= rules.mfa_share) | (np.nan_to_num(load) >= rules.mfa_share)
+    refresh0, load0 = np.nan_to_num(refresh), np.nan_to_num(load)  # once, not per flagged site
+    stuffed = (refresh0 >= rules.mfa_share) | (load0 >= rules.mfa_share)
     mask = pattern | stuffed
     evidence: list[str] = []
     p_cpm = _pct(cpm, lo)
@@ -184,9 +185,9 @@ def _mfa(metrics: pd.DataFrame, rules: FlagRules) -> tuple[npt.NDArray[np.bool_]
                 if np.isfinite(v[i]) and not (v is vcr and saturated)
             ]
             parts.append(" and ".join(tops) + f" at CPM ${cpm[i]:.2f} (≤ P{lo:.0f} ${p_cpm:.2f})")
-        if np.nan_to_num(refresh[i]) >= rules.mfa_share:
+        if refresh0[i] >= rules.mfa_share:
             parts.append(f"{refresh[i]:.0%} of impressions refresh in under 15 s")
-        if np.nan_to_num(load[i]) >= rules.mfa_share:
+        if load0[i] >= rules.mfa_share:
             parts.append(f"{load[i]:.0%} of impressions on pages with excessive ad load")
         evidence.append("Made-for-advertising pattern: " + "; ".join(parts) + ".")
     return mask, evidence
@@ -198,16 +199,20 @@ def red_flags(
     channel: Channel,
     rules: FlagRules | None = None,
 ) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
-    """Per site (in ``table`` order): flag codes and their evidence sentences."""
+    """Per site (in ``table`` order): flag codes and their evidence sentences.
+
+    Unflagged sites (nearly all of them) share one empty tuple; only flagged sites are touched.
+    """
     masks = flag_masks(table, metrics, channel, rules or FlagRules())
     n = len(table)
-    codes: list[list[str]] = [[] for _ in range(n)]
-    evidence: list[list[str]] = [[] for _ in range(n)]
+    empty: tuple[str, ...] = ()
+    codes = [empty] * n
+    evidence = [empty] * n
     for code in FLAG_CODES:
         if code not in masks:
             continue
         mask, sentences = masks[code]
-        for i, sentence in zip(np.flatnonzero(mask), sentences, strict=True):
-            codes[i].append(code)
-            evidence[i].append(sentence)
-    return [tuple(c) for c in codes], [tuple(e) for e in evidence]
+        for i, sentence in zip(np.flatnonzero(mask).tolist(), sentences, strict=True):
+            codes[i] += (code,)
+            evidence[i] += (sentence,)
+    return codes, evidence

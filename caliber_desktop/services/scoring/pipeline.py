@@ -8,11 +8,12 @@ byte-identical output whatever order the sites came in.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
-from scipy.stats import beta as beta_dist
 
 from caliber_desktop.errors import ValidationError
 from caliber_desktop.models.enums import Channel
@@ -22,6 +23,8 @@ from caliber_desktop.services.scoring.model import MetricUse, ScoreResult, Scori
 
 STAGES = 7
 BASE_COLUMNS = ("impressions", "spend", "clicks", "conversions")
+#: Site columns kept as ``object`` (names as the input had them; tuples for the flags).
+OBJECT_COLUMNS = frozenset({"kind", "display_name", "flags", "flag_evidence"})
 
 
 def _check(cancel: CancelToken | None) -> None:
@@ -99,10 +102,11 @@ def score_sites(
     shrunk = pd.DataFrame({m: mt[f"{m}_shrunk"] for m in candidates}, index=frame.index)
     treated = outliers.treat_outliers(shrunk, config.outliers, config.winsor_p)
     ctr_lo = None
-    if "ctr" in available:  # the site's own evidence (Jeffreys), not the campaign prior
+    if "ctr" in available and not config.ctr_sensitivity:  # only the unrewarded test reads it
+        # the site's own evidence (Jeffreys), not the campaign prior
         clicks, trials = metrics.rate_inputs(frame)["ctr"]
         tail = (1.0 - config.credible_level) / 2.0
-        ctr_lo = np.asarray(beta_dist.ppf(tail, clicks + 0.5, trials - clicks + 0.5), dtype=float)
+        ctr_lo = metrics.beta_quantiles([(clicks + 0.5, trials - clicks + 0.5, (tail,))])[0][0]
     _ctr_policy(treated, shrunk, config, rules, ctr_lo)
     flags, evidence = outliers.red_flags(frame, mt, config.channel, rules)
     _check(cancel)
@@ -134,26 +138,39 @@ def score_sites(
     _check(cancel)
 
     progress(5, STAGES, "Scoring sites")
-    sites = _assemble(frame, mt, candidates, norm)
+    cols = _assemble(frame, mt, candidates, norm)
     contrib = score.weighted_score(norm, used)
+    zeros = np.zeros(len(frame))
     for m in candidates:
-        sites[f"{m}_contrib"] = contrib.get(f"{m}_contrib", pd.Series(0.0, index=frame.index))
+        c = f"{m}_contrib"
+        cols[c] = contrib[c].to_numpy(dtype="float64") if c in contrib.columns else zeros
     s = contrib["score"].to_numpy(dtype="float64")
-    sites["score"] = s
-    sites["percentile"] = normalize.percentile_rank(s)
+    cols["score"] = s
+    cols["percentile"] = normalize.percentile_rank(s)
     good_cut = float(np.percentile(s, config.allow_percentile))
     poor_cut = float(np.percentile(s, config.block_percentile))
-    sites["quality_status"] = score.quality_status(s, good_cut, poor_cut)
+    cols["quality_status"] = score.quality_status(s, good_cut, poor_cut)
     key = weighting.key_rate(profile, available, used)
-    key_info = _decide(sites, frame, mt, config, key, flags, rules, good_cut, poor_cut)
-    sites["flags"] = pd.Series(flags, index=frame.index, dtype=object)
-    sites["flag_evidence"] = pd.Series(evidence, index=frame.index, dtype=object)
+    key_info = _decide(cols, frame, mt, config, key, flags, rules, good_cut, poor_cut)
+    cols["flags"] = _objects(flags)
+    cols["flag_evidence"] = _objects(evidence)
     _check(cancel)
 
     progress(6, STAGES, "Explaining scores")
-    sites["top_drivers"] = explain.top_drivers(sites, uses)
-    order = np.lexsort((sites.index.to_numpy(dtype=str), -s))
-    sites = sites.iloc[order]
+    needed = [f"{u.name}{suffix}" for u in uses for suffix in ("_contrib", "_shrunk")]
+    drivers = explain.top_drivers(pd.DataFrame({c: cols[c] for c in needed}), uses)
+    cols["top_drivers"] = _objects(drivers)
+    order = np.lexsort((frame.index.to_numpy(dtype=str), -s))
+    # one DataFrame built from the already sorted columns: inserting ~70 columns one by one and
+    # then sorting the fragmented frame cost more than all the arithmetic of the stage
+    index = frame.index[order]
+    sites = pd.DataFrame(
+        {  # the dtypes the columns always had: object for these, inferred (str) for the labels
+            k: pd.Series(v[order], index=index, dtype=object) if k in OBJECT_COLUMNS else v[order]
+            for k, v in cols.items()
+        },
+        index=index,
+    )
     _check(cancel)
 
     progress(7, STAGES, "Summarising the campaign")
@@ -172,25 +189,36 @@ def score_sites(
     )
 
 
+def _objects(values: Sequence[object]) -> npt.NDArray[np.object_]:
+    """A 1-D object array of tuples (``np.array`` would make a 2-D array of equal-length ones)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
 def _assemble(
     frame: pd.DataFrame, mt: pd.DataFrame, candidates: list[str], norm: pd.DataFrame
-) -> pd.DataFrame:
-    sites = pd.DataFrame(index=frame.index)
-    sites["kind"] = frame["kind"].astype(object)
-    sites["display_name"] = frame["display_name"].astype(object)
-    sites["n_rows"] = frame["n_rows"]
+) -> dict[str, npt.NDArray[Any]]:
+    """The site columns in output order, as arrays (the DataFrame is built once, sorted)."""
+    cols: dict[str, npt.NDArray[Any]] = {
+        "kind": frame["kind"].to_numpy(dtype=object),
+        "display_name": frame["display_name"].to_numpy(dtype=object),
+        "n_rows": frame["n_rows"].to_numpy(),
+    }
     for col in BASE_COLUMNS:
-        v = frame[col] if col in frame.columns else pd.Series(0.0, index=frame.index)
-        sites[col] = v.fillna(0.0).astype("float64")
+        if col in frame.columns:
+            cols[col] = frame[col].fillna(0.0).to_numpy(dtype="float64")
+        else:
+            cols[col] = np.zeros(len(frame))
     for m in candidates:
         for suffix in ("", "_shrunk", "_lo", "_hi"):
-            sites[f"{m}{suffix}"] = mt[f"{m}{suffix}"]
-        sites[f"{m}_norm"] = norm[m]
-    return sites
+            cols[f"{m}{suffix}"] = mt[f"{m}{suffix}"].to_numpy(dtype="float64")
+        cols[f"{m}_norm"] = norm[m].to_numpy(dtype="float64")
+    return cols
 
 
 def _decide(
-    sites: pd.DataFrame,
+    sites: dict[str, npt.NDArray[Any]],
     frame: pd.DataFrame,
     mt: pd.DataFrame,
     config: ScoringConfig,
@@ -201,7 +229,7 @@ def _decide(
     poor_cut: float,
 ) -> dict[str, Any]:
     """Adds ``confidence`` and ``recommendation``; returns the key-rate facts for the summary."""
-    imps = sites["impressions"].to_numpy(dtype="float64")
+    imps = sites["impressions"]
     n = len(sites)
     if key is None:  # no rate at all: only flags and volume can decide
         lo = hi = np.full(n, np.nan)
@@ -217,7 +245,7 @@ def _decide(
         higher = weighting.DIRECTIONS[key] == "higher"
     sites["confidence"] = score.confidence(trials, shrunk)
     sites["recommendation"] = score.recommend(
-        score=sites["score"].to_numpy(dtype="float64"),
+        score=sites["score"],
         impressions=imps,
         key_lo=lo,
         key_hi=hi,
@@ -229,7 +257,7 @@ def _decide(
         hard=rules.hard,
         allow_cut=good_cut,
         block_cut=poor_cut,
-        high_confidence=(sites["confidence"] == "high").to_numpy(dtype=bool),
+        high_confidence=sites["confidence"] == "high",
     )
     return {"name": key, "median": median, "volume": volume, "hard_flags": sorted(rules.hard)}
 
@@ -263,21 +291,21 @@ def _summary(
     counts, edges = np.histogram(s, bins=10, range=(0.0, 100.0))
     big = sites[sites["impressions"] >= config.min_impressions]
     flag_counts: dict[str, int] = {}
-    for f in sites["flags"]:
+    for f in sites["flags"].tolist():
         for code in f:
             flag_counts[code] = flag_counts.get(code, 0) + 1
+    recommendations = sites["recommendation"].value_counts()
+    bands = sites["quality_status"].value_counts()
     channel: Channel = config.channel
     return {
         "sites": len(sites),
         "campaign_score": float(np.average(s, weights=imps)) if imps.sum() > 0 else float(s.mean()),
         "histogram": {"edges": [float(e) for e in edges], "counts": [int(c) for c in counts]},
         "recommendations": {
-            k: int((sites["recommendation"] == k).sum())
+            k: int(recommendations.get(k, 0))
             for k in ("allow", "block", "monitor", "insufficient_data")
         },
-        "quality_status": {
-            k: int((sites["quality_status"] == k).sum()) for k in ("good", "moderate", "poor")
-        },
+        "quality_status": {k: int(bands.get(k, 0)) for k in ("good", "moderate", "poor")},
         "flags": dict(sorted(flag_counts.items())),
         "top": _site_list(big.head(10)),
         "bottom": _site_list(big.tail(10).iloc[::-1]),

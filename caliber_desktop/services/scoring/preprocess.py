@@ -10,16 +10,16 @@ this stage produces, so the choices here decide what a site *is* and what it *di
   (spend but no impressions: nothing to rate; adding the money to a site would charge its CPM
   for impressions it never served — usually a billing adjustment, so the analyst sees it
   instead). Rows with missing (not zero) impressions stay: their other counts still count.
-* A rate the file gives without its count becomes a count (rate × denominator, rounded for
-  event counts: a rate printed to 0.01 % recovers the exact clicks on rows under ~10k
-  impressions) before anything is summed: rates are never averaged. Where a file gives both,
-  the counts win and one warning per rate column says when they disagree by more than 1 %
-  relative beyond the rate's printed precision.
+* A rate the file gives without its count becomes a count before anything is summed, and
+  counts win over rates (:mod:`.integrity`).
 * Counts are summed per site with NaN only when every cell of the site was missing.
 * Impossible numbers become plain-language ``integrity`` notes on the site, never an exception.
 
-Everything runs on integer codes (``pd.factorize`` + ``np.bincount``), so a 1M-row report with
-100k sites costs about half a second beyond classifying its 100k distinct ids.
+Row-level work is integer arithmetic: the id column is factorised once, everything about an id
+(its site, kind, host, spelling, whether it is a total) is decided once per distinct value and
+gathered by code, and per-site sums are ``np.bincount`` over site codes in row order (rows left
+out go to one extra bin, so no column is copied to drop them). A 1M-row report with 100k sites
+takes a few hundred milliseconds and about its id codes in memory.
 """
 
 from __future__ import annotations
@@ -29,13 +29,16 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from caliber_desktop.errors import ValidationError
 from caliber_desktop.models.enums import AnalysisLevel
 from caliber_desktop.services.progress import CancelToken, ProgressCallback, no_progress
-from caliber_desktop.services.scoring.identifiers import classify_distinct, is_total_label
+from caliber_desktop.services.scoring.id_column import DistinctIds, classify_column
+from caliber_desktop.services.scoring.identifiers import is_total_label
+from caliber_desktop.services.scoring.integrity import column, integrity_notes, rate_counts
 from caliber_desktop.services.scoring.model import (
-    COUNT_COLUMNS,
     DIMENSION_COLUMNS,
     DataQuality,
     DroppedRows,
@@ -46,6 +49,8 @@ from caliber_desktop.services.scoring.model import (
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
+Bools = npt.NDArray[np.bool_]
+Objects = npt.NDArray[np.object_]
 
 #: Drop reasons in precedence order: code → label shown in the data-quality report.
 DROP_REASONS: dict[str, str] = {
@@ -54,133 +59,38 @@ DROP_REASONS: dict[str, str] = {
     "non_targetable": "Rows whose id no list can target (Other, Unknown, (not set), tail…)",
     "zero_impressions": "Rows with spend but zero impressions: nothing to rate",
 }
-#: A rate column may disagree with its counts on this many rows before we warn (rounding noise).
-MISMATCH_MIN_ROWS = 3
-MISMATCH_MIN_SHARE = 0.001
-MISMATCH_RELATIVE = 0.01
 _EXAMPLES = 5
-_LABELS = {"ctr": "CTR", "cpm": "CPM", "cpa": "CPA", "viewability": "viewability", "vcr": "VCR"}
 
 
-def _column(frame: pd.DataFrame, name: str) -> Floats | None:
-    if name not in frame.columns:
-        return None
-    values = pd.to_numeric(frame[name], errors="coerce")
-    return np.asarray(values.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
+def _totals(values: pa.Array) -> Bools:
+    """Which ``values`` are total labels; the regex runs only where ``total`` occurs at all.
 
-
-def _quantum(rate: Floats) -> float:
-    """The step the file printed the rate with (0.0001 for ``0.11%``), 0 when full precision."""
-    sample = rate[np.isfinite(rate) & (rate != 0)][:20_000]
-    if not len(sample):
-        return 0.0
-    for digits in range(9):
-        scaled = sample * 10.0**digits
-        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-6 * np.maximum(1.0, np.abs(scaled))):
-            return float(10.0**-digits)
-    return 0.0
-
-
-def _fill(count: Floats | None, derived: Floats, rounded: bool) -> Floats:
-    """Count cells the file left empty take the value implied by its rate."""
-    value = np.round(derived) if rounded else derived
-    if count is None:
-        return value
-    return np.where(np.isnan(count) & ~np.isnan(value), value, count)
-
-
-def _check_rate(
-    name: str, rate: Floats, numerator: Floats, denominator: Floats, rows: Ints, formula: str
-) -> Issue | None:
-    """One warning when the file's rate and the counts disagree on more than a few rows."""
-    ok = np.isfinite(rate) & np.isfinite(numerator) & np.isfinite(denominator) & (denominator > 0)
-    if not ok.any():
-        return None
-    computed = numerator[ok] / denominator[ok]
-    tolerance = MISMATCH_RELATIVE * np.abs(computed) + _quantum(rate) / 2 + 1e-12
-    bad = np.abs(rate[ok] - computed) > tolerance
-    n_bad, compared = int(bad.sum()), int(ok.sum())
-    if n_bad <= max(MISMATCH_MIN_ROWS, MISMATCH_MIN_SHARE * compared):
-        return None
-    first = int(rows[ok][bad][0])
-    label = _LABELS[name]
-    return Issue(
-        code="rate_mismatch",
-        message=(
-            f"The file's {label} disagrees with {formula} by more than 1 % on {n_bad:,} of "
-            f"{compared:,} rows (first at row {first}). Caliber uses the counts; check the "
-            f"column mapping if the {label} column is not what it seems."
-        ),
-        column=name,
-        row=first,
+    ``match_substring`` folds case at least as widely as :func:`is_total_label` does for the
+    letters of ``total``, so it never hides one.
+    """
+    out = np.zeros(len(values), dtype=bool)
+    hits = np.flatnonzero(
+        np.asarray(pc.fill_null(pc.match_substring(values, "total", ignore_case=True), False))
     )
+    for i in hits:
+        out[i] = is_total_label(str(values[int(i)].as_py()))
+    return out
 
 
-def _counts(frame: pd.DataFrame, rows: Ints) -> tuple[dict[str, Floats], list[Issue]]:
-    """Every count column the file has or implies (rates → counts), and the mismatch warnings."""
-    c: dict[str, Floats] = {}
-    for name in COUNT_COLUMNS:
-        values = _column(frame, name)
-        if values is not None:
-            c[name] = values
-    r = {name: v for name in _LABELS if (v := _column(frame, name)) is not None}
-    original = dict(c)
-    imps = c.get("impressions")
-    issues: list[Issue] = []
+def _total_rows(frame: pd.DataFrame, skip: str) -> Bools | None:
+    """Rows with ``Total``/``Grand Total`` in a dimension cell (the id column is done apart).
 
-    def check(name: str, num: Floats | None, den: Floats | None, formula: str) -> None:
-        if name not in r or num is None or den is None:
-            return
-        if (issue := _check_rate(name, r[name], num, den, rows, formula)) is not None:
-            issues.append(issue)
-
-    if imps is not None:
-        check("ctr", original.get("clicks"), imps, "Clicks ÷ Impressions")
-        spend = original.get("spend")
-        check("cpm", None if spend is None else spend * 1000.0, imps, "1000 × Spend ÷ Impressions")
-        if "cpm" in r:
-            c["spend"] = _fill(c.get("spend"), r["cpm"] * imps / 1000.0, rounded=False)
-        if "ctr" in r:
-            c["clicks"] = _fill(c.get("clicks"), r["ctr"] * imps, rounded=True)
-    if "spend" in c:
-        check("cpa", original.get("spend"), original.get("conversions"), "Spend ÷ Conversions")
-        if "cpa" in r:
-            cpa = np.where(r["cpa"] > 0, r["cpa"], np.nan)
-            c["conversions"] = _fill(c.get("conversions"), c["spend"] / cpa, rounded=True)
-    check(
-        "viewability", original.get("viewed_imps"), original.get("tracked_imps"), "Viewed ÷ Tracked"
-    )
-    if "viewability" in r and imps is not None:
-        tracked = c.get("tracked_imps")
-        base = imps if tracked is None else np.where(np.isnan(tracked), imps, tracked)
-        viewed = c.get("viewed_imps")
-        missing = np.isnan(viewed) if viewed is not None else np.ones(len(imps), dtype=bool)
-        c["viewed_imps"] = _fill(viewed, r["viewability"] * base, rounded=True)
-        use_imps = missing & ~np.isnan(r["viewability"])
-        if tracked is not None or use_imps.any():
-            c["tracked_imps"] = np.where(use_imps, base, np.nan if tracked is None else tracked)
-    starts = original.get("starts")
-    den = imps if starts is None else starts
-    check(
-        "vcr",
-        original.get("completes"),
-        den,
-        "Completes ÷ Starts" if starts is not None else "Completes ÷ Impressions",
-    )
-    if "vcr" in r and den is not None:
-        base = den if imps is None else np.where(np.isnan(den), imps, den)
-        c["completes"] = _fill(c.get("completes"), r["vcr"] * base, rounded=True)
-    return {name: c[name] for name in COUNT_COLUMNS if name in c}, issues
-
-
-def _total_rows(frame: pd.DataFrame, skip: str) -> npt.NDArray[np.bool_]:
-    """Rows with ``Total``/``Grand Total`` in a dimension cell (the id column is done apart)."""
-    mask = np.zeros(len(frame), dtype=bool)
+    Decided on each column's distinct values; None (no row array at all) when there is none.
+    """
+    mask: Bools | None = None
     for name in DIMENSION_COLUMNS:
         if name in frame.columns and name != skip:
-            codes, uniques = pd.factorize(frame[name].astype("string").fillna(""))
-            hits = np.array([is_total_label(str(u)) for u in uniques] + [False])
-            mask |= hits[codes]
+            cells = pa.array(frame[name].astype("string").array)  # no copy for Arrow strings
+            distinct = pc.unique(cells)
+            labels = distinct.filter(pa.array(_totals(distinct)))
+            if len(labels):
+                hit = np.asarray(pc.is_in(cells, value_set=labels), dtype=bool)
+                mask = hit if mask is None else mask | hit
     return mask
 
 
@@ -216,84 +126,77 @@ def _dropped(
     )
 
 
-def _sum(codes: Ints, k: int, values: Floats) -> Floats:
-    """Per-code sums with NaN where every cell of the code was missing (``min_count=1``)."""
-    present = ~np.isnan(values)
-    sums = np.bincount(codes, weights=np.where(present, values, 0.0), minlength=k)
-    seen = np.bincount(codes, weights=present.astype(np.float64), minlength=k)
+def _sum(codes: Ints, k: int, values: Floats, n_rows: Ints) -> Floats:
+    """Per-site sums with NaN where every cell of the site was missing (``min_count=1``).
+
+    ``codes`` holds ``k`` for rows left out. Bins add in row order, as a per-site sum would.
+    """
+    missing = np.isnan(values)
+    if not missing.any():  # float64 even with no rows, where numpy's bincount gives int64
+        return np.bincount(codes, weights=values, minlength=k + 1)[:k].astype(np.float64)
+    sums = np.bincount(codes, weights=np.where(missing, 0.0, values), minlength=k + 1)[:k]
+    seen = n_rows - np.bincount(codes[missing], minlength=k + 1)[:k]
     return np.where(seen > 0, sums, np.nan)
 
 
-def _display_names(codes: Ints, k: int, spell: Ints, spellings: list[str]) -> list[str]:
-    """Most frequent spelling per site (rows); ties go to the lowest code, i.e. the smallest.
+def _display_names(site: Ints, k: int, spelling: Objects, rows: Ints) -> Objects:
+    """Most frequent spelling per site (rows); ties go to the smallest spelling.
 
-    ``spell`` codes must be in lexicographic order of ``spellings`` (``factorize(sort=True)``).
+    Per distinct raw value ``i``: its site ``site[i]``, its ``spelling`` (trimmed) and its
+    number of scored ``rows``; values that share a site and a spelling add up.
     """
-    if k == 0:
-        return []
-    n = len(spellings)
-    pairs, counts = np.unique(codes * n + spell, return_counts=True)
-    site, spelling = pairs // n, pairs % n
-    order = np.lexsort((spelling, -counts, site))
-    first = order[np.r_[True, site[order][1:] != site[order][:-1]]]
-    names = [""] * k
-    for s, sp in zip(site[first], spelling[first], strict=True):
-        names[int(s)] = spellings[int(sp)]
+    names = np.empty(k, dtype=object)
+    scored = np.flatnonzero(rows > 0)
+    if k == 0 or not len(scored):
+        return names
+    spell, uniques = pd.factorize(spelling[scored])
+    spellings, n = np.asarray(uniques, dtype=object), len(uniques)
+    pairs, inverse = np.unique(site[scored] * n + spell, return_inverse=True)
+    counts = np.bincount(inverse.ravel(), weights=rows[scored])
+    order = np.lexsort((-counts, pairs // n))
+    pairs, counts = pairs[order], counts[order]
+    first = np.r_[True, pairs[1:] // n != pairs[:-1] // n]
+    group, best = np.cumsum(first) - 1, counts[first]
+    names[:] = spellings[pairs[first] % n]
+    for s in np.unique(group[~first & (counts == best[group])]):  # rare: a tie
+        names[s] = min(spellings[pairs[(group == s) & (counts == best[s])] % n])
     return names
 
 
 def _children(
-    codes: Ints, site_ids: list[str], host: Ints, hosts: list[str], imps: Floats
-) -> dict[str, list[tuple[str, float]]]:
-    """Registrable domain → its hosts with impressions, where it was seen under several hosts."""
-    n = len(hosts)
-    pairs, inverse = np.unique(codes * n + host, return_inverse=True)
-    totals = np.bincount(inverse.ravel(), weights=np.nan_to_num(imps), minlength=len(pairs))
-    site = pairs // n
-    several = np.flatnonzero(np.bincount(site) > 1)
+    site: Ints, host: Objects, scored: Bools, raw_codes: Ints, keep: Bools, names: Objects,
+    imps: Floats,
+) -> dict[str, list[tuple[str, float]]]:  # fmt: skip
+    """Registrable domain → its hosts with impressions, where it was seen under several hosts.
+
+    Per distinct raw value: its ``site``, ``host`` and whether it is a domain with scored rows
+    (``scored``); the impressions of scored rows add up per (site, host) in row order.
+    """
+    host_code, uniques = pd.factorize(host)
+    hosts, n = np.asarray(uniques, dtype=object), max(len(uniques), 1)
+    which = np.flatnonzero(scored)
+    pairs, inverse = np.unique(site[which] * n + host_code[which], return_inverse=True)
+    pair_of_raw = np.full(len(site), len(pairs), dtype=np.int64)  # the extra bin: not counted
+    pair_of_raw[which] = inverse.ravel()
+    row_pair = pair_of_raw[raw_codes]
+    if not keep.all():
+        row_pair[~keep] = len(pairs)
+    weights = imps if np.isfinite(imps).all() else np.nan_to_num(imps)
+    totals = np.bincount(row_pair, weights=weights, minlength=len(pairs) + 1)
+    sites = pairs // n
+    several = np.flatnonzero(np.bincount(sites, minlength=len(names)) > 1)
     out: dict[str, list[tuple[str, float]]] = {}
-    for i in np.flatnonzero(np.isin(site, several)):
-        out.setdefault(site_ids[site[i]], []).append((hosts[pairs[i] % n], float(totals[i])))
+    for i in np.flatnonzero(np.isin(sites, several)):
+        out.setdefault(names[sites[i]], []).append((hosts[pairs[i] % n], float(totals[i])))
     return {key: sorted(val, key=lambda hv: (-hv[1], hv[0])) for key, val in sorted(out.items())}
 
 
-def _codes(labels: list[str], sort: bool = False) -> tuple[Ints, list[str]]:
-    codes, uniques = pd.factorize(np.asarray(labels, dtype=object), sort=sort)
-    return np.asarray(codes, dtype=np.int64), [str(u) for u in uniques]
-
-
-def _integrity(
-    codes: Ints, k: int, sums: dict[str, Floats], rows: dict[str, Floats], rates: dict[str, Floats]
-) -> list[tuple[str, ...]]:
-    """Plain-language notes of impossible numbers per site (never an exception)."""
-    notes: dict[int, list[str]] = {}
-
-    def above(big: str, small: str, text: str) -> None:
-        if big in sums and small in sums:
-            for i in np.flatnonzero(sums[big] > sums[small]):
-                notes.setdefault(int(i), []).append(
-                    f"{text} ({sums[big][i]:,.0f} > {sums[small][i]:,.0f})"
-                )
-
-    above("clicks", "impressions", "clicks > impressions")
-    above("conversions", "impressions", "conversions > impressions")
-    above("completes", "starts", "completes > starts")
-    above("viewed_imps", "tracked_imps", "viewed > tracked impressions")
-    for name, values in rows.items():
-        negative = np.bincount(codes, weights=(values < 0).astype(np.float64), minlength=k)
-        what = f"negative {name.replace('_', ' ')}"
-        for i in np.flatnonzero(negative):
-            notes.setdefault(int(i), []).append(f"{what} on {int(negative[i])} row(s)")
-    for name, values in rates.items():
-        over = np.bincount(codes, weights=(values > 1.0 + 1e-9).astype(np.float64), minlength=k)
-        for i in np.flatnonzero(over):
-            notes.setdefault(int(i), []).append(
-                f"file {_LABELS[name]} > 100 % on {int(over[i])} row(s)"
-            )
-    out: list[tuple[str, ...]] = [()] * k
-    for site, found in notes.items():
-        out[site] = tuple(found)
-    return out
+def _sorted_order(names: Objects) -> Ints:
+    """Order of ``names`` by code point, as ``sorted`` gives (Arrow sorts UTF-8 bytes alike)."""
+    try:
+        return np.asarray(pc.sort_indices(pa.array(names, pa.large_string())), dtype=np.int64)
+    except (pa.ArrowException, UnicodeError):  # e.g. a lone surrogate: sort in Python
+        return np.asarray(sorted(range(len(names)), key=lambda i: names[i]), dtype=np.int64)
 
 
 def preprocess(
@@ -327,12 +230,12 @@ def preprocess(
         progress(done, steps, message)
 
     step(0, "Normalising site ids")
-    raw_codes, found, raw_values = classify_distinct(frame[id_column], level)
-    spelled = [v.strip() for v in raw_values]  # the raw spelling, as shown
-    u_site, u_kind = [f.site_id for f in found], [f.kind for f in found]
-    u_total = np.array([is_total_label(v) for v in raw_values] + [False])
-    u_blank = np.array([sid == "" for sid in u_site] + [False])
-    u_placeholder = np.array([kd == "non_targetable" for kd in u_kind] + [False])
+    ids: DistinctIds = classify_column(frame[id_column], level)
+    raw_codes = ids.codes
+    spelled = np.array([v.strip() for v in ids.raw], dtype=object)  # the raw spelling, as shown
+    u_total = _totals(pa.array(ids.raw, pa.large_string()))
+    u_blank = ids.site_id == ""
+    u_placeholder = ids.kind == "non_targetable"
 
     step(1, "Finding total and placeholder rows")
     rows: Ints = (
@@ -340,12 +243,14 @@ def preprocess(
         if "_row" in frame.columns
         else np.arange(n, dtype=np.int64) + report.header_row + 1
     )
-    totals = _total_rows(frame, id_column) | u_total[raw_codes]
+    other_totals = _total_rows(frame, id_column)
+    u_total_rows = u_total[raw_codes] if u_total.any() else np.zeros(n, dtype=bool)
+    totals = u_total_rows if other_totals is None else u_total_rows | other_totals
     blank = ~totals & u_blank[raw_codes]
     placeholder = ~totals & ~blank & u_placeholder[raw_codes]
 
     step(2, "Turning rates into counts")
-    counts, issues = _counts(frame, rows)
+    counts, issues = rate_counts(frame, rows)
     imps, spend = counts.get("impressions"), counts.get("spend")
     zero = np.zeros(n, dtype=bool)
     if imps is not None and spend is not None:
@@ -358,29 +263,34 @@ def preprocess(
         if mask.any()
     ]
     keep = ~(totals | blank | placeholder | zero)
+    everything = bool(keep.all())
 
     step(3, "Adding up rows per site")
-    # Distinct spellings → sites, then compact the codes to the sites that kept a row.
-    site_of_raw, site_names = _codes(u_site)
-    kept_raw = raw_codes[keep]
-    all_codes = site_of_raw[kept_raw] if len(site_of_raw) else kept_raw
-    present = np.flatnonzero(np.bincount(all_codes, minlength=len(site_names)))
-    remap = np.full(len(site_names), -1, dtype=np.int64)
-    remap[present] = np.arange(len(present))
-    codes = remap[all_codes]
+    # Distinct spellings → sites, sorted by id; sites without a scored row get code k.
+    raw_rows = np.bincount(raw_codes if everything else raw_codes[keep], minlength=len(ids.raw))
+    site_of_raw, uniques = pd.factorize(ids.site_id)
+    site_names = np.asarray(uniques, dtype=object)
+    present = np.flatnonzero(np.bincount(site_of_raw, weights=raw_rows, minlength=len(site_names)))
+    present = present[_sorted_order(site_names[present])]
     k = len(present)
-    names = [site_names[i] for i in present]
-    kind_of_site = dict(zip(u_site, u_kind, strict=True))
-    spell_of_raw, spellings = _codes(spelled, sort=True)
-    kept_counts = {name: values[keep] for name, values in counts.items()}
-    sums = {name: _sum(codes, k, values) for name, values in kept_counts.items()}
+    names = site_names[present]
+    rank = np.full(len(site_names) + 1, k, dtype=np.int64)
+    rank[present] = np.arange(k)
+    code_of_raw = rank[site_of_raw]
+    codes = code_of_raw[raw_codes]
+    if not everything:
+        codes[~keep] = k
+    last_raw = np.full(len(site_names), -1, dtype=np.int64)  # a site's kind: its last spelling's
+    np.maximum.at(last_raw, site_of_raw, np.arange(len(site_of_raw)))
+    n_rows = np.bincount(codes, minlength=k + 1)[:k]
+    sums = {name: _sum(codes, k, values, n_rows) for name, values in counts.items()}
     table = pd.DataFrame(
         {
-            "kind": pd.Series([kind_of_site[s] for s in names], dtype=object),
+            "kind": pd.Series(ids.kind[last_raw[present]], dtype=object),
             "display_name": pd.Series(
-                _display_names(codes, k, spell_of_raw[kept_raw], spellings), dtype=object
+                _display_names(code_of_raw, k, spelled, raw_rows), dtype=object
             ),
-            "n_rows": np.bincount(codes, minlength=k).astype(np.int64),
+            "n_rows": n_rows.astype(np.int64),
             **sums,
         },
     )
@@ -388,11 +298,9 @@ def preprocess(
 
     step(4, "Checking integrity")
     rates = {
-        name: v[keep]
-        for name in ("ctr", "viewability", "vcr")
-        if (v := _column(frame, name)) is not None
+        name: v for name in ("ctr", "viewability", "vcr") if (v := column(frame, name)) is not None
     }
-    notes = _integrity(codes, k, sums, kept_counts, rates)
+    notes = integrity_notes(codes, k, sums, counts, rates)
     table["integrity"] = pd.Series(notes, index=table.index, dtype=object)
     flagged = sorted((names[i], note) for i, note in enumerate(notes) if note)
     if flagged:
@@ -408,17 +316,9 @@ def preprocess(
             )
         )
     children: dict[str, list[tuple[str, float]]] = {}
-    domain_rows = np.array([kd == "domain" for kd in u_kind] + [False])[kept_raw]
-    if imps is not None and domain_rows.any():
-        host_of_raw, hosts = _codes([f.host for f in found])
-        children = _children(
-            codes[domain_rows],
-            names,
-            host_of_raw[kept_raw[domain_rows]],
-            hosts,
-            imps[keep][domain_rows],
-        )
-    table = table.sort_index(kind="stable")
+    domains = (ids.kind == "domain") & (raw_rows > 0)
+    if imps is not None and domains.any():
+        children = _children(code_of_raw, ids.host, domains, raw_codes, keep, names, imps)
     quality = DataQuality(
         source=report.source,
         rows_read=n,

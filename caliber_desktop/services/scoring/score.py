@@ -97,8 +97,10 @@ def recommend(
     all completed), see profiles.toml EVIDENCE.
     """
     n = len(score)
-    has_flag = np.fromiter((bool(f) for f in flags), dtype=bool, count=n)
-    has_hard = np.fromiter((bool(hard.intersection(f)) for f in flags), dtype=bool, count=n)
+    has_flag = np.fromiter(map(bool, flags), dtype=bool, count=n)
+    has_hard = np.zeros(n, dtype=bool)  # only flagged sites (a few) need the set test
+    flagged = np.flatnonzero(has_flag)
+    has_hard[flagged] = [not hard.isdisjoint(flags[i]) for i in flagged.tolist()]
     imps = np.nan_to_num(impressions)
     if key_higher_is_better:
         worse, better = key_hi < key_median, key_lo > key_median

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 from importlib import resources
 
@@ -9,11 +10,11 @@ import pandas as pd
 import pytest
 
 from caliber_desktop.models.enums import AnalysisLevel
-from caliber_desktop.services.scoring import identifiers
+from caliber_desktop.services.scoring import id_column, identifiers
+from caliber_desktop.services.scoring.id_column import classify_column, classify_ids
 from caliber_desktop.services.scoring.identifiers import (
     Identifier,
     classify_id,
-    classify_ids,
     is_non_targetable,
     is_total_label,
     normalize_host,
@@ -270,9 +271,69 @@ def test_classify_ids_classifies_each_distinct_value_once(monkeypatch: pytest.Mo
         return real(value, level)
 
     monkeypatch.setattr(identifiers, "classify_id", spy)
-    out = classify_ids(pd.Series(["a.com", "b.com"] * 500))
-    assert sorted(seen) == ["a.com", "b.com"]
+    out = classify_ids(pd.Series(["https://a.com/x", "Pluto TV", "a.com", "b.com"] * 250))
+    assert sorted(seen) == ["Pluto TV", "https://a.com/x"]  # clean hosts need no call at all
     assert len(out) == 1000
+    assert list(out["site_id"][:4]) == ["a.com", "Pluto TV", "a.com", "b.com"]
+
+
+def _generated_ids(seed: int, count: int) -> list[str]:
+    """Ids near every branch of the rules: PSL rules with labels above, odd labels, cases."""
+    rng = random.Random(seed)
+    rules = identifiers._load().full
+    every = sorted(rules.normal | rules.wildcard | rules.exception)
+    words = ["com", "net", "org", "air", "www", "www1", "co", "uk", "tv", "de", "app", "android"]
+    words += ["io", "blogspot", "ck", "jp", "kawasaki", "city", "id", "123", "1", "255", "x", "m"]
+    words += ["xn--bcher-kva", "-a", "a-", "_a", "a" * 63, "b" * 64]
+    out = []
+    for _ in range(count):
+        r = rng.random()
+        if r < 0.35:
+            rule = rng.choice(every).replace("*", rng.choice(["x", "www", "city"]))
+            value = ".".join([rng.choice(words) for _ in range(rng.randint(0, 3))] + [rule])
+        elif r < 0.7:
+            value = ".".join(rng.choice(words) for _ in range(rng.randint(1, 8)))
+        elif r < 0.85:
+            value = "".join(rng.choice("abcxyz019_-.ABZ") for _ in range(rng.randint(0, 12)))
+        else:
+            value = rng.choice(["id", "ID", "Id", ""]) + str(rng.randint(0, 10**9))
+        if rng.random() < 0.2:
+            value = value.upper() if rng.random() < 0.5 else value.title()
+        if rng.random() < 0.05:
+            value += rng.choice([".", " ", ":80", "/x"])
+        out.append(value)
+    return out
+
+
+FAST_PATH_CASES = [
+    "example.com", "Example.COM", "m.x.co.uk", "X.CO.UK", "co.uk", "blogspot.com",
+    "myblog.blogspot.com", "a.b.github.io", "a.b.ck", "www.ck", "b.ck", "city.kawasaki.jp",
+    "x.city.kawasaki.jp", "a.b.kawasaki.jp", "10.0.0.1", "1.2.3.4.5", "256.1.1.1", "123.com",
+    "com.zynga.words", "Com.Example.App", "tv.pluto.android", "de.yahoo.com", "fr.example.app",
+    "air.com.king.game", "air.x", "uk.co.bbc.iplayer", "a.b", "_dmarc.x.com", "x_y.com",
+    "-x.com", "x-.com", "a..b", "x.com.", "www.x.com", "WWW1.x.com", "www.com", "wwwx.com",
+    "123", "id123", "ID00", "iD1", "id", "idx1", "١٢٣", "xn--bcher-kva.de", "bücher.de",
+    ("a" * 63) + ".com", ("a" * 64) + ".com", ".".join(["a" * 60] * 4) + ".com",
+    "a.b.c.d.e.f.g.h.i",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("level", [AnalysisLevel.DOMAIN, AnalysisLevel.SUPPLY_VENDOR])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_column_path_agrees_with_classify_id(level: AnalysisLevel, seed: int) -> None:
+    values = FAST_PATH_CASES + _generated_ids(seed, 4000)
+    ids = classify_column(pd.Series(values, dtype="str"), level)
+    got = list(zip(ids.site_id, ids.host, ids.kind, strict=True))
+    expected = [(f.site_id, f.host, f.kind) for f in (classify_id(v, level) for v in ids.raw)]
+    assert got == expected
+    assert all(type(v) is str for v in got for v in v)
+
+
+def test_most_clean_hosts_take_the_arrow_path() -> None:
+    values = pd.Series(["news.x.com", "com.x.app", "X.co.uk", "co.uk", "123", "Pluto TV", "a.b"])
+    arrow = id_column.pa.array(values.astype("string").array).cast(id_column.pa.large_string())
+    idx, *_ = id_column._classify_fast(arrow, values.to_numpy(dtype=object))
+    assert sorted(values[idx]) == ["123", "X.co.uk", "a.b", "co.uk", "com.x.app", "news.x.com"]
 
 
 def test_classify_ids_on_an_empty_series() -> None:

@@ -88,3 +88,18 @@ def test_roas_is_credibility_shrunk() -> None:
     assert mt.loc[frame.index[0], "roas"] == pytest.approx(60.0)
     assert mt.loc[frame.index[0], "roas_shrunk"] < 60.0
     assert isinstance(mt, pd.DataFrame)
+
+
+def test_beta_quantiles_match_scipy_ppf_with_repeated_counts() -> None:
+    from scipy.stats import beta as beta_dist
+
+    from caliber_desktop.services.scoring.metrics import beta_quantiles
+
+    rng = np.random.default_rng(7)
+    n = rng.integers(0, 300, 30_000).astype(float)  # many repeated (x, n): the de-dup path
+    x = np.floor(n * rng.uniform(0, 0.1, n.size))
+    a, b = x + 0.7, n - x + 40.0
+    (lo, hi), (single,) = beta_quantiles([(a, b, (0.05, 0.95)), (a[:10], b[:10], (0.5,))])
+    np.testing.assert_array_equal(lo, beta_dist.ppf(0.05, a, b))
+    np.testing.assert_array_equal(hi, beta_dist.ppf(0.95, a, b))
+    np.testing.assert_array_equal(single, beta_dist.ppf(0.5, a[:10], b[:10]))

@@ -182,3 +182,20 @@ def test_empty_table_and_cancel() -> None:
     token.cancel()
     with pytest.raises(Cancelled):
         score_sites(table(make_frame(10)), DISPLAY, cancel=token)
+
+
+def test_vectorised_formatting_matches_the_scalar_functions() -> None:
+    from caliber_desktop.services.scoring.explain import (
+        _points,
+        _points_array,
+        format_value,
+        format_values,
+    )
+
+    v = np.array(
+        [0.0, 1e-4, 0.0099, 0.01, 0.0999, 0.1, 0.825, 12.5, -0.003, np.nan, np.inf, 1234.5]
+    )
+    for unit in ("percent", "money", "ratio"):
+        assert format_values(v, unit).tolist() == [format_value(float(x), unit) for x in v]
+    d = np.array([0.0, -0.0, 0.49, 0.5, -0.5, 2.5, -13.7, np.nan])
+    assert _points_array(d).tolist() == [_points(float(x)) for x in d]

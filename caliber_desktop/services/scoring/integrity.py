@@ -1,0 +1,190 @@
+"""The numbers of a report: rates turned into counts, and impossible numbers noted per site.
+
+Part of the preprocess stage (``docs/scoring.md`` §1), apart so that module stays about rows:
+
+* A rate the file gives without its count becomes a count (rate × denominator, rounded for
+  event counts: a rate printed to 0.01 % recovers the exact clicks on rows under ~10k
+  impressions) before anything is summed: rates are never averaged. Where a file gives both,
+  the counts win and one warning per rate column says when they disagree by more than 1 %
+  relative beyond the rate's printed precision.
+* Impossible numbers become plain-language notes on the site, never an exception.
+
+Columns are read without copying when they already are ``float64`` (what the reader hands
+over), and nothing here writes into them: the report's frame stays as it came.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from caliber_desktop.services.scoring.model import COUNT_COLUMNS, Issue
+
+Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.int64]
+
+#: A rate column may disagree with its counts on this many rows before we warn (rounding noise).
+MISMATCH_MIN_ROWS = 3
+MISMATCH_MIN_SHARE = 0.001
+MISMATCH_RELATIVE = 0.01
+RATE_LABELS = {"ctr": "CTR", "cpm": "CPM", "cpa": "CPA", "viewability": "viewability", "vcr": "VCR"}
+
+
+def column(frame: pd.DataFrame, name: str) -> Floats | None:
+    """A numeric column as float64 (text → NaN); a read-only view when it already is float64."""
+    if name not in frame.columns:
+        return None
+    series = frame[name]
+    if series.dtype == np.float64:
+        return np.asarray(series.to_numpy(copy=False), dtype=np.float64)
+    values = pd.to_numeric(series, errors="coerce")
+    return np.asarray(values.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
+
+
+def _quantum(rate: Floats) -> float:
+    """The step the file printed the rate with (0.0001 for ``0.11%``), 0 when full precision."""
+    sample = rate[np.isfinite(rate) & (rate != 0)][:20_000]
+    if not len(sample):
+        return 0.0
+    for digits in range(9):
+        scaled = sample * 10.0**digits
+        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-6 * np.maximum(1.0, np.abs(scaled))):
+            return float(10.0**-digits)
+    return 0.0
+
+
+def _fill(count: Floats | None, derived: Floats, rounded: bool) -> Floats:
+    """Count cells the file left empty take the value implied by its rate."""
+    value = np.round(derived) if rounded else derived
+    if count is None:
+        return value
+    return np.where(np.isnan(count) & ~np.isnan(value), value, count)
+
+
+def _check_rate(
+    name: str, rate: Floats, numerator: Floats, denominator: Floats, rows: Ints, formula: str
+) -> Issue | None:
+    """One warning when the file's rate and the counts disagree on more than a few rows."""
+    ok = np.isfinite(rate) & np.isfinite(numerator) & np.isfinite(denominator) & (denominator > 0)
+    if not ok.any():
+        return None
+    computed = numerator[ok] / denominator[ok]
+    tolerance = MISMATCH_RELATIVE * np.abs(computed) + _quantum(rate) / 2 + 1e-12
+    bad = np.abs(rate[ok] - computed) > tolerance
+    n_bad, compared = int(bad.sum()), int(ok.sum())
+    if n_bad <= max(MISMATCH_MIN_ROWS, MISMATCH_MIN_SHARE * compared):
+        return None
+    first = int(rows[ok][bad][0])
+    label = RATE_LABELS[name]
+    return Issue(
+        code="rate_mismatch",
+        message=(
+            f"The file's {label} disagrees with {formula} by more than 1 % on {n_bad:,} of "
+            f"{compared:,} rows (first at row {first}). Caliber uses the counts; check the "
+            f"column mapping if the {label} column is not what it seems."
+        ),
+        column=name,
+        row=first,
+    )
+
+
+def rate_counts(frame: pd.DataFrame, rows: Ints) -> tuple[dict[str, Floats], list[Issue]]:
+    """Every count column the file has or implies (rates → counts), and the mismatch warnings."""
+    c: dict[str, Floats] = {}
+    for name in COUNT_COLUMNS:
+        values = column(frame, name)
+        if values is not None:
+            c[name] = values
+    r = {name: v for name in RATE_LABELS if (v := column(frame, name)) is not None}
+    original = dict(c)
+    imps = c.get("impressions")
+    issues: list[Issue] = []
+
+    def check(name: str, num: Floats | None, den: Floats | None, formula: str) -> None:
+        if name not in r or num is None or den is None:
+            return
+        if (issue := _check_rate(name, r[name], num, den, rows, formula)) is not None:
+            issues.append(issue)
+
+    if imps is not None:
+        check("ctr", original.get("clicks"), imps, "Clicks ÷ Impressions")
+        spend = original.get("spend")
+        check("cpm", None if spend is None else spend * 1000.0, imps, "1000 × Spend ÷ Impressions")
+        if "cpm" in r:
+            c["spend"] = _fill(c.get("spend"), r["cpm"] * imps / 1000.0, rounded=False)
+        if "ctr" in r:
+            c["clicks"] = _fill(c.get("clicks"), r["ctr"] * imps, rounded=True)
+    if "spend" in c:
+        check("cpa", original.get("spend"), original.get("conversions"), "Spend ÷ Conversions")
+        if "cpa" in r:
+            cpa = np.where(r["cpa"] > 0, r["cpa"], np.nan)
+            c["conversions"] = _fill(c.get("conversions"), c["spend"] / cpa, rounded=True)
+    check(
+        "viewability", original.get("viewed_imps"), original.get("tracked_imps"), "Viewed ÷ Tracked"
+    )
+    if "viewability" in r and imps is not None:
+        tracked = c.get("tracked_imps")
+        base = imps if tracked is None else np.where(np.isnan(tracked), imps, tracked)
+        viewed = c.get("viewed_imps")
+        missing = np.isnan(viewed) if viewed is not None else np.ones(len(imps), dtype=bool)
+        c["viewed_imps"] = _fill(viewed, r["viewability"] * base, rounded=True)
+        use_imps = missing & ~np.isnan(r["viewability"])
+        if tracked is not None or use_imps.any():
+            c["tracked_imps"] = np.where(use_imps, base, np.nan if tracked is None else tracked)
+    starts = original.get("starts")
+    den = imps if starts is None else starts
+    check(
+        "vcr",
+        original.get("completes"),
+        den,
+        "Completes ÷ Starts" if starts is not None else "Completes ÷ Impressions",
+    )
+    if "vcr" in r and den is not None:
+        base = den if imps is None else np.where(np.isnan(den), imps, den)
+        c["completes"] = _fill(c.get("completes"), r["vcr"] * base, rounded=True)
+    return {name: c[name] for name in COUNT_COLUMNS if name in c}, issues
+
+
+def integrity_notes(
+    codes: Ints, k: int, sums: dict[str, Floats], rows: dict[str, Floats], rates: dict[str, Floats]
+) -> list[tuple[str, ...]]:
+    """Plain-language notes of impossible numbers per site (never an exception).
+
+    ``codes`` gives each row's site, ``k`` for rows that are not scored (their numbers are
+    left out); ``rows`` and ``rates`` are the row-level columns, ``sums`` the per-site sums.
+    """
+    notes: dict[int, list[str]] = {}
+
+    def above(big: str, small: str, text: str) -> None:
+        if big in sums and small in sums:
+            for i in np.flatnonzero(sums[big] > sums[small]):
+                notes.setdefault(int(i), []).append(
+                    f"{text} ({sums[big][i]:,.0f} > {sums[small][i]:,.0f})"
+                )
+
+    above("clicks", "impressions", "clicks > impressions")
+    above("conversions", "impressions", "conversions > impressions")
+    above("completes", "starts", "completes > starts")
+    above("viewed_imps", "tracked_imps", "viewed > tracked impressions")
+
+    def per_site(rows_hit: npt.NDArray[np.bool_]) -> Ints:
+        if not rows_hit.any():  # the usual case: no row to count
+            return np.zeros(k, dtype=np.int64)
+        return np.bincount(codes[rows_hit], minlength=k + 1)[:k]
+
+    for name, values in rows.items():
+        negative = per_site(values < 0)
+        what = f"negative {name.replace('_', ' ')}"
+        for i in np.flatnonzero(negative):
+            notes.setdefault(int(i), []).append(f"{what} on {int(negative[i])} row(s)")
+    for name, values in rates.items():
+        over = per_site(values > 1.0 + 1e-9)
+        for i in np.flatnonzero(over):
+            notes.setdefault(int(i), []).append(
+                f"file {RATE_LABELS[name]} > 100 % on {int(over[i])} row(s)"
+            )
+    out: list[tuple[str, ...]] = [()] * k
+    for site, found in notes.items():
+        out[site] = tuple(found)
+    return out
