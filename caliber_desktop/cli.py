@@ -15,15 +15,16 @@ import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from caliber_desktop import __version__, cli_score
 from caliber_desktop.config import Paths, default_paths, setup_logging
 from caliber_desktop.errors import CaliberError, ValidationError
 from caliber_desktop.models.enums import AnalysisLevel, CampaignStatus, Channel, Goal, Platform
-from caliber_desktop.services import doctor
 from caliber_desktop.services.records import CampaignRecord, TemplateRecord, UploadRecord, jsonable
-from caliber_desktop.services.workspace import Workspace, open_workspace
+
+if TYPE_CHECKING:  # imported when a command needs them: `caliber score FILE` needs no database
+    from caliber_desktop.services.workspace import Workspace
 
 log = logging.getLogger(__name__)
 EXIT_USAGE = 2
@@ -99,6 +100,8 @@ def _settings_from(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_doctor(args: argparse.Namespace, paths: Paths, out: Output) -> int:
+    from caliber_desktop.services import doctor
+
     report = doctor.run(paths, qt_probe=_qt_probe)
     lines = []
     for check in report.checks:
@@ -317,7 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-WorkspaceCommand = Callable[[argparse.Namespace, Workspace, Output], int]
+WorkspaceCommand = Callable[[argparse.Namespace, "Workspace", Output], int]
 COMMANDS: dict[str, WorkspaceCommand] = {
     "templates": cmd_templates,
     "campaigns": cmd_campaigns,
@@ -342,6 +345,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_score.cmd_score(args, paths, out)
         if getattr(args, "preview", 0) and args.preview < 0:
             raise ValidationError("--preview must be 0 or more.", field="preview")
+        from caliber_desktop.services.workspace import open_workspace
+
         with open_workspace(paths.root) as ws:
             return COMMANDS[args.command](args, ws, out)
     except CaliberError as exc:

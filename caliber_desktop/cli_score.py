@@ -15,17 +15,17 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from caliber_desktop.config import Paths, ScoringSettings, load_settings
 from caliber_desktop.errors import ValidationError
 from caliber_desktop.models.enums import AnalysisLevel, Channel, Goal, Platform
 from caliber_desktop.services.progress import CancelToken
-from caliber_desktop.services.runs import RunRecord, RunService
-from caliber_desktop.services.scoring.engine import ScoredReport, ScoreRequest, score_file
-from caliber_desktop.services.scoring.exports import write_run_outputs
-from caliber_desktop.services.scoring.lists import SiteLists, build_lists
-from caliber_desktop.services.workspace import open_workspace
+
+if TYPE_CHECKING:  # the engine (pandas, Arrow) loads when a score command runs, not for --help
+    from caliber_desktop.services.runs import RunRecord
+    from caliber_desktop.services.scoring.engine import ScoredReport
+    from caliber_desktop.services.scoring.lists import SiteLists
 
 RECOMMENDATIONS = ("allow", "monitor", "block", "insufficient_data")
 
@@ -116,6 +116,10 @@ def _progress(quiet: bool) -> Any:
 
 
 def cmd_score(args: argparse.Namespace, paths: Paths, out: Any) -> int:
+    from caliber_desktop.services.scoring.engine import ScoreRequest, score_file
+    from caliber_desktop.services.scoring.exports import write_run_outputs
+    from caliber_desktop.services.scoring.lists import build_lists
+
     if (args.file is None) == (args.campaign is None):
         raise ValidationError(
             "Give either a report FILE (with --out DIR) or --campaign ID.", field="file"
@@ -175,6 +179,9 @@ def cmd_score(args: argparse.Namespace, paths: Paths, out: Any) -> int:
 def _score_campaign(
     args: argparse.Namespace, paths: Paths, out: Any, settings: ScoringSettings
 ) -> int:
+    from caliber_desktop.services.runs import RunService
+    from caliber_desktop.services.workspace import open_workspace
+
     if args.min_impressions is not None:
         settings = settings.model_copy(update={"min_impressions": args.min_impressions})
     with open_workspace(paths.root) as ws, _cancel_on_interrupt() as token:
