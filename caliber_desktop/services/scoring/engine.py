@@ -8,9 +8,9 @@ detection, but only when it is confident; otherwise the analyst is asked to say 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from caliber_desktop.errors import ValidationError
 from caliber_desktop.models.enums import AnalysisLevel, Channel, Goal, Platform
@@ -27,6 +27,7 @@ from caliber_desktop.services.scoring.pipeline import score_sites
 from caliber_desktop.services.scoring.preprocess import preprocess
 from caliber_desktop.services.scoring.read import read_report
 
+E = TypeVar("E", Platform, Channel)
 #: Share of the progress bar each stage takes (reading dominates on big files).
 _STAGES = (("read", 0, 45), ("preprocess", 45, 65), ("score", 65, 100))
 
@@ -87,26 +88,20 @@ def _stage(progress: ProgressCallback, name: str) -> ProgressCallback:
 
 def resolve_config(request: ScoreRequest, detection: Detection, source: str) -> ScoringConfig:
     """The full config: explicit settings win; detection fills the gaps only when confident."""
-    platform = request.platform
-    channel = request.channel
-    if platform is None:
-        if detection.platform is None or detection.platform_confidence < Detection.CONFIDENT:
-            raise ValidationError(
-                f"{source}: cannot tell which DSP exported this report "
-                f"({_guess(detection.platform, detection.platform_confidence)}).",
-                field="platform",
-                hint="Say which with --platform trade_desk or --platform pulsepoint.",
-            )
-        platform = detection.platform
-    if channel is None:
-        if detection.channel is None or detection.channel_confidence < Detection.CONFIDENT:
-            raise ValidationError(
-                f"{source}: cannot tell the channel from the columns "
-                f"({_guess(detection.channel, detection.channel_confidence)}).",
-                field="channel",
-                hint="Say which with --channel display, video, ctv or audio.",
-            )
-        channel = detection.channel
+    platform = request.platform or _detected(
+        detection.platform,
+        detection.platform_confidence,
+        f"{source}: cannot tell which DSP exported this report",
+        "platform",
+        "Say which with --platform trade_desk or --platform pulsepoint.",
+    )
+    channel = request.channel or _detected(
+        detection.channel,
+        detection.channel_confidence,
+        f"{source}: cannot tell the channel from the columns",
+        "channel",
+        "Say which with --channel display, video, ctv or audio.",
+    )
     return ScoringConfig(
         platform=platform,
         channel=channel,
@@ -121,10 +116,12 @@ def resolve_config(request: ScoreRequest, detection: Detection, source: str) -> 
     )
 
 
-def _guess(value: Platform | Channel | None, confidence: float) -> str:
-    if value is None:
-        return "no guess"
-    return f"best guess {value.value}, {confidence:.0%} sure"
+def _detected(value: E | None, confidence: float, problem: str, name: str, hint: str) -> E:
+    """The detected ``value`` when detection is sure enough; otherwise ask for it by name."""
+    if value is None or confidence < Detection.CONFIDENT:
+        guess = "no guess" if value is None else f"best guess {value.value}, {confidence:.0%} sure"
+        raise ValidationError(f"{problem} ({guess}).", field=name, hint=hint)
+    return value
 
 
 def score_file(
@@ -168,7 +165,3 @@ def score_file(
     result = score_sites(table, config, progress=_stage(progress, "score"), cancel=cancel)
     progress(100, 100, f"Scored {len(result.sites):,} sites")
     return ScoredReport(result=result, mapping=mapping, detection=detection, source=source)
-
-
-def with_settings(request: ScoreRequest, **changes: Any) -> ScoreRequest:
-    return replace(request, **changes)
