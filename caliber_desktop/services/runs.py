@@ -34,6 +34,12 @@ from caliber_desktop.services.records import UserRef
 from caliber_desktop.services.scope import UserScoped
 from caliber_desktop.services.scoring.engine import ScoredReport, ScoreRequest, score_file
 from caliber_desktop.services.scoring.lists import Override, SiteLists, build_lists
+from caliber_desktop.services.scoring.model import (
+    DataQuality,
+    MetricUse,
+    ScoreResult,
+    ScoringConfig,
+)
 from caliber_desktop.services.templates import settings_of
 
 log = logging.getLogger(__name__)
@@ -269,6 +275,33 @@ class RunService(UserScoped):
         if frame.empty:
             return frame
         return frame.set_index("site_id")
+
+    def load_result(self, run_id: int) -> ScoreResult:
+        """A stored run as the engine's :class:`ScoreResult` (explanations, lists, exports)."""
+        record = self.run(run_id)
+        summary = record.summary
+        weights: dict[str, float] = summary.get("weights", {})
+        directions: dict[str, Any] = summary.get("directions", {})
+        uses = tuple(
+            MetricUse(
+                name=name,
+                label=str(summary.get("labels", {}).get(name, name)),
+                weight=float(weight),
+                direction=directions.get(name, "higher"),
+                median=_number(summary.get("medians", {}).get(name)) or math.nan,
+                unit=summary.get("units", {}).get(name, "ratio"),
+            )
+            for name, weight in weights.items()
+        )
+        return ScoreResult(
+            config=ScoringConfig.from_json(record.config),
+            profile=str(record.config.get("profile", "")),
+            sites=self.site_frame(run_id),
+            metrics=uses,
+            dropped_metrics=dict(summary.get("dropped_metrics", {})),
+            summary=summary,
+            quality=DataQuality.from_json(record.data_quality),
+        )
 
     # ------------------------------------------------------------------ overrides and lists
     def pin(self, campaign_id: int, site_id: str, action: ListAction | str, reason: str) -> None:

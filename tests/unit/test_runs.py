@@ -190,3 +190,31 @@ def test_a_missing_stored_file_is_a_clear_error(scored: tuple[Workspace, int]) -
     with pytest.raises(ValidationError, match="missing from the data dir"):
         ws.runs.score_campaign(campaign_id)
     assert ws.campaigns.get(campaign_id).status is CampaignStatus.COMPLETED
+
+
+def test_a_stored_run_explains_sites_like_the_fresh_result(
+    workspace: Workspace, shared_data: Path
+) -> None:
+    from caliber_desktop.models.enums import Goal
+    from caliber_desktop.services.scoring.engine import ScoreRequest, score_file
+    from caliber_desktop.services.scoring.explain import explain_site
+
+    campaign = workspace.campaigns.create(
+        "PulsePoint", settings={**SETTINGS, "platform": "pulsepoint"}
+    )
+    report = shared_data / "pulsepoint_display_sample.csv"
+    workspace.uploads.attach(campaign.id, report)
+    run = workspace.runs.score_campaign(campaign.id)
+    stored = workspace.runs.load_result(run.id)
+    fresh = score_file(report, ScoreRequest(goal=Goal.AWARENESS)).result
+    assert stored.config == fresh.config
+    assert [m.name for m in stored.metrics] == [m.name for m in fresh.metrics]
+    assert stored.quality.rows_dropped == fresh.quality.rows_dropped
+    for site_id in (fresh.sites.index[0], fresh.sites.index[-1], fresh.sites.index[500]):
+        a, b = explain_site(stored, site_id), explain_site(fresh, site_id)
+        assert a["top_drivers"] == b["top_drivers"]
+        assert a["flags"] == b["flags"]
+        for ma, mb in zip(a["metrics"], b["metrics"], strict=True):
+            assert ma["name"] == mb["name"]
+            assert ma["contribution"] == pytest.approx(mb["contribution"], abs=1e-9)
+            assert ma["interval"] == pytest.approx(mb["interval"], abs=1e-12)

@@ -9,7 +9,7 @@ value: stages copy before they mutate.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
 import pandas as pd
@@ -178,6 +178,21 @@ class DataQuality:
     def rows_dropped(self) -> int:
         return sum(d.rows for d in self.dropped)
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> DataQuality:
+        """The report as stored with a run (the inverse of :meth:`to_json`)."""
+        return cls(
+            source=str(data.get("source", "")),
+            rows_read=int(data.get("rows_read", 0)),
+            rows_scored=int(data.get("rows_scored", 0)),
+            sites=int(data.get("sites", 0)),
+            dropped=[
+                DroppedRows(**{**d, "examples": tuple(d.get("examples", ()))})
+                for d in data.get("dropped", [])
+            ],
+            issues=[Issue(**i) for i in data.get("issues", [])],
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "source": self.source,
@@ -238,6 +253,17 @@ class ScoringConfig:
     #: Above this share of impressions (or spend) removed, the block list carries a warning.
     impact_warning_share: float = 0.20
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ScoringConfig:
+        """The config as stored with a run; keys it does not know (``profile``) are ignored."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["platform"] = Platform(values["platform"])
+        values["channel"] = Channel(values["channel"])
+        values["goal"] = Goal(values["goal"])
+        values["level"] = AnalysisLevel(values.get("level", AnalysisLevel.DOMAIN.value))
+        return cls(**values)
+
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
         for key in ("platform", "channel", "goal", "level"):
@@ -290,9 +316,8 @@ class ScoreResult:
     def metric_names(self) -> list[str]:
         """Every metric the run computed, used ones first; a dropped one is still worth seeing."""
         names = [m.name for m in self.metrics]
-        names += [
-            name
-            for name in self.dropped_metrics
-            if name in self.sites and f"{name}_shrunk" in self.sites and name not in names
-        ]
+        others = [*self.summary.get("candidate_metrics", ()), *self.dropped_metrics]
+        for name in others:
+            if name in self.sites and f"{name}_contrib" in self.sites and name not in names:
+                names.append(name)
         return names

@@ -310,6 +310,7 @@ def _summary(
         "top": _site_list(big.head(10)),
         "bottom": _site_list(big.tail(10).iloc[::-1]),
         "weights": {u.name: u.weight for u in uses},
+        "directions": {u.name: u.direction for u in uses},
         "dropped_metrics": dict(dropped),
         "key_rate": {
             k: (None if isinstance(v, float) and not np.isfinite(v) else v)
