@@ -4,8 +4,9 @@
 flags exist for automation:
 
 ``--smoke``
-    Start offscreen, wait (bounded) until the window is up and the start-up jobs are done, check
-    the store, print ``SMOKE OK`` and exit 0 — or print ``SMOKE FAILED: <reason>`` to stderr and
+    Start offscreen, wait (bounded) until the window is up and the start-up jobs are done, score
+    the bundled sample on a worker until the results table has rows, check the store, print
+    ``SMOKE OK`` and exit 0 — or print ``SMOKE FAILED: <reason>`` to stderr and
     exit 1 (2 for an expected error such as a database from a newer Caliber). CI runs it against
     the frozen app.
 ``--qt-probe`` (hidden)
@@ -20,7 +21,7 @@ import logging
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -34,6 +35,7 @@ from caliber_desktop.models.store import head_revision
 from caliber_desktop.services.workspace import Workspace, open_workspace
 from caliber_desktop.ui.common import app_icon, error_box
 from caliber_desktop.ui.main_window import MainWindow
+from caliber_desktop.ui.theme import ThemeFollower
 from caliber_desktop.workers.base import ErrorInfo
 from caliber_desktop.workers.registry import WorkerRegistry, install_quit_hook
 
@@ -92,6 +94,7 @@ def _application(qt_args: list[str]) -> QApplication:
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("caliber-desktop")
     app.setWindowIcon(app_icon())
+    ThemeFollower(app)
     return app
 
 
@@ -150,13 +153,16 @@ class _SmokeWatch(QObject):
         self.errors: list[str] = []
         self.loop = QEventLoop(self)
         self.deadline = QDeadlineTimer(SMOKE_TIMEOUT_MS)
+        self.ready: Callable[[], bool] = lambda: False
         self.timer = QTimer(self)
         self.timer.setInterval(SMOKE_POLL_MS)
         self.timer.timeout.connect(self._check)
         window.error_reported.connect(self._on_error)
 
-    def wait(self) -> str | None:
-        """None when the app came up; otherwise why not."""
+    def wait(self, ready: Callable[[], bool], what: str) -> str | None:
+        """None when ``ready()`` came true; otherwise why not (an error, a bug, the clock)."""
+        self.ready = ready
+        self.deadline = QDeadlineTimer(SMOKE_TIMEOUT_MS)
         self.timer.start()
         self.loop.exec()
         self.timer.stop()
@@ -164,17 +170,24 @@ class _SmokeWatch(QObject):
             return self.errors[0]
         if self.reporter.bugs:
             return self.reporter.bugs[0]
-        if not self._ready():
-            return f"start-up did not finish within {SMOKE_TIMEOUT_MS // 1000} s"
+        if not ready():
+            return f"{what} did not finish within {SMOKE_TIMEOUT_MS // 1000} s"
         return None
 
-    def _ready(self) -> bool:
+    def started(self) -> bool:
         handle = self.window.windowHandle()
         return (
             self.window.startup_complete
             and self.window.isVisible()
             and handle is not None
             and handle.isExposed()
+            and self.registry.running_count() == 0
+        )
+
+    def scored(self) -> bool:
+        return (
+            self.window.workbench.loaded is not None
+            and self.window.results_panel.visible_row_count() > 0
             and self.registry.running_count() == 0
         )
 
@@ -185,14 +198,18 @@ class _SmokeWatch(QObject):
 
     @Slot()
     def _check(self) -> None:
-        if self.errors or self.reporter.bugs or self._ready() or self.deadline.hasExpired():
+        if self.errors or self.reporter.bugs or self.ready() or self.deadline.hasExpired():
             self.loop.quit()
 
 
 def _smoke(
     window: MainWindow, registry: WorkerRegistry, workspace: Workspace, reporter: BugReporter
 ) -> int:
-    failure = _SmokeWatch(window, registry, reporter).wait()
+    watch = _SmokeWatch(window, registry, reporter)
+    failure = watch.wait(watch.started, "start-up")
+    if failure is None:  # the first-run path: score the bundled sample on a worker
+        window.try_sample()
+        failure = watch.wait(watch.scored, "scoring the sample")
     if failure is None:
         revision, head = workspace.store.current_revision(), head_revision()
         if revision != head:

@@ -114,6 +114,10 @@ class Settings(_Section):
     sample_seeded: bool = False
     uploads: UploadSettings = Field(default_factory=UploadSettings)
     scoring: ScoringSettings = Field(default_factory=ScoringSettings)
+    #: Column-mapping corrections the analyst chose to remember, per platform value:
+    #: ``{"trade_desk": {"spend": "Advertiser Cost (USD)"}}``. Added in schema 1 with a default,
+    #: so files written before it load unchanged.
+    mappings: dict[str, dict[str, str]] = Field(default_factory=dict)
 
 
 def _migrate(raw: dict[str, Any]) -> dict[str, Any]:

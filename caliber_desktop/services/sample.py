@@ -38,19 +38,40 @@ def seed_sample(workspace: Workspace) -> CampaignRecord | None:
     """
     if workspace.settings.sample_seeded:
         return None
+    campaign = _create_sample(workspace)
+    workspace.settings.sample_seeded = True
+    workspace.save_settings()
+    log.info("seeded the sample campaign %d", campaign.id)
+    return campaign
+
+
+def sample_campaign(workspace: Workspace) -> CampaignRecord:
+    """The sample campaign for "try it with a sample report": the existing one, or a new one.
+
+    Asked for explicitly, so unlike first-run seeding it comes back after being deleted.
+    """
+    page = workspace.campaigns.list(search=SAMPLE_CAMPAIGN, limit=50)
+    for campaign in page.items:
+        if campaign.name == SAMPLE_CAMPAIGN and campaign.upload_count:
+            return campaign
+    return _create_sample(workspace)
+
+
+def _create_sample(workspace: Workspace) -> CampaignRecord:
     existing = {t.name: t for t in workspace.templates.list()}
     template = existing.get(SAMPLE_TEMPLATE) or workspace.templates.create(
         SAMPLE_TEMPLATE,
         SAMPLE_SETTINGS,
         description="Created on first run for the bundled sample report.",
     )
+    taken = {c.name for c in workspace.campaigns.list(search=SAMPLE_CAMPAIGN, limit=50).items}
+    name, n = SAMPLE_CAMPAIGN, 2
+    while name in taken:
+        name, n = f"{SAMPLE_CAMPAIGN} {n}", n + 1
     campaign = workspace.campaigns.create(
-        SAMPLE_CAMPAIGN,
+        name,
         template_id=template.id,
         description="20,000 rows of synthetic Trade Desk delivery over 2,000 sites.",
     )
     workspace.uploads.attach(campaign.id, sample_report())
-    workspace.settings.sample_seeded = True
-    workspace.save_settings()
-    log.info("seeded the sample campaign %d", campaign.id)
     return workspace.campaigns.get(campaign.id)

@@ -16,8 +16,10 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QRectF,
     Qt,
 )
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QIconEngine, QPainter, QPalette
 
 from caliber_desktop.models.enums import CampaignStatus
 from caliber_desktop.services.records import CampaignRecord
@@ -128,3 +130,88 @@ def _status_text(record: CampaignRecord) -> str:
     if progress is not None and record.status is CampaignStatus.PROCESSING:
         return f"{text} ({progress:.0%})"
     return text
+
+
+# --------------------------------------------------------------------------- status icons
+
+
+def status_color(status: CampaignStatus, palette: QPalette) -> QColor:
+    """A dot colour that reads on the current palette: lighter tints on dark themes."""
+    dark = palette.color(QPalette.ColorRole.Window).lightness() < 128
+    if status is CampaignStatus.COMPLETED:
+        return QColor("#81c784" if dark else "#2e7d32")
+    if status is CampaignStatus.FAILED:
+        return QColor("#ef9a9a" if dark else "#c62828")
+    if status is CampaignStatus.PROCESSING:
+        return palette.color(QPalette.ColorRole.Highlight)
+    text, base = palette.color(QPalette.ColorRole.Text), palette.color(QPalette.ColorRole.Base)
+    return QColor(
+        (text.red() + base.red()) // 2,
+        (text.green() + base.green()) // 2,
+        (text.blue() + base.blue()) // 2,
+    )
+
+
+class _StatusDot(QIconEngine):
+    """A vector dot painted at whatever size and scale is asked for, in the palette of the moment.
+
+    Painting instead of shipping image files keeps it sharp on high-DPI screens and lets the
+    colour follow a light/dark switch without rebuilding the model.
+    """
+
+    def __init__(self, status: CampaignStatus) -> None:
+        super().__init__()
+        self._status = status
+
+    def paint(self, painter: QPainter, rect: Any, mode: QIcon.Mode, state: QIcon.State) -> None:
+        color = status_color(self._status, QGuiApplication.palette())
+        if mode is QIcon.Mode.Disabled:
+            color.setAlphaF(0.4)
+        side = min(rect.width(), rect.height()) * 0.6
+        dot = QRectF(0, 0, side, side)
+        dot.moveCenter(QRectF(rect).center())
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(color)
+        painter.drawEllipse(dot)
+        painter.restore()
+
+    def clone(self) -> QIconEngine:
+        return _StatusDot(self._status)
+
+
+_ICONS: dict[CampaignStatus, QIcon] = {}
+
+
+def status_icon(status: CampaignStatus) -> QIcon:
+    """One icon per status for the whole process (the engine reads the palette when painting)."""
+    icon = _ICONS.get(status)
+    if icon is None:
+        icon = _ICONS[status] = QIcon(_StatusDot(status))
+    return icon
+
+
+# --------------------------------------------------------------------------- model and delegate
+
+
+class CampaignTableModel(CampaignListModel):
+    """The shared campaign model plus a status dot; the start page keeps the plain one.
+
+    The settings label also goes in the tooltip: in a narrow dock its column is elided.
+    """
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if index.isValid() and 0 <= index.row() < self.rowCount():
+            record = self.campaign(index.row())
+            if role == Qt.ItemDataRole.DecorationRole and index.column() == self.STATUS:
+                return status_icon(record.status)
+            if role == Qt.ItemDataRole.ToolTipRole and index.column() == self.SETTINGS:
+                return record.settings.label()
+        return super().data(index, role)
+
+    def row_of(self, campaign_id: int) -> int | None:
+        for row in range(self.rowCount()):
+            if self.campaign(row).id == campaign_id:
+                return row
+        return None

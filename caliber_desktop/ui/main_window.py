@@ -1,14 +1,14 @@
-"""The main window: menus, status bar, docks, and the start-up jobs.
+"""The main window: docks, menus, toolbar, status bar, drag and drop, and the start-up jobs.
 
-Panels (campaign detail, results, lists, insights, chat) are added later as docks or central
-pages; the window only wires them to the workspace and the worker registry. All work happens on
-workers: the window starts jobs and puts their results into widgets, and never touches the store
-on the GUI thread except for the About box's one-row schema lookup.
+The window lays the panels out and turns menu and toolbar actions into intents; the
+:class:`~caliber_desktop.ui.workbench.Workbench` runs them as jobs. All work happens on workers:
+the window never touches the store on the GUI thread except for the About box's schema lookup.
 """
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QUrl, Signal, Slot
@@ -16,32 +16,49 @@ from PySide6.QtGui import (
     QAction,
     QCloseEvent,
     QDesktopServices,
+    QDragEnterEvent,
+    QDropEvent,
     QGuiApplication,
-    QKeySequence,
     QScreen,
 )
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QStackedWidget,
+    QToolButton,
+    QWidget,
+)
 
-from caliber_desktop.services.records import CampaignRecord, Page
-from caliber_desktop.services.sample import seed_sample
+from caliber_desktop.services.records import CampaignRecord
+from caliber_desktop.services.sample import sample_campaign, seed_sample
 from caliber_desktop.services.workspace import Workspace
 from caliber_desktop.ui.about import show_about
 from caliber_desktop.ui.activity import ActivityDock
+from caliber_desktop.ui.campaigns_panel import CampaignsPanel
 from caliber_desktop.ui.common import app_icon, error_box
+from caliber_desktop.ui.lists_panel import ListsPanel
+from caliber_desktop.ui.results_panel import ResultsPanel
+from caliber_desktop.ui.site_detail import SiteDetailPanel
 from caliber_desktop.ui.welcome import WelcomePanel
+from caliber_desktop.ui.window_actions import WindowActions
+from caliber_desktop.ui.workbench import Workbench
 from caliber_desktop.workers.base import ErrorInfo, FunctionWorker
 from caliber_desktop.workers.registry import WorkerRegistry
+from caliber_desktop.workers.scoring import LoadedRun
 
 log = logging.getLogger(__name__)
 
-#: Campaigns listed on the start page (newest first); search and paging come with the panel.
-CAMPAIGN_PAGE = 200
 #: Share of the screen a first window takes before the user sizes it.
-FIRST_RUN_SCREEN_SHARE = 0.75
+FIRST_RUN_SCREEN_SHARE = 0.8
 GEOMETRY_KEY = "mainWindow/geometry"
 STATE_KEY = "mainWindow/state"
 #: Bump when docks change so an old saved layout is not applied to a different set of docks.
-STATE_VERSION = 1
+STATE_VERSION = 2
+#: What the file dialog and drag and drop offer (content decides; this only filters the list).
+REPORT_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xls")
 
 
 class MainWindow(QMainWindow):
@@ -64,13 +81,38 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.setWindowTitle("Caliber Desktop")
         self.setWindowIcon(app_icon())
+        self.setAcceptDrops(True)
+        self.setDockOptions(
+            QMainWindow.DockOption.AnimatedDocks
+            | QMainWindow.DockOption.AllowTabbedDocks
+            | QMainWindow.DockOption.AllowNestedDocks
+        )
 
         self.welcome = WelcomePanel(self)
-        self.setCentralWidget(self.welcome)
+        self.results_panel = ResultsPanel(self)
+        self.pages = QStackedWidget(self)
+        self.pages.addWidget(self.welcome)
+        self.pages.addWidget(self.results_panel)
+        self.setCentralWidget(self.pages)
+
+        self.campaigns_panel = CampaignsPanel(self)
+        self.campaigns_dock = self._dock("Campaigns", "campaignsDock", self.campaigns_panel)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.campaigns_dock)
+        self.detail_panel = SiteDetailPanel(self)
+        self.detail_dock = self._dock("Site detail", "detailDock", self.detail_panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.detail_dock)
+        self.lists_panel = ListsPanel(self)
+        self.lists_dock = self._dock("Lists", "listsDock", self.lists_panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.lists_dock)
+        self.tabifyDockWidget(self.detail_dock, self.lists_dock)
+        self.detail_dock.raise_()
         self.activity = ActivityDock(registry, self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.activity)
-        self._build_menus()
+
+        self.workbench = Workbench(self)
+        self.actions_ = WindowActions(self)
         self._build_status_bar()
+        self._connect()
 
         registry.failed.connect(self.report_error)
         registry.job_added.connect(self._on_job_added)
@@ -83,34 +125,24 @@ class MainWindow(QMainWindow):
         self._restore_window_state()
 
     # ------------------------------------------------------------------ building
-    def _build_menus(self) -> None:
-        menu_bar = self.menuBar()
-        file_menu = menu_bar.addMenu("&File")
-        self.open_data_action = QAction("Open &Data Folder", self)
-        self.open_data_action.triggered.connect(self._open_data_folder)
-        file_menu.addAction(self.open_data_action)
-        file_menu.addSeparator()
-        self.quit_action = QAction("&Quit", self)
-        quit_keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Quit)
-        # Windows defines no standard Quit shortcut; Ctrl+Q is what users of other apps expect.
-        self.quit_action.setShortcuts(quit_keys or [QKeySequence("Ctrl+Q")])
-        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
-        self.quit_action.triggered.connect(self.close)
-        file_menu.addAction(self.quit_action)
+    def _dock(self, title: str, name: str, panel: QWidget) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(panel)
+        return dock
 
-        view_menu = menu_bar.addMenu("&View")
-        view_menu.addAction(self.activity.toggleViewAction())
-        view_menu.addSeparator()
-        self.refresh_action = QAction("&Refresh Campaigns", self)
-        self.refresh_action.setShortcuts(QKeySequence.keyBindings(QKeySequence.StandardKey.Refresh))
-        self.refresh_action.triggered.connect(self.refresh_campaigns)
-        view_menu.addAction(self.refresh_action)
+    # Old names the rest of the app and its tests use.
+    @property
+    def quit_action(self) -> QAction:
+        return self.actions_.quit
 
-        help_menu = menu_bar.addMenu("&Help")
-        self.about_action = QAction("&About Caliber", self)
-        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
-        self.about_action.triggered.connect(self.show_about)
-        help_menu.addAction(self.about_action)
+    @property
+    def about_action(self) -> QAction:
+        return self.actions_.about
+
+    @property
+    def refresh_action(self) -> QAction:
+        return self.actions_.refresh
 
     def _build_status_bar(self) -> None:
         user = self.workspace.user
@@ -128,9 +160,41 @@ class MainWindow(QMainWindow):
         self.data_dir_label.setObjectName("dataDirLabel")
         self.data_dir_label.setToolTip(f"Your campaigns, files and logs are kept in {root}")
         self.data_dir_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.score_progress = QProgressBar(self)
+        self.score_progress.setObjectName("scoreProgress")
+        self.score_progress.setMaximumWidth(self.fontMetrics().horizontalAdvance("M") * 14)
+        self.score_stage = QLabel(self)
+        self.score_stage.setObjectName("scoreStage")
+        self.cancel_button = QToolButton(self)
+        self.cancel_button.setObjectName("cancelScoring")
+        self.cancel_button.setDefaultAction(self.actions_.cancel_score)
         status = self.statusBar()
+        status.addWidget(self.score_stage)
+        status.addWidget(self.score_progress)
+        status.addWidget(self.cancel_button)
         status.addPermanentWidget(self.profile_label)
         status.addPermanentWidget(self.data_dir_label)
+        self._show_scoring(False)
+
+    def _connect(self) -> None:
+        bench, panel = self.workbench, self.campaigns_panel
+        panel.campaign_selected.connect(bench.open_campaign)
+        panel.query_changed.connect(bench.set_query)
+        panel.new_campaign_requested.connect(self.actions_.new_campaign.trigger)
+        panel.import_requested.connect(self.import_into)
+        panel.score_requested.connect(bench.score)
+        panel.delete_requested.connect(bench.delete_campaign)
+        panel.rename_requested.connect(bench.rename_campaign)
+        self.welcome.sample_requested.connect(self.try_sample)
+        self.results_panel.site_activated.connect(bench.show_site)
+        self.results_panel.pin_requested.connect(bench.pin)
+        self.results_panel.unpin_requested.connect(bench.unpin)
+        self.lists_panel.pin_requested.connect(bench.pin)
+        self.lists_panel.unpin_requested.connect(bench.unpin)
+        self.lists_panel.export_requested.connect(bench.export)
+        bench.scoring_started.connect(lambda _id: self._show_scoring(True))
+        bench.scoring_finished.connect(lambda _ok: self._show_scoring(False))
+        bench.scoring_progress.connect(self._on_scoring_progress)
 
     # ------------------------------------------------------------------ start-up and loading
     def start_up(self) -> None:
@@ -144,19 +208,12 @@ class MainWindow(QMainWindow):
             on_result=self._on_seeded,
             on_error=self._on_seed_failed,
         )
+        self.campaigns_loaded.connect(self._finish_startup)
 
     @Slot()
     def refresh_campaigns(self) -> None:
         """Reload the campaign list; a newer reload supersedes one still running."""
-        worker = FunctionWorker(
-            self.workspace.campaigns.list, limit=CAMPAIGN_PAGE, title="Loading campaigns"
-        )
-        self.registry.start(
-            worker,
-            key="campaigns",
-            on_result=self._on_campaigns,
-            on_error=self._on_campaigns_failed,
-        )
+        self.workbench.refresh_campaigns()
 
     def _on_seeded(self, campaign: Any) -> None:
         if isinstance(campaign, CampaignRecord):
@@ -167,21 +224,105 @@ class MainWindow(QMainWindow):
         self.report_error(info)
         self.refresh_campaigns()
 
-    def _on_campaigns(self, page: Any) -> None:
-        if isinstance(page, Page):
-            self.welcome.show_campaigns(page)
-        self.campaigns_loaded.emit()
-        self._finish_startup()
-
-    def _on_campaigns_failed(self, info: ErrorInfo) -> None:
-        self.welcome.show_error(info.message)
-        self.report_error(info)
-        self._finish_startup()
-
+    @Slot()
     def _finish_startup(self) -> None:
         if not self.startup_complete:
             self.startup_complete = True
             self.startup_finished.emit()
+
+    # ------------------------------------------------------------------ showing runs
+    def show_run(self, loaded: LoadedRun) -> None:
+        self.results_panel.set_result(loaded.result, loaded.overrides)
+        self.pages.setCurrentWidget(self.results_panel)
+        self.detail_panel.clear()
+        self.show_lists(loaded)
+        self.setWindowTitle(f"Caliber Desktop — run {loaded.run.id}")
+
+    def show_lists(self, loaded: LoadedRun) -> None:
+        vendor = loaded.result.config.level.value == "supply_vendor"
+        self.lists_panel.set_lists(loaded.lists, vendor_level=vendor)
+
+    def show_no_results(self, campaign: CampaignRecord) -> None:
+        self.clear_results()
+        self.statusBar().showMessage(
+            f"{campaign.name} has not been scored yet: import a report or score it.", 10_000
+        )
+
+    def clear_results(self) -> None:
+        self.results_panel.clear()
+        self.detail_panel.clear()
+        self.lists_panel.clear()
+        self.pages.setCurrentWidget(self.welcome)
+        self.setWindowTitle("Caliber Desktop")
+
+    # ------------------------------------------------------------------ import and scoring
+    @Slot()
+    def import_report(self) -> None:
+        """File › Import: into the selected campaign (a new one is created first if none)."""
+        campaign = self.campaigns_panel.current_campaign()
+        if campaign is None:
+            self.actions_.ask_new_campaign_then_import(None)
+            return
+        self.import_into(campaign.id)
+
+    @Slot(int)
+    def import_into(self, campaign_id: int, path: Path | None = None) -> None:
+        campaign = self.workbench.campaigns.get(campaign_id)
+        if campaign is None:
+            return
+        path = path or self.actions_.ask_report_file()
+        if path is not None:
+            self.actions_.open_import_dialog(campaign, path)
+
+    @Slot()
+    def try_sample(self) -> None:
+        """The first-run path: the sample campaign (made again if deleted), scored at once."""
+        worker = FunctionWorker(sample_campaign, self.workspace, title="Preparing the sample")
+        self.registry.start(
+            worker,
+            self.registry.db_lane(),
+            key="sample",
+            on_result=self._score_sample,
+            on_error=self.report_error,
+        )
+
+    def _score_sample(self, campaign: Any) -> None:
+        if isinstance(campaign, CampaignRecord):
+            self.workbench.score(campaign.id)
+
+    def _show_scoring(self, running: bool) -> None:
+        for widget in (self.score_progress, self.score_stage, self.cancel_button):
+            widget.setVisible(running)
+        self.actions_.cancel_score.setEnabled(running)
+        self.actions_.score.setEnabled(not running)
+        if running:
+            self.score_progress.setRange(0, 0)
+            self.score_stage.setText("Scoring…")
+
+    @Slot(int, int, str)
+    def _on_scoring_progress(self, done: int, total: int, message: str) -> None:
+        self.score_progress.setRange(0, max(total, 0))
+        self.score_progress.setValue(done)
+        self.score_stage.setText(message)
+
+    # ------------------------------------------------------------------ drag and drop
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)
+        if _dropped_report(event.mimeData().urls()) is not None:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt override)
+        path = _dropped_report(event.mimeData().urls())
+        if path is None:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        campaign = self.campaigns_panel.current_campaign()
+        if campaign is None:
+            self.actions_.ask_new_campaign_then_import(path)
+        else:
+            self.import_into(campaign.id, path)
 
     # ------------------------------------------------------------------ reporting
     @Slot(object)
@@ -199,7 +340,7 @@ class MainWindow(QMainWindow):
         return show_about(self, self.workspace)
 
     @Slot()
-    def _open_data_folder(self) -> None:
+    def open_data_folder(self) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.workspace.paths.root)))
 
     @Slot(str, str)
@@ -217,6 +358,12 @@ class MainWindow(QMainWindow):
             self._size_for_first_run()
         state = self.window_state.value(STATE_KEY)
         if not (isinstance(state, QByteArray) and self.restoreState(state, STATE_VERSION)):
+            em = self.fontMetrics().horizontalAdvance("M")
+            self.resizeDocks(
+                [self.campaigns_dock, self.detail_dock],
+                [em * 24, em * 30],
+                Qt.Orientation.Horizontal,
+            )
             self.resizeDocks(
                 [self.activity], [self.activity.preferred_height()], Qt.Orientation.Vertical
             )
@@ -243,3 +390,13 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         self.save_window_state()
         super().closeEvent(event)
+
+
+def _dropped_report(urls: list[QUrl]) -> Path | None:
+    """The first dropped local file that looks like a report (its content is checked later)."""
+    for url in urls:
+        if url.isLocalFile():
+            path = Path(url.toLocalFile())
+            if path.is_file() and path.suffix.lower() in REPORT_SUFFIXES:
+                return path
+    return None

@@ -6,11 +6,12 @@ returned. Later panels (campaign detail, results) open from here.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
     QLabel,
+    QPushButton,
     QStackedWidget,
     QTableView,
     QVBoxLayout,
@@ -30,6 +31,9 @@ INTRO = (
 class WelcomePanel(QWidget):
     """Heading, a short introduction and the campaign list (with loading/empty/error states)."""
 
+    #: "Try it with the sample report" was clicked
+    sample_requested = Signal()
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("welcomePanel")
@@ -37,6 +41,13 @@ class WelcomePanel(QWidget):
         heading.setFont(scaled_font(self.font(), 1.6, bold=True))
         intro = QLabel(INTRO, self)
         intro.setWordWrap(True)
+        self.sample_button = QPushButton("Try it with the sample report", self)
+        self.sample_button.setObjectName("sampleButton")
+        self.sample_button.setToolTip(
+            "Score the bundled Trade Desk display report (20,000 rows over 2,000 sites) and see "
+            "the results, lists and explanations."
+        )
+        self.sample_button.clicked.connect(self.sample_requested)
         section = QLabel("Your campaigns", self)
         section.setFont(scaled_font(self.font(), 1.15, bold=True))
 
@@ -69,6 +80,7 @@ class WelcomePanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(heading)
         layout.addWidget(intro)
+        layout.addWidget(self.sample_button, alignment=Qt.AlignmentFlag.AlignLeft)
         layout.addSpacing(self.fontMetrics().height())
         layout.addWidget(section)
         layout.addWidget(self.stack, stretch=1)

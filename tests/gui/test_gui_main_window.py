@@ -8,6 +8,7 @@ import threading
 import PySide6
 import pytest
 from PySide6.QtCore import QPoint, QSize, Qt, qVersion
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QLabel, QMessageBox
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
@@ -138,10 +139,25 @@ def test_status_bar_says_who_the_app_runs_as_and_where_data_lives(
 
 def test_menus(window: MainWindow) -> None:
     menus = {action.text(): action.menu() for action in window.menuBar().actions()}
-    assert list(menus) == ["&File", "&View", "&Help"]
+    assert list(menus) == ["&File", "&Campaign", "&View", "&Help"]
     file_actions = [a for a in menus["&File"].actions() if not a.isSeparator()]
     assert window.quit_action in file_actions
     assert not window.quit_action.shortcut().isEmpty()
+    actions = window.actions_
+    # The analyst's shortcuts: import/open, find, new campaign, export, score.
+    for action, keys in (
+        (actions.import_, QKeySequence.StandardKey.Open),
+        (actions.find, QKeySequence.StandardKey.Find),
+        (actions.new_campaign, QKeySequence.StandardKey.New),
+    ):
+        assert action.shortcut() == QKeySequence.keyBindings(keys)[0]
+    assert actions.export.shortcut() == QKeySequence("Ctrl+E")
+    assert actions.score.shortcut() == QKeySequence("Ctrl+Return")
+    assert actions.import_ in file_actions
+    assert actions.export in file_actions
+    assert actions.new_campaign in menus["&Campaign"].actions()
+    for dock in (window.campaigns_dock, window.detail_dock, window.lists_dock):
+        assert dock.toggleViewAction() in menus["&View"].actions()
     assert window.about_action in menus["&Help"].actions()
     toggle = window.activity.toggleViewAction()
     assert toggle in menus["&View"].actions()
@@ -180,9 +196,17 @@ def test_geometry_and_dock_layout_survive_a_restart(
     qtbot.addWidget(first)
     first.show()
     qtbot.waitExposed(first)
-    first.resize(700, 500)  # inside the offscreen screen (800×600): restoring clamps to it
-    first.move(40, 30)
-    qtbot.waitUntil(lambda: first.size() == QSize(700, 500) and first.pos() == QPoint(40, 30))
+    # With the right-hand docks closed the window fits the offscreen screen (800×600), which
+    # restoring clamps to.
+    first.detail_dock.toggleViewAction().trigger()
+    first.lists_dock.toggleViewAction().trigger()
+
+    def placed() -> bool:  # the layout lowers the minimum size once it has run again
+        first.resize(700, 500)
+        first.move(40, 30)
+        return first.size() == QSize(700, 500) and first.pos() == QPoint(40, 30)
+
+    qtbot.waitUntil(placed)
     first.activity.toggleViewAction().trigger()  # hide the dock
     first.close()
     assert workspace.paths.qt_state.is_file()
@@ -196,6 +220,9 @@ def test_geometry_and_dock_layout_survive_a_restart(
     assert second.pos() == QPoint(40, 30)
     assert not second.activity.isVisible()
     assert not second.activity.toggleViewAction().isChecked()
+    assert not second.detail_dock.isVisible()
+    assert not second.lists_dock.isVisible()
+    assert second.campaigns_dock.isVisible()
 
 
 def test_first_window_is_sized_from_the_screen(window: MainWindow) -> None:

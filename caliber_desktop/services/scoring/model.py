@@ -146,6 +146,9 @@ class RawReport:
     delimiter: str | None = None
     sheet_name: str | None = None
     issues: list[Issue] = field(default_factory=list)
+    #: Every header of the header row as written, in file order (blank cells kept as ""), so
+    #: the import preview can offer all of them for mapping. Empty when built without a reader.
+    headers: list[str] = field(default_factory=list)
 
 
 # ----------------------------------------------------------------------------- preprocessing

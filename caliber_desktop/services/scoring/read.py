@@ -150,6 +150,7 @@ def read_report(
         delimiter=sniffed.delimiter,
         sheet_name=grid.sheet,
         issues=issues,
+        headers=list(grid.headers),
     )
 
 

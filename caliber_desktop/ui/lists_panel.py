@@ -1,0 +1,483 @@
+"""The allow, block and monitor lists of a run, what each costs, and the analyst's pins.
+
+The panel displays a :class:`SiteLists` handed over by the main window and only *asks* for
+changes: pinning, unpinning and exporting are signals, because overrides live in the store and
+the files are written on a worker. The impact preview sits above each table so the cost of a list
+("removes 39 % of impressions") is read before the list is uploaded to the DSP.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QByteArray,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPoint,
+    QRectF,
+    QSize,
+    Qt,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QAction, QFont, QPainter, QPaintEvent, QPalette
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from caliber_desktop.services.scoring.explain import format_value
+from caliber_desktop.services.scoring.lists import IMPACT_COLUMNS, ListImpact, ListName, SiteLists
+from caliber_desktop.ui.common import scaled_font
+from caliber_desktop.ui.site_detail import blend, chip_style, tone_colour
+
+Index = QModelIndex | QPersistentModelIndex
+
+#: The site id (str) behind a row: what goes into the DSP file.
+SITE_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+#: Whether the row is on its list because the analyst pinned it (bool).
+PINNED_ROLE = Qt.ItemDataRole.UserRole + 2
+LIST_NAMES: tuple[ListName, ...] = ("allow", "block", "monitor")
+LIST_TONES = {"allow": "good", "block": "bad", "monitor": "warn"}
+#: What each list does to the traffic, for the impact sentence.
+LIST_VERBS = {"allow": "keeps", "block": "removes", "monitor": "holds"}
+
+
+def format_share(share: float) -> str:
+    """0.123 → "12.3 %", 0.3 → "30 %": one decimal, none when it would be ".0"."""
+    text = f"{share * 100:.1f}".removesuffix(".0")
+    return f"{text} %"
+
+
+def impact_sentence(impact: ListImpact) -> str:
+    parts = [f"{format_share(impact.shares.get(c, 0.0))} of {c}" for c in IMPACT_COLUMNS]
+    listing = ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"The {impact.list_name} list {LIST_VERBS[impact.list_name]} {listing}."
+
+
+class ListMembersModel(QAbstractTableModel):
+    """One row per site on a list, over column arrays copied from the members frame.
+
+    Cells are formatted in ``data()`` only for rows a view shows; sorting is one numpy argsort
+    over the column, applied as a permutation (architecture rule 8).
+    """
+
+    COLUMNS = ("Site", "Kind", "Score", "Impressions", "Spend", "Source")
+    SITE, KIND, SCORE, IMPRESSIONS, SPEND, SOURCE = range(6)
+    NUMERIC = frozenset({SCORE, IMPRESSIONS, SPEND})
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.set_frame(None)
+
+    def set_frame(self, members: pd.DataFrame | None) -> None:
+        """Replace every row (a reset: a new run or a new pin changes membership wholesale)."""
+        frame = members if members is not None else pd.DataFrame()
+        n = len(frame)
+
+        def column(name: str, default: Any, dtype: Any) -> npt.NDArray[Any]:
+            if name not in frame:
+                return np.full(n, default, dtype=dtype)
+            return frame[name].to_numpy(dtype=dtype, na_value=default)
+
+        self.beginResetModel()
+        self._ids = frame.index.astype(str).to_numpy(dtype=str) if n else np.array([], str)
+        self._names = column("display_name", "", str) if "display_name" in frame else self._ids
+        self._kinds = column("kind", "", str)
+        self._score = column("score", np.nan, float)
+        self._impressions = column("impressions", 0.0, float)
+        self._spend = column("spend", 0.0, float)
+        self._pinned = column("overridden", False, bool)
+        self._reasons = column("override_reason", "", str)
+        self._order: npt.NDArray[np.intp] = np.arange(n)
+        self.endResetModel()
+
+    def site_id(self, row: int) -> str:
+        return str(self._ids[self._order[row]])
+
+    def is_pinned(self, row: int) -> bool:
+        return bool(self._pinned[self._order[row]])
+
+    # ------------------------------------------------------------------ Qt API
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 (Qt's signature)
+        return 0 if parent.isValid() else len(self._order)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 (Qt's signature)
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(  # noqa: N802 (Qt override)
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            orientation is Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(self.COLUMNS)
+        ):
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._order):
+            return None
+        i, column = int(self._order[index.row()]), index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(i, column)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == self.SITE and self._names[i] != self._ids[i]:
+                return f"Seen in the report as {self._names[i]}"
+            if column == self.SOURCE and self._pinned[i]:
+                return "Pinned by an analyst: kept on this list in every run until unpinned"
+            return None
+        if role == Qt.ItemDataRole.FontRole and column == self.SOURCE and self._pinned[i]:
+            font = QFont()
+            font.setBold(True)
+            return font
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in self.NUMERIC:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == SITE_ID_ROLE:
+            return str(self._ids[i])
+        if role == PINNED_ROLE:
+            return bool(self._pinned[i])
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return (
+            Qt.ItemFlag.ItemIsEnabled
+            | Qt.ItemFlag.ItemIsSelectable
+            | Qt.ItemFlag.ItemNeverHasChildren
+        )
+
+    def roleNames(self) -> dict[int, QByteArray]:  # noqa: N802 (Qt override)
+        names = dict(super().roleNames())
+        names[SITE_ID_ROLE] = QByteArray(b"siteId")
+        names[PINNED_ROLE] = QByteArray(b"pinned")
+        return names
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        keys = {
+            self.SITE: self._ids,
+            self.KIND: self._kinds,
+            self.SCORE: self._score,
+            self.IMPRESSIONS: self._impressions,
+            self.SPEND: self._spend,
+            self.SOURCE: np.where(
+                self._pinned, np.char.add("pinned: ", self._reasons), "recommended"
+            ),
+        }
+        key = keys.get(column)
+        if key is None:
+            return
+        self.layoutAboutToBeChanged.emit()
+        old = self.persistentIndexList()
+        old_rows = [int(self._order[p.row()]) for p in old]
+        order_ = np.argsort(key, kind="stable")
+        if order is Qt.SortOrder.DescendingOrder:
+            order_ = order_[::-1]
+        self._order = order_
+        where = np.empty_like(order_)
+        where[order_] = np.arange(len(order_))
+        self.changePersistentIndexList(
+            old, [self.index(int(where[r]), p.column()) for r, p in zip(old_rows, old, strict=True)]
+        )
+        self.layoutChanged.emit()
+
+    def _display(self, i: int, column: int) -> str | None:
+        if column == self.SITE:
+            return str(self._ids[i])
+        if column == self.KIND:
+            return str(self._kinds[i]).replace("_", " ")
+        if column == self.SCORE:
+            score = float(self._score[i])
+            return "n/a" if np.isnan(score) else f"{score:.1f}"
+        if column == self.IMPRESSIONS:
+            return f"{self._impressions[i]:,.0f}"
+        if column == self.SPEND:
+            return format_value(float(self._spend[i]), "money")
+        if column == self.SOURCE:
+            if not self._pinned[i]:
+                return "recommended"
+            return f"pinned: {self._reasons[i]}" if self._reasons[i] else "pinned"
+        return None
+
+
+class ShareBar(QWidget):
+    """A small horizontal bar for one share (0–1), sized from the font, coloured by the list."""
+
+    def __init__(self, tone: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.tone, self.share = tone, 0.0
+
+    def set_share(self, share: float) -> None:
+        self.share = min(max(share, 0.0), 1.0)
+        self.setToolTip(format_share(share))
+        self.update()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        metrics = self.fontMetrics()
+        return QSize(metrics.averageCharWidth() * 20, round(metrics.height() * 0.7))
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        height = min(self.height(), self.sizeHint().height())
+        track = QRectF(0, (self.height() - height) / 2, self.width(), height)
+        radius = height / 3
+        palette = self.palette()
+        track_colour = blend(
+            palette.color(QPalette.ColorRole.Text), palette.color(QPalette.ColorRole.Base), 0.15
+        )
+        painter.setBrush(track_colour)
+        painter.drawRoundedRect(track, radius, radius)
+        painter.setBrush(tone_colour(palette, self.tone))
+        fill = QRectF(track.x(), track.y(), track.width() * self.share, track.height())
+        painter.drawRoundedRect(fill, radius, radius)
+        painter.end()
+
+
+class ListPage(QWidget):
+    """One list: its impact preview (sentence, bars, warning) above its members table."""
+
+    def __init__(self, name: ListName, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.name = name
+        self.impact_label = QLabel(self)
+        self.impact_label.setObjectName(f"{name}ImpactText")
+        self.impact_label.setWordWrap(True)
+        self.warning_label = QLabel(self)
+        self.warning_label.setObjectName(f"{name}ImpactWarning")
+        self.warning_label.setWordWrap(True)
+        self.warning_label.setVisible(False)
+        bars = QGridLayout()
+        self.bars: dict[str, ShareBar] = {}
+        self.share_labels: dict[str, QLabel] = {}
+        for row, column in enumerate(IMPACT_COLUMNS):
+            self.bars[column] = ShareBar(LIST_TONES[name], self)
+            self.share_labels[column] = QLabel(self)
+            self.share_labels[column].setAlignment(Qt.AlignmentFlag.AlignRight)
+            bars.addWidget(QLabel(column.capitalize(), self), row, 0)
+            bars.addWidget(self.bars[column], row, 1)
+            bars.addWidget(self.share_labels[column], row, 2)
+        bars.setColumnStretch(1, 1)
+        self.model = ListMembersModel(self)
+        self.view = QTableView(self)
+        self.view.setObjectName(f"{name}ListTable")
+        self.view.setModel(self.model)
+        self.view.setSortingEnabled(True)
+        # largest first: the sites that move the impact most are the ones to check
+        self.view.sortByColumn(ListMembersModel.IMPRESSIONS, Qt.SortOrder.DescendingOrder)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.setAlternatingRowColors(True)
+        self.view.setWordWrap(False)
+        self.view.verticalHeader().setVisible(False)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header = self.view.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(ListMembersModel.SOURCE, QHeaderView.ResizeMode.Stretch)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.impact_label)
+        layout.addLayout(bars)
+        layout.addWidget(self.warning_label)
+        layout.addWidget(self.view, stretch=1)
+        self.set_impact(None)
+
+    def set_impact(self, impact: ListImpact | None) -> None:
+        self.impact_label.setText(impact_sentence(impact) if impact else "No run scored yet.")
+        for column, bar in self.bars.items():
+            share = impact.shares.get(column, 0.0) if impact else 0.0
+            bar.set_share(share)
+            self.share_labels[column].setText(format_share(share))
+        warning = impact.warning if impact else None
+        self.warning_label.setText(f"⚠ {warning}" if warning else "")
+        self.warning_label.setStyleSheet(chip_style(self.palette(), "warn"))
+        self.warning_label.setVisible(bool(warning))
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self.warning_label.setStyleSheet(chip_style(self.palette(), "warn"))
+
+    def selected_rows(self) -> list[int]:
+        return sorted({i.row() for i in self.view.selectionModel().selectedRows()})
+
+
+class ListsPanel(QWidget):
+    """The three lists of the current run; pins and exports are requests to the main window."""
+
+    #: site ids whose pins should be removed
+    unpin_requested = Signal(list)
+    #: site ids, "allow" or "block", the analyst's reason
+    pin_requested = Signal(list, str, str)
+    #: folder the lists and results should be written to
+    export_requested = Signal(str)
+    #: a site was double-clicked: show its detail
+    site_activated = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("listsPanel")
+        self._lists: SiteLists | None = None
+        heading = QLabel("Allow and block lists", self)
+        heading.setFont(scaled_font(self.font(), 1.3, bold=True))
+        self.files_label = QLabel(self)
+        self.files_label.setObjectName("listFilesSummary")
+        self.files_label.setWordWrap(True)
+        self.export_button = QPushButton("Export lists…", self)
+        self.export_button.setObjectName("exportListsButton")
+        self.export_button.clicked.connect(self._export)
+        self.tabs = QTabWidget(self)
+        self.pages: dict[ListName, ListPage] = {}
+        for name in LIST_NAMES:
+            page = ListPage(name, self.tabs)
+            page.view.customContextMenuRequested.connect(self._show_context_menu)
+            page.view.doubleClicked.connect(self._activate)
+            self.pages[name] = page
+            self.tabs.addTab(page, name.capitalize())
+
+        self.unpin_action = QAction("Remove pin", self)
+        self.unpin_action.triggered.connect(self._unpin)
+        self.pin_allow_action = QAction("Pin to allow…", self)
+        self.pin_allow_action.triggered.connect(self._pin_allow)
+        self.pin_block_action = QAction("Pin to block…", self)
+        self.pin_block_action.triggered.connect(self._pin_block)
+
+        top = QHBoxLayout()
+        top.addWidget(heading, 1)
+        top.addWidget(self.export_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.files_label)
+        layout.addWidget(self.tabs, stretch=1)
+        self.clear()
+
+    # ------------------------------------------------------------------ public API
+    def set_lists(self, lists: SiteLists, *, vendor_level: bool = False) -> None:
+        self._lists = lists
+        for index, name in enumerate(LIST_NAMES):
+            page = self.pages[name]
+            page.model.set_frame(lists.members(name))
+            page.view.sortByColumn(
+                page.view.horizontalHeader().sortIndicatorSection(),
+                page.view.horizontalHeader().sortIndicatorOrder(),
+            )
+            page.set_impact(lists.impact.get(name))
+            self.tabs.setTabText(index, f"{name.capitalize()} ({page.model.rowCount():,})")
+        self.files_label.setText(files_summary(lists, vendor_level=vendor_level))
+        self.export_button.setEnabled(True)
+
+    def clear(self) -> None:
+        self._lists = None
+        for index, name in enumerate(LIST_NAMES):
+            self.pages[name].model.set_frame(None)
+            self.pages[name].set_impact(None)
+            self.tabs.setTabText(index, name.capitalize())
+        self.files_label.setText("Score a report to build its lists.")
+        self.export_button.setEnabled(False)
+
+    def current_page(self) -> ListPage:
+        return self.pages[LIST_NAMES[self.tabs.currentIndex()]]
+
+    def selected_ids(self, *, pinned_only: bool = False) -> list[str]:
+        page = self.current_page()
+        return [
+            page.model.site_id(r)
+            for r in page.selected_rows()
+            if not pinned_only or page.model.is_pinned(r)
+        ]
+
+    # ------------------------------------------------------------------ slots
+    @Slot(QPoint)
+    def _show_context_menu(self, pos: QPoint) -> None:
+        page = self.current_page()
+        index = page.view.indexAt(pos)
+        if not index.isValid():
+            return
+        if not page.view.selectionModel().isRowSelected(index.row(), QModelIndex()):
+            page.view.selectRow(index.row())
+        self.unpin_action.setEnabled(bool(self.selected_ids(pinned_only=True)))
+        menu = QMenu(self)
+        menu.addAction(self.pin_allow_action)
+        menu.addAction(self.pin_block_action)
+        menu.addSeparator()
+        menu.addAction(self.unpin_action)
+        menu.exec(page.view.viewport().mapToGlobal(pos))
+        menu.deleteLater()
+
+    @Slot()
+    def _unpin(self) -> None:
+        ids = self.selected_ids(pinned_only=True)
+        if ids:
+            self.unpin_requested.emit(ids)
+
+    @Slot()
+    def _pin_allow(self) -> None:
+        self._pin("allow")
+
+    @Slot()
+    def _pin_block(self) -> None:
+        self._pin("block")
+
+    def _pin(self, action: str) -> None:
+        ids = self.selected_ids()
+        if not ids:
+            return
+        what = ids[0] if len(ids) == 1 else f"these {len(ids):,} sites"
+        reason, ok = QInputDialog.getText(
+            self,
+            f"Pin to {action}",
+            f"Why should {what} always be on the {action} list?\n"
+            "The reason is kept with the pin and shown in the lists.",
+        )
+        if ok:
+            self.pin_requested.emit(ids, action, reason.strip())
+
+    @Slot()
+    def _export(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export lists and scores to a folder")
+        if folder:
+            self.export_requested.emit(folder)
+
+    @Slot(QModelIndex)
+    def _activate(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.site_activated.emit(str(index.data(SITE_ID_ROLE)))
+
+
+def files_summary(lists: SiteLists, *, vendor_level: bool = False) -> str:
+    """How many entries each DSP file gets, counted from the very texts the export writes."""
+    counts = {
+        name: text.count("\n") for name, text in lists.files(level_vendor=vendor_level).items()
+    }
+    if vendor_level:
+        return (
+            f"Supply-vendor files: {counts['allowlist_vendors.txt']:,} to allow, "
+            f"{counts['blocklist_vendors.txt']:,} to block."
+        )
+    return (
+        f"Domain files: {counts['allowlist_domains.txt']:,} to allow, "
+        f"{counts['blocklist_domains.txt']:,} to block · App files: "
+        f"{counts['allowlist_apps.txt']:,} to allow, {counts['blocklist_apps.txt']:,} to block."
+    )

@@ -1,0 +1,251 @@
+"""Settings: scoring thresholds, the upload size limit, and where the data lives.
+
+The dialog edits a copy and never saves: :meth:`SettingsDialog.result_settings` returns a validated
+``Settings`` and the main window writes it on the GUI thread (an atomic file write, no store) and
+rebinds the services, so there is exactly one place that persists settings.
+
+It also holds :class:`FieldError`, the inline message every Caliber form dialog shows under a
+field (this dialog is the one with no other dependencies, so the others import it from here).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import ValidationError as PydanticValidationError
+from PySide6.QtCore import QEvent, QRegularExpression, Qt, QUrl, Slot
+from PySide6.QtGui import QDesktopServices, QPalette, QRegularExpressionValidator
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from caliber_desktop.config import Settings
+from caliber_desktop.errors import ValidationError
+from caliber_desktop.models.enums import CampaignStatus
+from caliber_desktop.ui.item_models import status_color
+
+
+def fit_height(window: QWidget) -> None:
+    """Grow ``window`` to fit wrapped text that just appeared.
+
+    Top-level windows do not follow a layout's height-for-width (wrapped labels), so a message
+    shown inline would be clipped; only grows, so a size the analyst chose is kept otherwise.
+    """
+    layout = window.layout()
+    if layout is None or not window.isVisible():
+        return
+    layout.activate()
+    width = window.width()
+    need = (
+        layout.totalHeightForWidth(width)
+        if layout.hasHeightForWidth()
+        else layout.totalMinimumSize().height()
+    )
+    if window.height() < need:
+        window.resize(width, need)
+
+
+class FieldError(QLabel):
+    """A message under a field, in an error colour that follows light and dark palettes."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._recolor()
+        self.hide()
+
+    def show_message(self, text: str | None) -> None:
+        if text == (self.text() if self.isVisibleTo(self.window()) else None):
+            return
+        self.setText(text or "")
+        self.setVisible(bool(text))
+        fit_height(self.window())
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._recolor()
+        super().changeEvent(event)
+
+    def _recolor(self) -> None:
+        color = status_color(CampaignStatus.FAILED, self.palette())
+        if self.palette().color(QPalette.ColorRole.WindowText) != color:
+            palette = self.palette()
+            palette.setColor(QPalette.ColorRole.WindowText, color)
+            self.setPalette(palette)
+
+
+NORMALIZATIONS = (
+    ("Percentile rank (robust to outliers)", "percentile"),
+    ("Min–max", "minmax"),
+)
+#: ``ScoringSettings`` wants 0 < percentile < 100; the spin boxes stay inside that.
+PERCENTILE_MIN, PERCENTILE_MAX = 0.5, 99.5
+
+
+class SettingsDialog(QDialog):
+    """Edits a copy of ``settings``; OK is enabled only while the copy would validate."""
+
+    def __init__(self, settings: Settings, data_dir: Path, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("settingsDialog")
+        self.setWindowTitle("Settings")
+        self._settings = settings
+        self._data_dir = Path(data_dir)
+        scoring, uploads = settings.scoring, settings.uploads
+
+        self.min_impressions = QSpinBox(self)
+        self.min_impressions.setObjectName("minImpressions")
+        self.min_impressions.setRange(0, 1_000_000_000)
+        self.min_impressions.setGroupSeparatorShown(True)
+        self.min_impressions.setValue(scoring.min_impressions)
+        self.min_impressions.setToolTip(
+            "Sites with fewer impressions get 'insufficient data' instead of a recommendation."
+        )
+        self.allow_percentile = self._percentile_box("allowPercentile", scoring.allow_percentile)
+        self.block_percentile = self._percentile_box("blockPercentile", scoring.block_percentile)
+        self.percentile_error = FieldError(self)
+        self.percentile_error.setObjectName("percentileError")
+        self.normalization = QComboBox(self)
+        self.normalization.setObjectName("normalization")
+        for label, value in NORMALIZATIONS:
+            self.normalization.addItem(label, value)
+        self.normalization.setCurrentIndex(self.normalization.findData(scoring.normalization))
+        self.kpi_pixel = QLineEdit(scoring.default_kpi_pixel, self)
+        self.kpi_pixel.setObjectName("defaultKpiPixel")
+        self.kpi_pixel.setValidator(
+            QRegularExpressionValidator(QRegularExpression(r"\d{0,2}"), self.kpi_pixel)
+        )
+        self.kpi_pixel.setMaxLength(2)
+        self.kpi_pixel.setToolTip("Two digits: the DSP pixel slot used when a campaign sets none.")
+        self.kpi_error = FieldError(self)
+        self.max_upload = QSpinBox(self)
+        self.max_upload.setObjectName("maxUploadMb")
+        self.max_upload.setRange(1, 10_240)
+        self.max_upload.setSuffix(" MB")
+        self.max_upload.setValue(uploads.max_size_mb)
+
+        scoring_box = QGroupBox("Scoring", self)
+        form = QFormLayout(scoring_box)
+        form.addRow("Minimum impressions:", self.min_impressions)
+        form.addRow("Allow at or above percentile:", self.allow_percentile)
+        form.addRow("Block at or below percentile:", self.block_percentile)
+        form.addRow("", self.percentile_error)
+        form.addRow("Normalisation:", self.normalization)
+        form.addRow("Default KPI pixel:", self.kpi_pixel)
+        form.addRow("", self.kpi_error)
+        uploads_box = QGroupBox("Report files", self)
+        QFormLayout(uploads_box).addRow("Largest file accepted:", self.max_upload)
+
+        self.data_dir_edit = QLineEdit(str(self._data_dir), self)
+        self.data_dir_edit.setObjectName("dataDir")
+        self.data_dir_edit.setReadOnly(True)
+        self.open_button = QPushButton("Open", self)
+        self.open_button.setObjectName("openDataDir")
+        self.open_button.setToolTip("Show the data folder in the file manager.")
+        self.open_button.clicked.connect(self.open_data_dir)
+        data_box = QGroupBox("Data folder", self)
+        data_row = QHBoxLayout(data_box)
+        data_row.addWidget(self.data_dir_edit, stretch=1)
+        data_row.addWidget(self.open_button)
+
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(scoring_box)
+        layout.addWidget(uploads_box)
+        layout.addWidget(data_box)
+        layout.addStretch(1)
+        layout.addWidget(self.buttons)
+        self.setMinimumWidth(34 * self.fontMetrics().horizontalAdvance("M"))
+
+        for box in (self.allow_percentile, self.block_percentile):
+            box.valueChanged.connect(self.validate)
+        self.kpi_pixel.textChanged.connect(self.validate)
+        self.validate()
+
+    def _percentile_box(self, name: str, value: float) -> QDoubleSpinBox:
+        box = QDoubleSpinBox(self)
+        box.setObjectName(name)
+        box.setRange(PERCENTILE_MIN, PERCENTILE_MAX)
+        box.setDecimals(1)
+        box.setSingleStep(5.0)
+        box.setSuffix(" th")
+        box.setValue(value)
+        return box
+
+    # ------------------------------------------------------------------ validation
+    def problem(self) -> tuple[str, str] | None:
+        """(field, reason) for the first thing that would make the settings invalid."""
+        allow, block = self.allow_percentile.value(), self.block_percentile.value()
+        if allow <= block:
+            return (
+                "allow_percentile",
+                f"The allow cut-off ({allow:g}) must be above the block cut-off ({block:g}), "
+                "or a site could be both allowed and blocked.",
+            )
+        if len(self.kpi_pixel.text()) != 2:
+            return "default_kpi_pixel", "The default KPI pixel is two digits, like 01."
+        return None
+
+    @Slot()
+    def validate(self) -> bool:
+        found = self.problem()
+        field, reason = found if found else ("", "")
+        self.percentile_error.show_message(reason if field == "allow_percentile" else None)
+        self.kpi_error.show_message(reason if field == "default_kpi_pixel" else None)
+        self.ok_button.setEnabled(found is None)
+        return found is None
+
+    def result_settings(self) -> Settings:
+        """A validated copy of the settings with the dialog's values; the original is untouched.
+
+        ``model_copy(update=...)`` does not validate, so the copy is validated explicitly and
+        a bad value raises :class:`~caliber_desktop.errors.ValidationError` naming the field.
+        """
+        found = self.problem()
+        if found is not None:
+            raise ValidationError(found[1], field=found[0])
+        base = self._settings
+        scoring = base.scoring.model_copy(
+            update={
+                "min_impressions": self.min_impressions.value(),
+                "allow_percentile": round(self.allow_percentile.value(), 1),
+                "block_percentile": round(self.block_percentile.value(), 1),
+                "normalization": self.normalization.currentData(),
+                "default_kpi_pixel": self.kpi_pixel.text(),
+            }
+        )
+        uploads = base.uploads.model_copy(update={"max_size_mb": self.max_upload.value()})
+        copy = base.model_copy(update={"scoring": scoring, "uploads": uploads}, deep=True)
+        try:
+            return Settings.model_validate(copy.model_dump())
+        except PydanticValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(part) for part in first["loc"])
+            raise ValidationError(f"{field}: {first['msg']}", field=field) from None
+
+    @Slot()
+    def accept(self) -> None:
+        if self.validate():
+            super().accept()
+
+    @Slot()
+    def open_data_dir(self) -> bool:
+        return QDesktopServices.openUrl(QUrl.fromLocalFile(str(self._data_dir)))
