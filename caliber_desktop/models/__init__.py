@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from caliber_desktop.models.base import Base
     from caliber_desktop.models.campaigns import Campaign, CampaignTemplate, FileUpload
     from caliber_desktop.models.infra import CacheEntry, RateLimitEvent
-    from caliber_desktop.models.scoring import ListOverride, ScoreRun, SiteScore
+    from caliber_desktop.models.scoring import ListOverride, RunFrame, ScoreRun, SiteScore
 
 _TABLES = {
     "accounts": ("Organization", "User"),
@@ -25,7 +25,7 @@ _TABLES = {
     "base": ("Base",),
     "campaigns": ("Campaign", "CampaignTemplate", "FileUpload"),
     "infra": ("CacheEntry", "RateLimitEvent"),
-    "scoring": ("ListOverride", "ScoreRun", "SiteScore"),
+    "scoring": ("ListOverride", "RunFrame", "ScoreRun", "SiteScore"),
 }
 __all__ = [
     "AIInsight",
@@ -38,6 +38,7 @@ __all__ = [
     "ListOverride",
     "Organization",
     "RateLimitEvent",
+    "RunFrame",
     "ScoreRun",
     "SiteScore",
     "User",

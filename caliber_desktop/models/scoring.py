@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Float,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from caliber_desktop.models.base import Base, str_enum, utcnow
@@ -41,8 +50,10 @@ class ScoreRun(Base):
 class SiteScore(Base):
     """One site (domain, app, CTV app) or supply vendor in one run.
 
-    Hot columns are real columns (filter, sort, sum); the per-metric breakdown, flags with their
-    evidence and the explanation are JSON because their shape follows the profile.
+    Hot columns are real columns (filter, sort, sum, "top 20 by score" in SQL); flags and the
+    explanation are JSON. The per-metric numbers (raw, shrunk, interval, normalised, points) live
+    in the run's :class:`RunFrame`: their columns follow the profile, and a columnar file of
+    100k sites reads back in a fraction of a second where per-row JSON took seconds.
     """
 
     __tablename__ = "site_scores"
@@ -67,8 +78,20 @@ class SiteScore(Base):
     recommendation: Mapped[str | None] = mapped_column(String(24))
     confidence: Mapped[str | None] = mapped_column(String(8))
     flags: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     explanation: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class RunFrame(Base):
+    """The whole per-site frame of a run, as the engine produced it, in one Parquet file."""
+
+    __tablename__ = "run_frames"
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("score_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    format: Mapped[str] = mapped_column(String(16), default="parquet")
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ListOverride(Base):

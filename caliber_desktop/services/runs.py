@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 
 from caliber_desktop import __version__
 from caliber_desktop.config import ScoringSettings
@@ -27,7 +27,7 @@ from caliber_desktop.errors import CaliberError, ConflictError, NotFoundError, V
 from caliber_desktop.models import Campaign, FileUpload
 from caliber_desktop.models.base import utcnow
 from caliber_desktop.models.enums import CampaignStatus, ListAction, RunStatus
-from caliber_desktop.models.scoring import ListOverride, ScoreRun, SiteScore
+from caliber_desktop.models.scoring import ListOverride, ScoreRun
 from caliber_desktop.models.store import Store
 from caliber_desktop.services.progress import Cancelled, CancelToken, ProgressCallback, no_progress
 from caliber_desktop.services.records import UserRef
@@ -40,14 +40,13 @@ from caliber_desktop.services.scoring.model import (
     ScoreResult,
     ScoringConfig,
 )
+from caliber_desktop.services.site_rows import insert_sites, read_sites
 from caliber_desktop.services.templates import settings_of
 
 log = logging.getLogger(__name__)
 S = CampaignStatus
 #: Campaign fields a cancelled run puts back exactly as they were.
 _RESTORED = ("status", "started_at", "processed_records", "total_records", "error_message")
-#: Per-site values kept per metric in ``SiteScore.metrics``.
-_METRIC_PARTS = ("", "_shrunk", "_lo", "_hi", "_norm", "_contrib")
 
 
 @dataclass(frozen=True)
@@ -183,7 +182,6 @@ class RunService(UserScoped):
         quality = result.quality
         config = {**result.config.to_json(), "profile": result.profile}
         now = utcnow()
-        rows = _site_rows(result.sites, result.metric_names())
         with self.store.write() as session:
             campaign = self._owned(session, Campaign, campaign_id, self.KIND)
             run = ScoreRun(
@@ -204,10 +202,7 @@ class RunService(UserScoped):
             )
             session.add(run)
             session.flush()
-            for row in rows:
-                row["run_id"] = run.id
-            if rows:
-                session.execute(insert(SiteScore), rows)
+            insert_sites(session.connection(), run.id, result.sites)
             cancel.raise_if_cancelled()  # the last moment a cancel is still honoured
             campaign.current_run_id = run.id
             campaign.scoring_config = config
@@ -265,16 +260,7 @@ class RunService(UserScoped):
         """A run's sites as the engine produced them (index ``site_id``, score order)."""
         with self.store.read() as session:
             self._owned_run(session, run_id)
-            found = session.scalars(
-                select(SiteScore)
-                .where(SiteScore.run_id == run_id)
-                .order_by(SiteScore.score.desc(), SiteScore.site_id)
-            ).all()
-            records = [_frame_row(row) for row in found]
-        frame = pd.DataFrame.from_records(records)
-        if frame.empty:
-            return frame
-        return frame.set_index("site_id")
+            return read_sites(session.connection(), run_id)
 
     def load_result(self, run_id: int) -> ScoreResult:
         """A stored run as the engine's :class:`ScoreResult` (explanations, lists, exports)."""
@@ -386,85 +372,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
-
-
-def _site_rows(sites: pd.DataFrame, metrics: list[str]) -> list[dict[str, Any]]:
-    """Insert parameters for every site, built column-wise (50k sites in a fraction of a second)."""
-    n = len(sites)
-
-    def column(name: str, convert: Any = None) -> list[Any]:
-        if name not in sites:
-            return [None] * n
-        values: list[Any] = sites[name].tolist()
-        return [convert(v) for v in values] if convert else values
-
-    parts = {
-        f"{metric}{part}": column(f"{metric}{part}", _number)
-        for metric in metrics
-        for part in _METRIC_PARTS
-    }
-    plain = {
-        name: column(name)
-        for name in ("kind", "display_name", "quality_status", "recommendation", "confidence")
-    }
-    plain["display_name"] = [
-        str(shown) if shown is not None else str(site)
-        for shown, site in zip(plain["display_name"], sites.index, strict=True)
-    ]
-    counts = {
-        name: [v or 0.0 for v in column(name, _number)]
-        for name in ("impressions", "spend", "clicks", "conversions")
-    }
-    scores, percentiles = column("score", _number), column("percentile", _number)
-    flags, evidence = column("flags", list), column("flag_evidence", list)
-    drivers, n_rows = column("top_drivers", str), column("n_rows", int)
-    return [
-        {
-            "site_id": site_id,
-            **{name: str(values[i]) for name, values in plain.items()},
-            **{name: values[i] for name, values in counts.items()},
-            "score": scores[i],
-            "percentile": percentiles[i],
-            "flags": flags[i] or [],
-            "metrics": {
-                metric: {(p.lstrip("_") or "raw"): parts[f"{metric}{p}"][i] for p in _METRIC_PARTS}
-                for metric in metrics
-            },
-            "explanation": {
-                "top_drivers": drivers[i] or "",
-                "flag_evidence": evidence[i] or [],
-                "n_rows": n_rows[i],
-            },
-        }
-        for i, site_id in enumerate(sites.index.astype(str))
-    ]
-
-
-def _frame_row(row: SiteScore) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "site_id": row.site_id,
-        "kind": row.kind,
-        "display_name": row.display_name,
-        "impressions": row.impressions,
-        "spend": row.spend,
-        "clicks": row.clicks,
-        "conversions": row.conversions,
-        "score": row.score,
-        "percentile": row.percentile,
-        "quality_status": row.quality_status,
-        "recommendation": row.recommendation,
-        "confidence": row.confidence,
-        "flags": tuple(row.flags or ()),
-        "flag_evidence": tuple((row.explanation or {}).get("flag_evidence", ())),
-        "top_drivers": (row.explanation or {}).get("top_drivers", ""),
-        "n_rows": (row.explanation or {}).get("n_rows"),
-    }
-    for metric, parts in (row.metrics or {}).items():
-        for part, value in parts.items():
-            out[metric if part == "raw" else f"{metric}_{part}"] = (
-                np.nan if value is None else value
-            )
-    return out
 
 
 def _run_record(run: ScoreRun) -> RunRecord:

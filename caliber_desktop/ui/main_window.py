@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QUrl, Signal, Slot
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -20,6 +20,7 @@ from PySide6.QtGui import (
     QDropEvent,
     QGuiApplication,
     QScreen,
+    QShowEvent,
 )
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -357,16 +358,28 @@ class MainWindow(QMainWindow):
         if not (isinstance(geometry, QByteArray) and self.restoreGeometry(geometry)):
             self._size_for_first_run()
         state = self.window_state.value(STATE_KEY)
-        if not (isinstance(state, QByteArray) and self.restoreState(state, STATE_VERSION)):
-            em = self.fontMetrics().horizontalAdvance("M")
-            self.resizeDocks(
-                [self.campaigns_dock, self.detail_dock],
-                [em * 24, em * 30],
-                Qt.Orientation.Horizontal,
-            )
-            self.resizeDocks(
-                [self.activity], [self.activity.preferred_height()], Qt.Orientation.Vertical
-            )
+        self._first_layout = not (
+            isinstance(state, QByteArray) and self.restoreState(state, STATE_VERSION)
+        )
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        if self._first_layout:  # dock sizes only take once the window has its real size
+            self._first_layout = False
+            QTimer.singleShot(0, self._size_docks)
+
+    @Slot()
+    def _size_docks(self) -> None:
+        """First-run proportions: campaign names and the explanation readable, results widest."""
+        width = max(self.width(), 1)
+        self.resizeDocks(
+            [self.campaigns_dock, self.detail_dock],
+            [round(width * 0.17), round(width * 0.27)],
+            Qt.Orientation.Horizontal,
+        )
+        self.resizeDocks(
+            [self.activity], [self.activity.preferred_height()], Qt.Orientation.Vertical
+        )
 
     def _size_for_first_run(self) -> None:
         # Typed as never None, but a headless session can have no screen at all.

@@ -56,6 +56,7 @@ class Workbench(QObject):
         self.loaded: LoadedRun | None = None
         self.campaign_id: int | None = None
         self.scoring_job: str | None = None
+        self._produced = False
         self._search: tuple[str, object] = ("", None)
         #: the campaigns last listed, by id (what dialogs are opened for)
         self.campaigns: dict[int, CampaignRecord] = {}
@@ -202,6 +203,7 @@ class Workbench(QObject):
             self.registry.cancel(self.scoring_job)
 
     def _on_scored(self, loaded: Any) -> None:
+        self._produced = isinstance(loaded, LoadedRun)
         self.window.campaigns_panel.select_campaign(getattr(loaded, "campaign_id", -1))
         self._show_run(loaded)
 
@@ -210,8 +212,10 @@ class Workbench(QObject):
 
     @Slot()
     def _on_scoring_finished(self) -> None:
-        produced = self.loaded is not None and self.loaded.campaign_id == self.campaign_id
+        produced, self._produced = self._produced, False
         self.scoring_job = None
+        if not produced:
+            self.window.statusBar().showMessage("Scoring stopped; the previous results stay.", 8000)
         self.scoring_finished.emit(produced)
         self.refresh_campaigns()
 
