@@ -15,6 +15,7 @@ from pathlib import Path
 # Before anything imports Qt: tests never need a display.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import hypothesis
 import keyring
 import pytest
 from keyring.backend import KeyringBackend
@@ -26,6 +27,12 @@ from caliber_desktop.models.base import utcnow
 from caliber_desktop.services.profiles import to_ref
 from caliber_desktop.services.records import UserRef
 from caliber_desktop.services.workspace import Workspace, open_workspace
+
+# CI replays the same examples every run (a red CI is then reproducible, never luck); locally
+# every run explores new ones, and a failure is saved in .hypothesis/ and replayed first.
+hypothesis.settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis.settings.load_profile("ci")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"

@@ -21,7 +21,8 @@ import pandas as pd
 from caliber_desktop.config import Settings
 from caliber_desktop.errors import ValidationError
 from caliber_desktop.models.enums import AnalysisLevel, FileFormat, Platform
-from caliber_desktop.services.scoring.headers import CANONICAL, detect, map_headers
+from caliber_desktop.services.scoring.detect import detect
+from caliber_desktop.services.scoring.headers import CANONICAL, map_headers
 from caliber_desktop.services.scoring.model import (
     ColumnMapping,
     DataQuality,

@@ -28,8 +28,14 @@ from caliber_desktop.errors import ValidationError
 from caliber_desktop.services.records import SETTING_FIELDS, CampaignRecord, TemplateRecord
 from caliber_desktop.services.templates import clean_name
 from caliber_desktop.services.workspace import Workspace
-from caliber_desktop.ui.settings_dialog import FieldError, fit_height
-from caliber_desktop.ui.template_dialog import Rejected, SettingsEditor, alive, rejected_or
+from caliber_desktop.ui.forms import (
+    FieldError,
+    Rejected,
+    SettingsEditor,
+    alive,
+    fit_height,
+    rejected_or,
+)
 from caliber_desktop.workers.base import ErrorInfo, FunctionWorker
 from caliber_desktop.workers.registry import WorkerRegistry
 

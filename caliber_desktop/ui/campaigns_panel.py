@@ -12,21 +12,15 @@ from typing import Any
 
 from PySide6.QtCore import (
     QModelIndex,
-    QPersistentModelIndex,
     QPoint,
     Qt,
     QTimer,
     Signal,
     Slot,
 )
-from PySide6.QtGui import (
-    QAction,
-    QKeySequence,
-    QPainter,
-)
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QApplication,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
@@ -37,9 +31,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QStyle,
-    QStyledItemDelegate,
-    QStyleOptionProgressBar,
-    QStyleOptionViewItem,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -47,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from caliber_desktop.models.enums import CampaignStatus
 from caliber_desktop.services.records import CampaignRecord, Page
+from caliber_desktop.ui.delegates import StatusDelegate
 from caliber_desktop.ui.item_models import (
     CAMPAIGN_ROLE,
     CampaignListModel,
@@ -54,55 +46,10 @@ from caliber_desktop.ui.item_models import (
     status_icon,
 )
 
-Index = QModelIndex | QPersistentModelIndex
-
 #: The id behind "no campaign is current" (store ids start at 1); never emitted.
 NO_CAMPAIGN = -1
 #: Typing pauses this long before a search is sent: one query per word, not per key.
 SEARCH_DEBOUNCE_MS = 300
-
-
-# --------------------------------------------------------------------------- delegate
-
-
-class StatusDelegate(QStyledItemDelegate):
-    """Paints a processing campaign's status cell as a progress bar from ``record.progress``.
-
-    A delegate rather than an index widget: one painter for any number of rows, and it follows
-    the style (and its dark palette) like every other cell.
-    """
-
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
-        record = index.data(CAMPAIGN_ROLE)
-        if (
-            not isinstance(record, CampaignRecord)
-            or record.status is not CampaignStatus.PROCESSING
-            or record.progress is None
-        ):
-            super().paint(painter, option, index)
-            return
-        item = QStyleOptionViewItem(option)
-        self.initStyleOption(item, index)
-        widget = item.widget
-        style = widget.style() if widget is not None else QApplication.style()
-        style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, item, painter, widget)
-        margin = max(1, item.fontMetrics.height() // 6)
-        bar = QStyleOptionProgressBar()
-        if widget is not None:
-            bar.initFrom(widget)
-        bar.rect = item.rect.adjusted(margin, margin, -margin, -margin)
-        bar.palette = item.palette
-        bar.fontMetrics = item.fontMetrics
-        bar.minimum, bar.maximum = 0, 1000
-        bar.progress = round(record.progress * 1000)
-        bar.text = f"Processing {record.progress:.0%}"
-        bar.textVisible = True
-        bar.textAlignment = Qt.AlignmentFlag.AlignCenter
-        bar.state = item.state | QStyle.StateFlag.State_Horizontal
-        style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, widget)
-
-
-# --------------------------------------------------------------------------- panel
 
 STATUS_FILTERS: tuple[tuple[str, CampaignStatus | None], ...] = (
     ("All statuses", None),

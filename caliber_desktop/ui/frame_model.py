@@ -10,8 +10,7 @@ raw values through named roles instead of parsing display text back.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,12 +24,9 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 
-from caliber_desktop.services.scoring.model import ScoreResult
+from caliber_desktop.ui.result_columns import NUMERIC_KINDS, PINNED_KEY, ColumnSpec
 
 Index = QModelIndex | QPersistentModelIndex
-Kind = Literal[
-    "text", "int", "number", "money", "percent", "score", "flags", "recommendation", "pinned"
-]
 
 #: The site id (str) of a row, for selection and signals that survive sorting and filtering.
 SITE_ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -39,12 +35,7 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 #: The analyst's pin on the row ("allow"/"block") or None.
 PINNED_ROLE = Qt.ItemDataRole.UserRole + 3
 
-#: Key of the virtual column showing the analyst's override (it is not in the frame).
-PINNED_KEY = "pinned"
 MISSING = "–"
-_NUMERIC: frozenset[str] = frozenset({"int", "number", "money", "percent", "score"})
-_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-_LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 
 #: Recommendation colours as (light theme, dark theme) pairs: saturated enough to read on white,
 #: light enough to read on a dark base. Charts use the same ones so a colour means one thing.
@@ -71,28 +62,6 @@ def recommendation_color(recommendation: str, palette: QPalette | None = None) -
 
 def recommendation_text(value: str) -> str:
     return value.replace("_", " ")
-
-
-@dataclass(frozen=True)
-class ColumnSpec:
-    """One column: which frame column feeds it, its header and how a value is shown.
-
-    ``tooltip_key`` names another frame column whose value becomes the cell's tooltip (the
-    evidence behind a flag, the sentence behind a score), so tooltips cost nothing until hovered.
-    """
-
-    key: str
-    header: str
-    kind: Kind = "text"
-    align: int | None = None
-    tooltip_key: str | None = None
-    header_tooltip: str | None = None
-
-    @property
-    def alignment(self) -> int:
-        if self.align is not None:
-            return self.align
-        return _RIGHT if self.kind in _NUMERIC else _LEFT
 
 
 class FrameTableModel(QAbstractTableModel):
@@ -148,7 +117,7 @@ class FrameTableModel(QAbstractTableModel):
         if spec.key == PINNED_KEY or spec.key not in frame:
             return np.full(n, None, dtype=object)
         column = frame[spec.key]
-        if spec.kind in _NUMERIC:
+        if spec.kind in NUMERIC_KINDS:
             return column.to_numpy(dtype=np.float64, na_value=np.nan)
         return column.to_numpy(dtype=object)
 
@@ -388,7 +357,7 @@ def _format(kind: str, value: Any) -> str | None:
     """One cell's text; O(1), called only for the cells the view paints."""
     if value is None:
         return "" if kind in ("pinned", "flags") else MISSING
-    if kind in _NUMERIC:
+    if kind in NUMERIC_KINDS:
         number = float(value)
         if number != number:  # NaN
             return MISSING
@@ -408,52 +377,3 @@ def _format(kind: str, value: Any) -> str | None:
     if isinstance(value, float) and value != value:
         return MISSING
     return str(value)
-
-
-def result_columns(result: ScoreResult) -> tuple[list[ColumnSpec], set[str]]:
-    """The columns of a run's site table and the keys shown before the analyst picks.
-
-    Every metric the run computed gets its raw, shrunk, normalised and contribution columns;
-    only the raw values of the metrics that were scored show by default, since those are what
-    an analyst compares against the DSP's own report.
-    """
-    sites = result.sites
-    units = result.summary.get("units", {})
-    labels = result.summary.get("labels", {})
-    specs = [
-        ColumnSpec("site_id", "Site", tooltip_key="top_drivers"),
-        ColumnSpec("display_name", "Name"),
-        ColumnSpec("kind", "Kind"),
-        ColumnSpec(PINNED_KEY, "Pinned", "pinned", header_tooltip="The analyst's override"),
-        ColumnSpec("recommendation", "Recommendation", "recommendation", tooltip_key="top_drivers"),
-        ColumnSpec("score", "Score", "score", tooltip_key="top_drivers"),
-        ColumnSpec("percentile", "Percentile", "score"),
-        ColumnSpec("quality_status", "Quality"),
-        ColumnSpec("confidence", "Confidence"),
-        ColumnSpec("impressions", "Impressions", "int"),
-        ColumnSpec("spend", "Spend", "money"),
-        ColumnSpec("clicks", "Clicks", "int"),
-        ColumnSpec("conversions", "Conversions", "int"),
-        ColumnSpec("flags", "Flags", "flags", tooltip_key="flag_evidence"),
-    ]
-    visible = {
-        "site_id", "display_name", PINNED_KEY, "recommendation", "score", "quality_status",
-        "impressions", "spend", "clicks", "flags",
-    }  # fmt: skip
-    used = {m.name for m in result.metrics}
-    unit_kind: dict[str, Kind] = {"percent": "percent", "money": "money", "ratio": "number"}
-    for name in result.metric_names():
-        label = labels.get(name, name)
-        kind = unit_kind.get(units.get(name, "ratio"), "number")
-        specs += [
-            ColumnSpec(name, label, kind, header_tooltip=f"{label} as measured"),
-            ColumnSpec(f"{name}_shrunk", f"{label} (adj.)", kind,
-                       header_tooltip=f"{label} pulled toward the campaign for small sites"),
-            ColumnSpec(f"{name}_norm", f"{label} (0–100)", "score"),
-            ColumnSpec(f"{name}_contrib", f"{label} (pts)", "score",
-                       header_tooltip=f"Points {label} adds to the score"),
-        ]  # fmt: skip
-        if name in used:
-            visible.add(name)
-    specs.append(ColumnSpec("top_drivers", "Why", tooltip_key="top_drivers"))
-    return [s for s in specs if s.key in sites or s.key in (PINNED_KEY, "site_id")], visible

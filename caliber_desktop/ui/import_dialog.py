@@ -10,21 +10,15 @@ settings object lives on the GUI thread.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
     Qt,
     QThreadPool,
     Signal,
     Slot,
 )
-from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -44,14 +38,11 @@ from PySide6.QtWidgets import (
     QStyle,
     QTableView,
     QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from caliber_desktop.models.enums import Platform
 from caliber_desktop.services.ingest import (
-    SCORING_FIELDS,
     Inspection,
     corrections,
     inspect_report,
@@ -61,60 +52,15 @@ from caliber_desktop.services.ingest import (
 from caliber_desktop.services.records import CampaignRecord, UploadRecord
 from caliber_desktop.services.workspace import Workspace
 from caliber_desktop.ui.common import error_box
+from caliber_desktop.ui.import_view import NOT_IN_FILE, InspectionView
+from caliber_desktop.ui.table_models import TextTableModel
 from caliber_desktop.workers.base import ErrorInfo, FunctionWorker
 from caliber_desktop.workers.registry import WorkerRegistry
 
-Index = QModelIndex | QPersistentModelIndex
-NOT_IN_FILE = "— not in file —"
-PLATFORM_NAMES = {Platform.TRADE_DESK: "The Trade Desk", Platform.PULSEPOINT: "PulsePoint"}
 KEEP_NOTE = "Cancel keeps the file in the campaign's files, so it can be scored later."
 
 
-class TextTableModel(QAbstractTableModel):
-    """Rows of ready-made text (a preview, a loss table): tiny, so no lazy formatting is needed."""
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._columns: list[str] = []
-        self._rows: list[list[str]] = []
-        self._tips: list[str] = []
-
-    def set_rows(
-        self, columns: Sequence[str], rows: Sequence[Sequence[str]], tips: Sequence[str] = ()
-    ) -> None:
-        """Replace everything; ``tips`` are per-column header tooltips (e.g. the file header)."""
-        self.beginResetModel()
-        self._columns = list(columns)
-        self._rows = [[*row, *[""] * (len(columns) - len(row))][: len(columns)] for row in rows]
-        self._tips = list(tips)
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 (Qt's signature)
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 (Qt's signature)
-        return 0 if parent.isValid() else len(self._columns)
-
-    def headerData(  # noqa: N802 (Qt override)
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation is not Qt.Orientation.Horizontal or not 0 <= section < len(self._columns):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._columns[section]
-        if role == Qt.ItemDataRole.ToolTipRole and section < len(self._tips):
-            return self._tips[section] or None
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return self._rows[index.row()][index.column()]
-        return None
-
-
-class ImportDialog(QDialog):
+class ImportDialog(InspectionView, QDialog):
     """Attach ``path`` to ``campaign``, inspect the stored copy, and ask to score it."""
 
     #: campaign_id, upload_id, mapping_override (dict or None), kpi_pixels (tuple or None)
@@ -336,145 +282,6 @@ class ImportDialog(QDialog):
             self.pages.setCurrentIndex(1)
         self._update_remember()
 
-    # ------------------------------------------------------------------ showing
-    def _fill_mapping(self, inspection: Inspection) -> None:
-        self.mapping_table.setRowCount(len(SCORING_FIELDS))
-        for row, name in enumerate(SCORING_FIELDS):
-            item = QTableWidgetItem(name)
-            item.setFlags(Qt.ItemFlag.ItemIsEnabled)
-            self.mapping_table.setItem(row, 0, item)
-            combo = QComboBox()
-            combo.addItems([*inspection.headers, NOT_IN_FILE])
-            combo.currentIndexChanged.connect(self._mapping_changed)
-            self.combos[name] = combo
-            self.mapping_table.setCellWidget(row, 1, combo)
-        self.mapping_table.resizeRowsToContents()
-        pixels = inspection.conversion_pixels
-        self.pixel_box.setVisible(bool(pixels))
-        self.pixel_list.blockSignals(True)
-        for pixel, header in pixels.items():
-            item = QListWidgetItem(pixel if pixel == header else f"{pixel}  ({header})")
-            item.setData(Qt.ItemDataRole.UserRole, pixel)
-            item.setToolTip(header)
-            item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Unchecked)
-            self.pixel_list.addItem(item)
-        self.pixel_list.blockSignals(False)
-        name = PLATFORM_NAMES.get(inspection.platform, inspection.platform.value)
-        self.remember_box.setText(f"Remember this mapping for {name}")
-        self.remember_box.setToolTip(
-            "Next time a report of this platform has these columns, these corrections are "
-            "applied before you see it."
-        )
-
-    def _show(self, inspection: Inspection) -> None:
-        detected, columns = inspection.detected_mapping.columns, inspection.mapping.columns
-        changed_brush = _changed_color(self.palette())
-        for row, name in enumerate(SCORING_FIELDS):
-            combo = self.combos[name]
-            combo.blockSignals(True)
-            combo.setCurrentText(columns.get(name, NOT_IN_FILE))
-            model = combo.model()
-            last = model.item(combo.count() - 1)  # type: ignore[attr-defined]
-            last.setEnabled(name not in detected)
-            last.setToolTip(
-                f"The file has a {name} column; map it to another column to change it."
-                if name in detected
-                else ""
-            )
-            combo.blockSignals(False)
-            item = self.mapping_table.item(row, 0)
-            changed = columns.get(name) != detected.get(name)
-            item.setBackground(changed_brush if changed else QColor(Qt.GlobalColor.transparent))
-            font = item.font()
-            font.setBold(changed)
-            item.setFont(font)
-            item.setToolTip(
-                f"Changed: the reader chose “{detected.get(name, NOT_IN_FILE)}”." if changed else ""
-            )
-        self.pixel_list.blockSignals(True)
-        own_conversions = "conversions" in inspection.mapping_override
-        for i in range(self.pixel_list.count()):
-            item = self.pixel_list.item(i)
-            kpi = item.data(Qt.ItemDataRole.UserRole) in inspection.mapping.kpi_pixels
-            item.setCheckState(Qt.CheckState.Checked if kpi else Qt.CheckState.Unchecked)
-        self.pixel_list.setEnabled(not own_conversions)
-        self.pixel_list.setToolTip(
-            "Conversions come from the column chosen in the mapping." if own_conversions else ""
-        )
-        self.pixel_list.blockSignals(False)
-        self._show_detection(inspection)
-        self._show_quality(inspection)
-        tips = [columns.get(c, "") for c in inspection.preview_columns]
-        self.preview_model.set_rows(inspection.preview_columns, inspection.preview, tips)
-        self.status_label.setText("")
-        if self.score_button is not None:
-            self.score_button.setEnabled(inspection.problem is None)
-
-    def _show_detection(self, inspection: Inspection) -> None:
-        found, wanted = inspection.detection, self.campaign.settings
-        platform = (
-            PLATFORM_NAMES.get(found.platform, "Unknown platform")
-            if found.platform
-            else ("Unknown platform")
-        )
-        channel = found.channel.value if found.channel else "unknown channel"
-        text = (
-            f"Detected: {platform} ({round(found.platform_confidence * 100)} %) · "
-            f"{channel} ({round(found.channel_confidence * 100)} %)"
-        )
-        differs = found.platform != wanted.platform or found.channel != wanted.channel
-        palette = self.palette()
-        if differs:
-            text += (
-                f" — the campaign is set to {PLATFORM_NAMES[wanted.platform]} · "
-                f"{wanted.channel.value}; it will be scored as the campaign says."
-            )
-            palette.setColor(QPalette.ColorRole.WindowText, _warning_color(palette))
-        self.detection_label.setPalette(palette)
-        self.detection_label.setText(text)
-        self.detection_label.setToolTip("\n".join(found.reasons))
-        facts = [inspection.format.value.upper()]
-        if inspection.sheet:
-            facts.append(f"sheet “{inspection.sheet}”")
-        if inspection.encoding:
-            facts.append(inspection.encoding)
-        if inspection.delimiter:
-            facts.append(f"“{inspection.delimiter}”-separated".replace("“\t”", "tab"))
-        facts.append(f"header on row {inspection.header_row}")
-        self.facts_label.setText(" · ".join(facts))
-
-    def _show_quality(self, inspection: Inspection) -> None:
-        quality = inspection.quality
-        self.summary_label.setText(
-            f"{quality.rows_read:,} rows read · {quality.rows_scored:,} scored · "
-            f"{quality.rows_dropped:,} left out · {inspection.sites:,} sites"
-        )
-        rows = [
-            [f"{d.rows:,}", f"{d.impressions:,.0f}", f"{d.spend:,.2f}", d.label]
-            for d in quality.dropped
-        ]
-        self.dropped_model.set_rows(["Rows", "Impressions", "Spend", "Left out because"], rows)
-        self.dropped_view.setVisible(bool(rows))
-        issues = [(i.severity, i.message) for i in quality.issues]
-        if inspection.problem:
-            issues.insert(0, ("error", inspection.problem))
-        self._show_issues(issues)
-
-    def _show_issues(self, issues: Sequence[tuple[str, str]]) -> None:
-        icons = {
-            "error": QStyle.StandardPixmap.SP_MessageBoxCritical,
-            "warning": QStyle.StandardPixmap.SP_MessageBoxWarning,
-            "info": QStyle.StandardPixmap.SP_MessageBoxInformation,
-        }
-        self.issue_list.clear()
-        for severity, message in issues:
-            item = QListWidgetItem(self._icon(icons.get(severity, icons["info"])), message)
-            item.setToolTip(message)
-            self.issue_list.addItem(item)
-        if not issues:
-            self.issue_list.addItem("No problems found.")
-
     # ------------------------------------------------------------------ choices
     def chosen(self) -> dict[str, str]:
         """canonical → header as the combos say now."""
@@ -559,15 +366,3 @@ def _table_view(model: TextTableModel) -> QTableView:
     view.horizontalHeader().setStretchLastSection(True)
     view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     return view
-
-
-def _changed_color(palette: QPalette) -> QColor:
-    """The highlight colour, faint, so a changed row stands out in light and dark palettes."""
-    color = QColor(palette.color(QPalette.ColorRole.Highlight))
-    color.setAlpha(70)
-    return color
-
-
-def _warning_color(palette: QPalette) -> QColor:
-    dark = palette.color(QPalette.ColorRole.Window).lightness() < 128
-    return QColor("#ffb74d") if dark else QColor("#a15c00")

@@ -11,15 +11,13 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtCore import Qt, QUrl, Signal, Slot
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
     QDesktopServices,
     QDragEnterEvent,
     QDropEvent,
-    QGuiApplication,
-    QScreen,
     QShowEvent,
 )
 from PySide6.QtWidgets import (
@@ -45,6 +43,7 @@ from caliber_desktop.ui.results_panel import ResultsPanel
 from caliber_desktop.ui.site_detail import SiteDetailPanel
 from caliber_desktop.ui.welcome import WelcomePanel
 from caliber_desktop.ui.window_actions import WindowActions
+from caliber_desktop.ui.window_layout import WindowLayout
 from caliber_desktop.ui.workbench import Workbench
 from caliber_desktop.workers.base import ErrorInfo, FunctionWorker
 from caliber_desktop.workers.registry import WorkerRegistry
@@ -52,12 +51,6 @@ from caliber_desktop.workers.scoring import LoadedRun
 
 log = logging.getLogger(__name__)
 
-#: Share of the screen a first window takes before the user sizes it.
-FIRST_RUN_SCREEN_SHARE = 0.8
-GEOMETRY_KEY = "mainWindow/geometry"
-STATE_KEY = "mainWindow/state"
-#: Bump when docks change so an old saved layout is not applied to a different set of docks.
-STATE_VERSION = 2
 #: What the file dialog and drag and drop offer (content decides; this only filters the list).
 REPORT_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xls")
 
@@ -119,11 +112,8 @@ class MainWindow(QMainWindow):
         registry.job_added.connect(self._on_job_added)
         registry.drained.connect(self._on_drained)
 
-        # QSettings only for geometry (rule 9), in the data dir, never the registry or real home.
-        self.window_state = QSettings(
-            str(workspace.paths.qt_state), QSettings.Format.IniFormat, self
-        )
-        self._restore_window_state()
+        self.layout_keeper = WindowLayout(self, workspace.paths.qt_state)
+        self.layout_keeper.restore()
 
     # ------------------------------------------------------------------ building
     def _dock(self, title: str, name: str, panel: QWidget) -> QDockWidget:
@@ -353,52 +343,12 @@ class MainWindow(QMainWindow):
         self.statusBar().clearMessage()
 
     # ------------------------------------------------------------------ window state
-    def _restore_window_state(self) -> None:
-        geometry = self.window_state.value(GEOMETRY_KEY)
-        if not (isinstance(geometry, QByteArray) and self.restoreGeometry(geometry)):
-            self._size_for_first_run()
-        state = self.window_state.value(STATE_KEY)
-        self._first_layout = not (
-            isinstance(state, QByteArray) and self.restoreState(state, STATE_VERSION)
-        )
-
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
-        if self._first_layout:  # dock sizes only take once the window has its real size
-            self._first_layout = False
-            QTimer.singleShot(0, self._size_docks)
-
-    @Slot()
-    def _size_docks(self) -> None:
-        """First-run proportions: campaign names and the explanation readable, results widest."""
-        width = max(self.width(), 1)
-        self.resizeDocks(
-            [self.campaigns_dock, self.detail_dock],
-            [round(width * 0.17), round(width * 0.27)],
-            Qt.Orientation.Horizontal,
-        )
-        self.resizeDocks(
-            [self.activity], [self.activity.preferred_height()], Qt.Orientation.Vertical
-        )
-
-    def _size_for_first_run(self) -> None:
-        # Typed as never None, but a headless session can have no screen at all.
-        screen: QScreen | None = self.screen() or QGuiApplication.primaryScreen()
-        if screen is None:
-            return
-        available = screen.availableGeometry()
-        self.resize(
-            round(available.width() * FIRST_RUN_SCREEN_SHARE),
-            round(available.height() * FIRST_RUN_SCREEN_SHARE),
-        )
-        self.move(available.center() - self.rect().center())
+        self.layout_keeper.on_show()
 
     def save_window_state(self) -> None:
-        self.window_state.setValue(GEOMETRY_KEY, self.saveGeometry())
-        self.window_state.setValue(STATE_KEY, self.saveState(STATE_VERSION))
-        self.window_state.sync()
-        if self.window_state.status() is not QSettings.Status.NoError:
-            log.warning("could not save the window layout to %s", self.window_state.fileName())
+        self.layout_keeper.save()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         self.save_window_state()

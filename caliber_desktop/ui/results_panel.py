@@ -25,15 +25,11 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QComboBox,
-    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
     QLabel,
-    QLineEdit,
     QMenu,
-    QSpinBox,
     QSplitter,
     QTableView,
     QToolButton,
@@ -47,17 +43,15 @@ from caliber_desktop.ui.charts import ScoreHistogram, SpendScatter
 from caliber_desktop.ui.common import scaled_font
 from caliber_desktop.ui.frame_model import (
     RECOMMENDATIONS,
-    ColumnSpec,
     FrameTableModel,
     recommendation_color,
     recommendation_text,
-    result_columns,
 )
+from caliber_desktop.ui.result_columns import ColumnSpec, result_columns
+from caliber_desktop.ui.results_filters import ResultsFilters
 
 #: Typing pauses this long before the table is filtered, so each keystroke does not refilter.
 SEARCH_DEBOUNCE_MS = 150
-ALL = "All"
-ANY_FLAG = "__any__"
 
 
 class ResultsPanel(QWidget):
@@ -77,8 +71,6 @@ class ResultsPanel(QWidget):
         self._result: ScoreResult | None = None
         self._frame = pd.DataFrame()
         self._overrides: dict[str, Override] = {}
-        self._search_text = pd.Series([], dtype=object)
-        self._flag_masks: dict[str, np.ndarray] = {}
         self._syncing = False
         self.model = FrameTableModel(parent=self)
 
@@ -103,52 +95,14 @@ class ResultsPanel(QWidget):
         header.addStretch(1)
         header.addWidget(self.dropped_label)
 
-        self.search_edit = QLineEdit()
-        self.search_edit.setPlaceholderText("Search site or name…")
-        self.search_edit.setClearButtonEnabled(True)
-        self.recommendation_combo = _combo([(ALL, None)] + [
-            (recommendation_text(r), r) for r in RECOMMENDATIONS
-        ])  # fmt: skip
-        self.quality_combo = _combo(
-            [(ALL, None), ("good", "good"), ("moderate", "moderate"), ("poor", "poor")]
-        )
-        self.min_impressions_spin = QSpinBox()
-        self.min_impressions_spin.setRange(0, 2_000_000_000)
-        self.min_impressions_spin.setSingleStep(100)
-        self.min_impressions_spin.setGroupSeparatorShown(True)
-        self.min_impressions_spin.setPrefix("≥ ")
-        self.min_impressions_spin.setSuffix(" imps")
-        self.min_impressions_spin.setToolTip("Only sites with at least this many impressions")
-        self.flag_combo = _combo([(ALL, None), ("any flag", ANY_FLAG)])
-        self.columns_button = QToolButton()
-        self.columns_button.setText("Columns…")
-        self.columns_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.columns_menu = QMenu(self.columns_button)
-        self.columns_button.setMenu(self.columns_menu)
-        # Two rows, so the panel (and the window) stay usable on a laptop screen with docks open.
-        search_row = QHBoxLayout()
-        search_row.addWidget(self.search_edit, 1)
-        search_row.addWidget(self.shown_label)
-        search_row.addWidget(self.columns_button)
-        filters = QGridLayout()
-        for i, (text, widget) in enumerate(
-            (
-                ("Recommendation", self.recommendation_combo),
-                ("Quality", self.quality_combo),
-                ("Flags", self.flag_combo),
-                ("Impressions", self.min_impressions_spin),
-            )
-        ):
-            if isinstance(widget, QComboBox):
-                widget.setSizeAdjustPolicy(
-                    QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-                )
-                widget.setMinimumContentsLength(6)
-            row, column = divmod(i, 2)
-            filters.addWidget(QLabel(text), row, column * 2)
-            filters.addWidget(widget, row, column * 2 + 1)
-        filters.setColumnStretch(1, 1)
-        filters.setColumnStretch(3, 1)
+        self.filters = ResultsFilters(self.shown_label)
+        self.search_edit = self.filters.search_edit
+        self.recommendation_combo = self.filters.recommendation_combo
+        self.quality_combo = self.filters.quality_combo
+        self.min_impressions_spin = self.filters.min_impressions_spin
+        self.flag_combo = self.filters.flag_combo
+        self.columns_button = self.filters.columns_button
+        self.columns_menu = self.filters.columns_menu
 
         self.view = QTableView()
         self.view.setModel(self.model)
@@ -179,8 +133,8 @@ class ResultsPanel(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(header)
-        layout.addLayout(search_row)
-        layout.addLayout(filters)
+        layout.addLayout(self.filters.search_row)
+        layout.addLayout(self.filters.grid)
         layout.addWidget(self.splitter, 1)
 
         self.context_menu = QMenu(self)
@@ -221,10 +175,10 @@ class ResultsPanel(QWidget):
         self._frame = frame
         columns, visible = result_columns(result)
         self.model.set_frame(frame, columns)
-        self._prepare_filters(frame)
+        self.filters.prepare(frame)
         self._rebuild_columns_menu(columns, visible)
         self._fill_summary(result)
-        self._reset_filter_widgets()
+        self.filters.reset()
         self.set_overrides(overrides)
         score = self.model.column_of("score")
         if score >= 0:
@@ -237,7 +191,7 @@ class ResultsPanel(QWidget):
         self._frame = pd.DataFrame()
         self._overrides = {}
         self.model.set_frame(pd.DataFrame(index=pd.Index([], name="site_id")), [])
-        self._prepare_filters(self._frame)
+        self.filters.prepare(self._frame)
         self.histogram.clear_sites()
         self.scatter.clear_points()
         self.score_label.setText("No results")
@@ -284,26 +238,7 @@ class ResultsPanel(QWidget):
 
     def filter_mask(self) -> np.ndarray:
         """The frame rows the current filters keep (what :meth:`apply_filters` hands the model)."""
-        n = len(self._frame)
-        mask = np.ones(n, dtype=bool)
-        if not n:
-            return mask
-        text = self.search_edit.text().strip().lower()
-        if text:
-            mask &= self._search_text.str.contains(text, regex=False).to_numpy(dtype=bool)
-        for combo, column in ((self.recommendation_combo, "recommendation"),
-                              (self.quality_combo, "quality_status")):  # fmt: skip
-            wanted = combo.currentData()
-            if wanted is not None and column in self._frame:
-                mask &= self._frame[column].to_numpy(dtype=object) == wanted
-        minimum = self.min_impressions_spin.value()
-        if minimum > 0:
-            imps = self._frame["impressions"].to_numpy(dtype=np.float64, na_value=np.nan)
-            mask &= np.nan_to_num(imps, nan=-1.0) >= minimum
-        flag = self.flag_combo.currentData()
-        if flag is not None:
-            mask &= self._flag_masks.get(flag, np.zeros(n, dtype=bool))
-        return mask
+        return self.filters.mask(self._frame)
 
     @Slot()
     def apply_filters(self) -> None:
@@ -321,32 +256,6 @@ class ResultsPanel(QWidget):
         self.select_sites(selected)
 
     # ------------------------------------------------------------------ building
-    def _prepare_filters(self, frame: pd.DataFrame) -> None:
-        """Lowercased search text and one mask per flag code, computed once per result."""
-        n = len(frame)
-        ids = pd.Series(frame.index.astype(str), dtype=object)
-        names = (
-            pd.Series(frame["display_name"].to_numpy(dtype=object), dtype=object).fillna("")
-            if "display_name" in frame
-            else pd.Series([""] * n, dtype=object)
-        )
-        self._search_text = (ids + "\n" + names.astype(str)).str.lower()
-        self._flag_masks = {}
-        self.flag_combo.blockSignals(True)
-        while self.flag_combo.count() > 2:
-            self.flag_combo.removeItem(2)
-        if "flags" in frame and n:
-            flags = pd.Series(frame["flags"].to_numpy(dtype=object))
-            counts = flags.map(len, na_action="ignore").fillna(0).to_numpy(dtype=np.int64)
-            self._flag_masks[ANY_FLAG] = counts > 0
-            exploded = flags.explode().dropna()
-            for code in sorted(set(exploded.astype(str))):
-                mask = np.zeros(n, dtype=bool)
-                mask[exploded.index[exploded.astype(str) == code].to_numpy(dtype=np.intp)] = True
-                self._flag_masks[code] = mask
-                self.flag_combo.addItem(code.replace("_", " "), code)
-        self.flag_combo.blockSignals(False)
-
     def _rebuild_columns_menu(self, columns: Sequence[ColumnSpec], visible: set[str]) -> None:
         self.columns_menu.clear()
         header = self.view.horizontalHeader()
@@ -380,18 +289,6 @@ class ResultsPanel(QWidget):
         self.dropped_label.setToolTip(
             "\n".join(f"{d.label}: {d.rows:,} rows" for d in result.quality.dropped) or ""
         )
-
-    def _reset_filter_widgets(self) -> None:
-        widgets = (self.search_edit, self.recommendation_combo, self.quality_combo,
-                   self.flag_combo, self.min_impressions_spin)  # fmt: skip
-        for widget in widgets:
-            widget.blockSignals(True)
-        self.search_edit.clear()
-        for combo in (self.recommendation_combo, self.quality_combo, self.flag_combo):
-            combo.setCurrentIndex(0)
-        self.min_impressions_spin.setValue(0)
-        for widget in widgets:
-            widget.blockSignals(False)
 
     def _update_charts(self) -> None:
         rows = self.model.frame_rows()
@@ -494,11 +391,3 @@ class ResultsPanel(QWidget):
         action = self.sender()
         if isinstance(action, QAction):
             self.view.setColumnHidden(int(action.data()), not checked)
-
-
-def _combo(items: Sequence[tuple[str, str | None]]) -> QComboBox:
-    combo = QComboBox()
-    for text, data in items:
-        combo.addItem(text, data)
-    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-    return combo

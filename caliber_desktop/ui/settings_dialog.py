@@ -3,9 +3,6 @@
 The dialog edits a copy and never saves: :meth:`SettingsDialog.result_settings` returns a validated
 ``Settings`` and the main window writes it on the GUI thread (an atomic file write, no store) and
 rebinds the services, so there is exactly one place that persists settings.
-
-It also holds :class:`FieldError`, the inline message every Caliber form dialog shows under a
-field (this dialog is the one with no other dependencies, so the others import it from here).
 """
 
 from __future__ import annotations
@@ -13,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import ValidationError as PydanticValidationError
-from PySide6.QtCore import QEvent, QRegularExpression, Qt, QUrl, Slot
-from PySide6.QtGui import QDesktopServices, QPalette, QRegularExpressionValidator
+from PySide6.QtCore import QRegularExpression, QUrl, Slot
+from PySide6.QtGui import QDesktopServices, QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -23,7 +20,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
@@ -33,59 +29,7 @@ from PySide6.QtWidgets import (
 
 from caliber_desktop.config import Settings
 from caliber_desktop.errors import ValidationError
-from caliber_desktop.models.enums import CampaignStatus
-from caliber_desktop.ui.item_models import status_color
-
-
-def fit_height(window: QWidget) -> None:
-    """Grow ``window`` to fit wrapped text that just appeared.
-
-    Top-level windows do not follow a layout's height-for-width (wrapped labels), so a message
-    shown inline would be clipped; only grows, so a size the analyst chose is kept otherwise.
-    """
-    layout = window.layout()
-    if layout is None or not window.isVisible():
-        return
-    layout.activate()
-    width = window.width()
-    need = (
-        layout.totalHeightForWidth(width)
-        if layout.hasHeightForWidth()
-        else layout.totalMinimumSize().height()
-    )
-    if window.height() < need:
-        window.resize(width, need)
-
-
-class FieldError(QLabel):
-    """A message under a field, in an error colour that follows light and dark palettes."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWordWrap(True)
-        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self._recolor()
-        self.hide()
-
-    def show_message(self, text: str | None) -> None:
-        if text == (self.text() if self.isVisibleTo(self.window()) else None):
-            return
-        self.setText(text or "")
-        self.setVisible(bool(text))
-        fit_height(self.window())
-
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
-        if event.type() == QEvent.Type.PaletteChange:
-            self._recolor()
-        super().changeEvent(event)
-
-    def _recolor(self) -> None:
-        color = status_color(CampaignStatus.FAILED, self.palette())
-        if self.palette().color(QPalette.ColorRole.WindowText) != color:
-            palette = self.palette()
-            palette.setColor(QPalette.ColorRole.WindowText, color)
-            self.setPalette(palette)
-
+from caliber_desktop.ui.forms import FieldError
 
 NORMALIZATIONS = (
     ("Percentile rank (robust to outliers)", "percentile"),

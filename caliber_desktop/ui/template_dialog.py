@@ -8,15 +8,9 @@ saving, and a refusal the form cannot predict (a name taken, a template in use) 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
-
-import shiboken6
-from PySide6.QtCore import QObject, Qt, Signal, Slot
-from PySide6.QtGui import QPalette, QStandardItemModel
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
-    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -33,140 +27,12 @@ from PySide6.QtWidgets import (
 )
 
 from caliber_desktop.errors import ValidationError
-from caliber_desktop.models.enums import AnalysisLevel, Channel, Goal, Platform
-from caliber_desktop.services.records import SETTING_FIELDS, CampaignSettings, TemplateRecord
+from caliber_desktop.services.records import SETTING_FIELDS, TemplateRecord
 from caliber_desktop.services.templates import TemplateService, clean_name
 from caliber_desktop.services.workspace import Workspace
-from caliber_desktop.ui.settings_dialog import FieldError
+from caliber_desktop.ui.forms import FieldError, Rejected, SettingsEditor, alive, rejected_or
 from caliber_desktop.workers.base import ErrorInfo, FunctionWorker
 from caliber_desktop.workers.registry import WorkerRegistry
-
-#: Combo labels for each setting, in the order offered.
-CHOICES: dict[str, tuple[tuple[str, object], ...]] = {
-    "platform": (
-        ("The Trade Desk", Platform.TRADE_DESK.value),
-        ("PulsePoint", Platform.PULSEPOINT.value),
-    ),
-    "goal": (("Awareness", Goal.AWARENESS.value), ("Action (conversions)", Goal.ACTION.value)),
-    "channel": (
-        ("Display", Channel.DISPLAY.value),
-        ("Video", Channel.VIDEO.value),
-        ("CTV", Channel.CTV.value),
-        ("Audio", Channel.AUDIO.value),
-    ),
-    "ctr_sensitivity": (("Not CTR-sensitive", False), ("CTR-sensitive", True)),
-    "analysis_level": (
-        ("By domain", AnalysisLevel.DOMAIN.value),
-        ("By supply vendor", AnalysisLevel.SUPPLY_VENDOR.value),
-    ),
-}
-LABELS = {
-    "platform": "Platform:",
-    "goal": "Goal:",
-    "channel": "Channel:",
-    "ctr_sensitivity": "CTR sensitivity:",
-    "analysis_level": "Analysis level:",
-}
-NOUNS = {
-    "platform": "platform",
-    "goal": "goal",
-    "channel": "channel",
-    "ctr_sensitivity": "CTR sensitivity",
-    "analysis_level": "analysis level",
-}
-#: Channels PulsePoint has no profile for (the service refuses them too).
-PULSEPOINT_ONLY_NOT = {Channel.CTV.value, Channel.AUDIO.value}
-
-
-@dataclass(frozen=True)
-class Rejected:
-    """A ValidationError carried back as a value: ``ErrorInfo`` would lose its ``field``."""
-
-    field: str | None
-    message: str
-
-
-def rejected_or(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    """Run a service call on a worker, returning a :class:`Rejected` for bad input."""
-    try:
-        return fn(*args, **kwargs)
-    except ValidationError as exc:
-        return Rejected(exc.field, str(exc))
-
-
-def alive(widget: QWidget) -> bool:
-    """A job's callback may arrive after its dialog was closed and deleted."""
-    return shiboken6.isValid(widget)
-
-
-class SettingsEditor(QObject):
-    """The five campaign settings as combos that start unchosen: all five are required.
-
-    It adds its rows to the caller's form so the labels line up with the dialog's other fields.
-    """
-
-    changed = Signal()
-
-    def __init__(self, form: QFormLayout, owner: QWidget) -> None:
-        super().__init__(owner)
-        self.combos: dict[str, QComboBox] = {}
-        for name in SETTING_FIELDS:
-            combo = QComboBox(owner)
-            combo.setObjectName(f"{name}Combo")
-            combo.setPlaceholderText("Choose…")
-            for label, value in CHOICES[name]:
-                combo.addItem(label, value)
-            combo.setCurrentIndex(-1)
-            combo.currentIndexChanged.connect(self._on_changed)
-            form.addRow(LABELS[name], combo)
-            self.combos[name] = combo
-        self.error = FieldError(owner)
-        self.error.setObjectName("settingsError")
-        form.addRow("", self.error)
-
-    def values(self) -> dict[str, Any]:
-        return {name: combo.currentData() for name, combo in self.combos.items()}
-
-    def set_settings(self, settings: CampaignSettings | None) -> None:
-        values: Mapping[str, Any] = settings.as_dict() if settings is not None else {}
-        for name, combo in self.combos.items():
-            combo.setCurrentIndex(combo.findData(values[name]) if name in values else -1)
-
-    def set_enabled(self, enabled: bool) -> None:
-        for combo in self.combos.values():
-            combo.setEnabled(enabled)
-
-    def check(self) -> tuple[CampaignSettings | None, str | None]:
-        """The settings, or why not: a conflict in the service's words (shown inline too)."""
-        values = self.values()
-        # Probe the chosen values with the unchosen ones filled in, so a conflict such as
-        # PulsePoint + CTV shows as soon as both are picked, not only once all five are.
-        probe = {k: CHOICES[k][0][1] if v is None else v for k, v in values.items()}
-        try:
-            settings = CampaignSettings.from_mapping(probe)
-        except ValidationError as exc:
-            self.error.show_message(str(exc))
-            return None, str(exc)
-        self.error.show_message(None)
-        missing = [NOUNS[name] for name, value in values.items() if value is None]
-        if missing:
-            listed = ", ".join(missing[:-1]) + (" and " if len(missing) > 1 else "") + missing[-1]
-            return None, f"Choose the {listed}."
-        return settings, None
-
-    @Slot()
-    def _on_changed(self) -> None:
-        """PulsePoint has no CTV or audio profile: grey those channels out while it is chosen."""
-        pulsepoint = self.combos["platform"].currentData() == Platform.PULSEPOINT.value
-        channels = self.combos["channel"]
-        model = channels.model()
-        if isinstance(model, QStandardItemModel):
-            for row in range(channels.count()):
-                item = model.item(row)
-                if item is not None:
-                    value = item.data(Qt.ItemDataRole.UserRole)
-                    item.setEnabled(not (pulsepoint and value in PULSEPOINT_ONLY_NOT))
-        self.changed.emit()
 
 
 class TemplateManagerDialog(QDialog):

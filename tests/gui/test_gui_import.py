@@ -11,7 +11,8 @@ from pytestqt.qtbot import QtBot
 from caliber_desktop.config import load_settings
 from caliber_desktop.services.records import CampaignRecord
 from caliber_desktop.services.workspace import Workspace
-from caliber_desktop.ui.import_dialog import NOT_IN_FILE, ImportDialog
+from caliber_desktop.ui.import_dialog import ImportDialog
+from caliber_desktop.ui.import_view import NOT_IN_FILE
 from caliber_desktop.workers.registry import WorkerRegistry
 
 TTD_CTV = "ttd_ctv_sample.csv"

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from PySide6.QtWidgets import QFileDialog, QInputDialog
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QPalette
+from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from caliber_desktop.services.sample import sample_report
@@ -20,6 +22,7 @@ from caliber_desktop.ui.campaign_dialog import NewCampaignDialog
 from caliber_desktop.ui.import_dialog import ImportDialog
 from caliber_desktop.ui.main_window import MainWindow
 from caliber_desktop.ui.template_dialog import TemplateManagerDialog
+from caliber_desktop.ui.theme import ThemeFollower
 
 TIMEOUT = 30_000
 DISPLAY_AWARENESS = {
@@ -134,8 +137,9 @@ def test_template_to_exported_lists(
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("client's own site", True))
     panel.pin_allow_action.trigger()
     qtbot.waitUntil(
-        lambda: window.workbench.loaded is not None
-        and blocked in window.workbench.loaded.overrides,
+        lambda: (
+            window.workbench.loaded is not None and blocked in window.workbench.loaded.overrides
+        ),
         timeout=TIMEOUT,
     )
     idle(window, qtbot)
@@ -187,3 +191,77 @@ def test_template_to_exported_lists(
     assert "PDF" in rejected.error_label.text()
     rejected.close()
     assert current_run_id(window, campaign.id) == previous
+
+
+def test_a_scoring_failure_is_a_message_dialog_not_a_traceback(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    campaign = window.workspace.campaigns.create("Nothing attached", settings=DISPLAY_AWARENESS)
+    with qtbot.waitSignal(window.error_reported, timeout=TIMEOUT) as reported:
+        window.workbench.score(campaign.id)
+    idle(window, qtbot)
+    (info,) = reported.args
+    assert not info.is_bug
+    assert "has no report attached" in info.message
+    (box,) = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
+    assert box.text() == info.message
+    assert box.detailedText() == ""  # an expected error: no traceback
+    box.close()
+    assert window.workspace.campaigns.get(campaign.id).status.value == "pending"
+
+
+def test_dropping_a_report_on_the_window_opens_the_import(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    campaign = window.workspace.campaigns.create("Dropped", settings=DISPLAY_AWARENESS)
+    window.show()
+    with qtbot.waitSignal(window.campaigns_loaded, timeout=TIMEOUT):
+        window.refresh_campaigns()
+    window.campaigns_panel.select_campaign(campaign.id)
+    idle(window, qtbot)
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(sample_report()))])
+    position = QPointF(window.rect().center())
+    enter = QDragEnterEvent(
+        position.toPoint(), Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )  # fmt: skip
+    window.dragEnterEvent(enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(
+        position, Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )  # fmt: skip
+    window.dropEvent(drop)
+    (dialog,) = window.findChildren(ImportDialog)
+    idle(window, qtbot)
+    assert dialog.inspection is not None
+    assert [u.original_name for u in window.workspace.uploads.list(campaign.id)] == [
+        sample_report().name
+    ]
+    dialog.close()
+    other = QMimeData()
+    other.setUrls([QUrl.fromLocalFile(str(tmp_path))])  # a folder is not a report
+    refused = QDragEnterEvent(
+        position.toPoint(), Qt.DropAction.CopyAction, other, Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )  # fmt: skip
+    window.dragEnterEvent(refused)
+    assert not refused.isAccepted()
+
+
+def test_the_window_follows_the_os_colour_scheme(qapp: QApplication) -> None:
+    follower = ThemeFollower(qapp)
+    before = qapp.palette()
+    try:
+        follower.apply(Qt.ColorScheme.Dark)
+        if not follower.is_dark:  # a native style that follows the OS by itself
+            pytest.skip(f"the {qapp.style().name()} style follows the OS scheme natively")
+        window_color = qapp.palette().color(QPalette.ColorRole.Window)
+        text_color = qapp.palette().color(QPalette.ColorRole.WindowText)
+        assert window_color.lightness() < 80 < text_color.lightness()
+        follower.apply(Qt.ColorScheme.Light)
+        assert not follower.is_dark
+    finally:
+        qapp.setPalette(before)
+        follower.deleteLater()

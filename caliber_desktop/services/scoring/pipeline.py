@@ -42,11 +42,12 @@ def _ctr_policy(
     """CTR as a signal (scoring.md §5), applied in place to the values that get normalised.
 
     Sensitive: capped at P95, so the clicks the client reports on count without letting a
-    click farm top the ranking. Not sensitive: an abnormally high CTR — shrunk above the anomaly
+    click farm top the ranking. In both modes an abnormally high CTR — shrunk above the anomaly
     line, or with the site's own evidence (Jeffreys interval, no campaign prior) wholly above
     twice the median — is not rewarded: it is normalised as the campaign's worst CTR. Without the
     second test a 300-impression site with 30 clicks, which a strong campaign prior shrinks to
-    2–3× the median, would top the CTR ranking.
+    2–3× the median, would top the CTR ranking (and, CTR-sensitive, could reach the allow list:
+    hypothesis found such a case).
     """
     if "ctr" not in values.columns:
         return
@@ -54,17 +55,17 @@ def _ctr_policy(
     finite = ctr[np.isfinite(ctr)]
     if finite.size == 0:
         return
+    # Judged before winsorising, which would hide how far out the site is.
+    raw = shrunk["ctr"].to_numpy(dtype="float64")
+    median = float(np.nanmedian(raw))
+    lower = ctr_lo if ctr_lo is not None else raw
+    abnormal = (raw > rules.ctr_anomaly_multiple * median) | (
+        lower > weighting.ctr_policy().unrewarded_lo_multiple * median
+    )
     if config.ctr_sensitivity:
         cap = float(np.percentile(finite, weighting.ctr_policy().sensitive_cap_percentile))
-        values["ctr"] = np.minimum(ctr, cap)
-    else:  # judged before winsorising, which would hide how far out the site is
-        raw = shrunk["ctr"].to_numpy(dtype="float64")
-        median = float(np.nanmedian(raw))
-        lower = ctr_lo if ctr_lo is not None else raw
-        abnormal = (raw > rules.ctr_anomaly_multiple * median) | (
-            lower > weighting.ctr_policy().unrewarded_lo_multiple * median
-        )
-        values["ctr"] = np.where(abnormal, float(finite.min()), ctr)
+        ctr = np.minimum(ctr, cap)
+    values["ctr"] = np.where(abnormal, float(finite.min()), ctr)
 
 
 def score_sites(
@@ -102,7 +103,7 @@ def score_sites(
     shrunk = pd.DataFrame({m: mt[f"{m}_shrunk"] for m in candidates}, index=frame.index)
     treated = outliers.treat_outliers(shrunk, config.outliers, config.winsor_p)
     ctr_lo = None
-    if "ctr" in available and not config.ctr_sensitivity:  # only the unrewarded test reads it
+    if "ctr" in available:  # the "not rewarded" test reads it
         # the site's own evidence (Jeffreys), not the campaign prior
         clicks, trials = metrics.rate_inputs(frame)["ctr"]
         tail = (1.0 - config.credible_level) / 2.0

@@ -6,8 +6,8 @@ import pytest
 
 from caliber_desktop.errors import ValidationError
 from caliber_desktop.models.enums import Channel, Platform
+from caliber_desktop.services.scoring.detect import detect
 from caliber_desktop.services.scoring.headers import (
-    detect,
     load_aliases,
     map_headers,
     normalize_header,

@@ -1,0 +1,169 @@
+"""Read the needed columns of a CSV/TSV report, fast: a 1M-row file is normal.
+
+Columns whose sample holds plain numbers are parsed by Arrow straight into floats, the rest are
+read as text for ``numbers`` to parse a column at a time; ragged files fall back to the csv module
+so row numbers stay true. Kept apart from ``read`` because this is where the time and memory of a
+scoring run go, and it is tuned on its own.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from caliber_desktop.errors import FileRejectedError
+from caliber_desktop.services.scoring.numbers import NULL_TOKENS, file_locale, locale_votes
+from caliber_desktop.services.scoring.read_grid import (
+    FloatArray,
+    _Columns,
+    _find_header,
+    _Grid,
+    _grid,
+    _no_header,
+)
+from caliber_desktop.services.sniff import Sniffed
+
+#: Text read ahead to find the header and judge which columns hold plain numbers.
+SAMPLE_CHARS = 1_000_000
+_PLAIN = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_NULLS = frozenset(NULL_TOKENS)
+
+
+def _scan_text(path: Path, sniffed: Sniffed, shown: str, override: Mapping[str, str]) -> _Grid:
+    with path.open("r", encoding=sniffed.encoding or "utf-8", errors="replace", newline="") as fh:
+        text = fh.read(SAMPLE_CHARS)
+        complete = not fh.read(1)
+    text = text.lstrip("\ufeff")
+    if not complete:
+        text = text[: max(text.rfind("\n"), 0)]
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sniffed.delimiter or ","))
+    found = _find_header(rows, shown, override)
+    if found is None:
+        raise _no_header(shown)
+    return _grid(rows, found, None, shown)
+
+
+def _plain(sample: Sequence[Sequence[str]], index: int) -> bool:
+    """True when every sampled cell of a column is a plain number or empty (Arrow parses it)."""
+    for row in sample:
+        cell = row[index].strip() if index < len(row) else ""
+        if cell.lower() not in _NULLS and not _PLAIN.match(cell):
+            return False
+    return True
+
+
+def _load_text(
+    path: Path, sniffed: Sniffed, shown: str, grid: _Grid, kinds: Mapping[int, str]
+) -> _Columns:
+    width = max([len(grid.headers), *(len(r) for r in grid.sample[:2000])])
+    names = [f"c{i}" for i in range(width)]
+    sample_votes = [
+        locale_votes([r[i] for r in grid.sample if i < len(r)])
+        for i, k in kinds.items()
+        if k != "dim"
+    ]
+    eu_file = file_locale(sample_votes) == "eu"
+    as_text = {i for i, k in kinds.items() if k == "dim" or eu_file or not _plain(grid.sample, i)}
+    encoding = sniffed.encoding or "utf-8"
+    encoding = "utf8" if encoding.replace("-", "").lower() in {"utf8", "utf8sig"} else encoding
+    while True:
+        ragged: list[int] = []
+
+        def on_invalid(row: pacsv.InvalidRow, ragged: list[int] = ragged) -> str:
+            ragged.append(row.number)
+            return "skip"
+
+        try:
+            table = pacsv.read_csv(
+                path,
+                read_options=pacsv.ReadOptions(
+                    skip_rows=grid.header_row,
+                    column_names=names,
+                    encoding=encoding,
+                    use_threads=False,
+                ),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=sniffed.delimiter or ",",
+                    ignore_empty_lines=False,
+                    newlines_in_values=False,
+                    invalid_row_handler=on_invalid,
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    include_columns=[names[i] for i in sorted(kinds)],
+                    column_types={
+                        names[i]: pa.string() if i in as_text else pa.float64() for i in kinds
+                    },
+                    null_values=list(NULL_TOKENS),
+                    strings_can_be_null=False,
+                ),
+            )
+        except pa.ArrowInvalid as exc:
+            failed = re.search(r"CSV column #(\d+)", str(exc))
+            if failed and int(failed.group(1)) in kinds and int(failed.group(1)) not in as_text:
+                as_text.add(int(failed.group(1)))
+                continue
+            raise FileRejectedError(shown, f"cannot be read as a table ({exc}).") from None
+        if ragged:
+            return _load_text_slowly(path, sniffed, grid, kinds)
+        out = _Columns(rows=np.arange(table.num_rows, dtype=np.int64) + grid.header_row + 1)
+        columns = {i: table.column(names[i]) for i in kinds}
+        del table  # each column's buffers are freed as soon as it is converted
+        fractional = False
+        for i in sorted(kinds):
+            column = columns.pop(i)
+            if i in as_text:
+                out.text[i] = column
+                continue
+            values = _float_view(column)
+            del column
+            if kinds[i] == "whole" and _has_fractions(values):
+                as_text.add(i)  # "48.421" in an International export: read it as text
+                fractional = True
+            out.numbers[i] = values
+        if not fractional:
+            return out
+
+
+def _float_view(column: pa.ChunkedArray) -> FloatArray:
+    """A read-only float64 view of an Arrow column, copied at most once inside Arrow's pool.
+
+    Converting chunk by chunk with numpy would allocate outside the pool that just freed the
+    chunks, and a 1M-row read would peak at the table plus all its numbers again.
+    """
+    array = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+    if array.null_count:
+        array = pc.fill_null(array, np.nan)
+    return np.asarray(array.to_numpy(zero_copy_only=True), dtype=np.float64)
+
+
+def _has_fractions(values: FloatArray) -> bool:
+    with np.errstate(invalid="ignore"):
+        return bool(np.any(np.abs(values - np.rint(values)) > 0))
+
+
+def _load_text_slowly(
+    path: Path, sniffed: Sniffed, grid: _Grid, kinds: Mapping[int, str]
+) -> _Columns:
+    """Ragged rows (fewer cells than the header): the csv module, so row numbers stay true."""
+    cells: dict[int, list[str]] = {i: [] for i in kinds}
+    rows: list[int] = []
+    with path.open("r", encoding=sniffed.encoding or "utf-8", errors="replace", newline="") as fh:
+        reader = csv.reader(fh, delimiter=sniffed.delimiter or ",")
+        for number, record in enumerate(reader, start=1):
+            if number <= grid.header_row:
+                continue
+            rows.append(number)
+            for i, values in cells.items():
+                values.append(record[i] if i < len(record) else "")
+    return _Columns(
+        rows=np.asarray(rows, dtype=np.int64),
+        text={i: pa.array(v, type=pa.string()) for i, v in cells.items()},
+    )
