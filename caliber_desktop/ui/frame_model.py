@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QByteArray,
     QModelIndex,
     QObject,
@@ -24,6 +23,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 
+from caliber_desktop.ui.item_models import FlatTableModel
 from caliber_desktop.ui.result_columns import NUMERIC_KINDS, PINNED_KEY, ColumnSpec
 
 Index = QModelIndex | QPersistentModelIndex
@@ -64,7 +64,7 @@ def recommendation_text(value: str) -> str:
     return value.replace("_", " ")
 
 
-class FrameTableModel(QAbstractTableModel):
+class FrameTableModel(FlatTableModel):
     """Rows of a site frame (indexed by site id) in view order, with pins marked."""
 
     def __init__(self, columns: Sequence[ColumnSpec] = (), parent: QObject | None = None) -> None:
@@ -253,11 +253,11 @@ class FrameTableModel(QAbstractTableModel):
         return self._sort_order
 
     # ------------------------------------------------------------------ Qt API
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 (Qt's signature)
-        return 0 if parent.isValid() else len(self._rows)
+    def row_total(self) -> int:
+        return len(self._rows)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 (Qt's signature)
-        return 0 if parent.isValid() else len(self._columns)
+    def column_total(self) -> int:
+        return len(self._columns)
 
     def headerData(  # noqa: N802 (Qt override)
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole

@@ -32,7 +32,40 @@ CAMPAIGN_ROLE = Qt.ItemDataRole.UserRole + 1
 CAMPAIGN_ID_ROLE = Qt.ItemDataRole.UserRole + 2
 
 
-class CampaignListModel(QAbstractTableModel):
+class FlatTableModel(QAbstractTableModel):
+    """A table without children: the row count and the column headers are the only hooks.
+
+    Subclasses set :attr:`COLUMNS` (or override :meth:`column_total` and ``headerData`` for
+    richer headers) and implement :meth:`row_total`.
+    """
+
+    COLUMNS: tuple[str, ...] = ()
+
+    def row_total(self) -> int:
+        raise NotImplementedError
+
+    def column_total(self) -> int:
+        return len(self.COLUMNS)
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 (Qt's signature)
+        return 0 if parent.isValid() else self.row_total()
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 (Qt's signature)
+        return 0 if parent.isValid() else self.column_total()
+
+    def headerData(  # noqa: N802 (Qt override)
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            orientation is Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(self.COLUMNS)
+        ):
+            return self.COLUMNS[section]
+        return None
+
+
+class CampaignListModel(FlatTableModel):
     """One row per campaign, in the order the service returned them (newest first)."""
 
     COLUMNS = ("Name", "Status", "Settings", "Files")
@@ -51,24 +84,10 @@ class CampaignListModel(QAbstractTableModel):
     def campaign(self, row: int) -> CampaignRecord:
         return self._rows[row]
 
+    def row_total(self) -> int:
+        return len(self._rows)
+
     # ------------------------------------------------------------------ Qt API
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 (Qt's signature)
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 (Qt's signature)
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(  # noqa: N802 (Qt override)
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            orientation is Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(self.COLUMNS)
-        ):
-            return self.COLUMNS[section]
-        return None
-
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None

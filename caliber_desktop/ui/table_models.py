@@ -13,7 +13,6 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QByteArray,
     QModelIndex,
     QObject,
@@ -23,6 +22,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QFont
 
 from caliber_desktop.services.scoring.explain import format_value
+from caliber_desktop.ui.item_models import FlatTableModel
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -33,7 +33,7 @@ SITE_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 PINNED_ROLE = Qt.ItemDataRole.UserRole + 2
 
 
-class TextTableModel(QAbstractTableModel):
+class TextTableModel(FlatTableModel):
     """Rows of ready-made text (a preview, a loss table): tiny, so no lazy formatting is needed."""
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -52,11 +52,11 @@ class TextTableModel(QAbstractTableModel):
         self._tips = list(tips)
         self.endResetModel()
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 (Qt's signature)
-        return 0 if parent.isValid() else len(self._rows)
+    def row_total(self) -> int:
+        return len(self._rows)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 (Qt's signature)
-        return 0 if parent.isValid() else len(self._columns)
+    def column_total(self) -> int:
+        return len(self._columns)
 
     def headerData(  # noqa: N802 (Qt override)
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
@@ -77,7 +77,7 @@ class TextTableModel(QAbstractTableModel):
         return None
 
 
-class ListMembersModel(QAbstractTableModel):
+class ListMembersModel(FlatTableModel):
     """One row per site on a list, over column arrays copied from the members frame.
 
     Cells are formatted in ``data()`` only for rows a view shows; sorting is one numpy argsort
@@ -120,24 +120,10 @@ class ListMembersModel(QAbstractTableModel):
     def is_pinned(self, row: int) -> bool:
         return bool(self._pinned[self._order[row]])
 
+    def row_total(self) -> int:
+        return len(self._order)
+
     # ------------------------------------------------------------------ Qt API
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 (Qt's signature)
-        return 0 if parent.isValid() else len(self._order)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 (Qt's signature)
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(  # noqa: N802 (Qt override)
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            orientation is Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(self.COLUMNS)
-        ):
-            return self.COLUMNS[section]
-        return None
-
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._order):
             return None
