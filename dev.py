@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 CONSTRAINTS = ROOT / "requirements" / "constraints.txt"
 STAMP = VENV / ".caliber-setup"
+NODE_MODULES = ROOT / "node_modules"
 WINDOWS = platform.system() == "Windows"
 
 
@@ -70,15 +71,19 @@ LINUX_QT_PACKAGES = [
     "libxcb-xkb1",
     "fonts-dejavu-core",
 ]
+#: What the tests need beyond the app: a real Secret Service (GNOME Keyring on a private
+#: `dbus-run-session` bus) for tests/integration/test_secret_service.py, which fails under CI
+#: without them rather than skipping.
+LINUX_TEST_PACKAGES = ["dbus", "gnome-keyring"]
 
 
-def system_packages() -> None:
-    """On Debian-like Linux, install the Qt runtime libraries that are missing (root only)."""
+def system_packages(extra: list[str] | None = None) -> None:
+    """On Debian-like Linux, install the missing Qt runtime libraries and ``extra`` (root only)."""
     if platform.system() != "Linux" or not shutil.which("dpkg-query"):
         return
     missing = [
         pkg
-        for pkg in LINUX_QT_PACKAGES
+        for pkg in [*LINUX_QT_PACKAGES, *(extra or [])]
         if "install ok installed"
         not in subprocess.run(
             ["dpkg-query", "-W", "-f=${Status}", pkg], capture_output=True, text=True, check=False
@@ -88,18 +93,41 @@ def system_packages() -> None:
         return
     command = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing]
     if os.geteuid() != 0:
-        print(f"Qt needs these system packages: sudo {' '.join(command)}", file=sys.stderr)
+        print(f"Caliber needs these system packages: sudo {' '.join(command)}", file=sys.stderr)
         return
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     if run("apt-get", "update", "-qq", env=env) or run(*command, env=env):
-        sys.exit("Installing the Qt system libraries failed: see the apt output above.")
+        sys.exit("Installing the system packages failed: see the apt output above.")
 
 
-def setup() -> None:
+def node_tools() -> None:
+    """``npm ci`` the pinned test tools of package.json (the Firebase Auth Emulator).
+
+    Redone when ``package-lock.json`` changed since the last install. Without Node.js the
+    emulator tests skip and say why; CI has Node.js.
+    """
+    lock = ROOT / "package-lock.json"
+    if not (ROOT / "package.json").exists() or not lock.exists():
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        print("Node.js/npm not found: the Firebase Auth Emulator tests will be skipped.")
+        return
+    stamp = NODE_MODULES / ".caliber-npm-ci"
+    wanted = hashlib.sha256(lock.read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == wanted:
+        return
+    quiet = ["--silent"] if os.environ.get("CI") else []
+    if run(npm, "ci", "--no-audit", "--no-fund", *quiet) != 0:
+        sys.exit("npm ci failed: see the npm output above.")
+    stamp.write_text(wanted)
+
+
+def setup(system_extra: list[str] | None = None) -> None:
     """Create the virtual environment and install the pinned packages, if not done already."""
     if sys.version_info < (3, 11):  # noqa: UP036 - dev.py runs on whatever python3 is first
         sys.exit(f"Caliber needs Python 3.11 or newer; this is {platform.python_version()}.")
-    system_packages()
+    system_packages(system_extra)
     if STAMP.exists() and STAMP.read_text() == _fingerprint() and venv_bin("python").exists():
         return
     if not venv_bin("python").exists():
@@ -137,7 +165,8 @@ def cmd_app(args: list[str]) -> int:
 
 def cmd_test(args: list[str]) -> int:
     """Every check CI runs; pytest last so its summary is the closing line."""
-    setup()
+    setup(LINUX_TEST_PACKAGES)
+    node_tools()  # the app never needs Node.js; the emulator tests do
     env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
     python = venv_bin("python")
     checks = [

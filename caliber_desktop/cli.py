@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from caliber_desktop import __version__, cli_score
+from caliber_desktop import __version__, cli_auth, cli_score
 from caliber_desktop.config import Paths, default_paths, setup_logging
 from caliber_desktop.errors import CaliberError, ValidationError
 from caliber_desktop.models.enums import AnalysisLevel, CampaignStatus, Channel, Goal, Platform
@@ -265,7 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="caliber",
-        description="Caliber Desktop from the command line: scoring, campaigns, imports, checks.",
+        description="Caliber Desktop from the command line: scoring, campaigns, imports, sign-in, "
+        "checks.",
         parents=[common],
     )
     parser.add_argument("--version", action="version", version=f"caliber {__version__}")
@@ -317,6 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--preview", type=int, default=5, metavar="N", help="show the first N rows (0: none)"
     )
     cli_score.add_parser(commands, common)
+    cli_auth.add_parsers(commands, common)
     return parser
 
 
@@ -348,6 +350,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from caliber_desktop.services.workspace import open_workspace
 
         with open_workspace(paths.root) as ws:
+            if args.command in cli_auth.COMMANDS:
+                return cli_auth.COMMANDS[args.command](args, ws, out)
+            cli_auth.bind_signed_in(ws)  # every command runs as the signed-in user
             return COMMANDS[args.command](args, ws, out)
     except CaliberError as exc:
         _report_error(exc, out, type(exc).__name__, getattr(exc, "field", None))

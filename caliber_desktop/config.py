@@ -105,6 +105,21 @@ class ScoringSettings(_Section):
     default_kpi_pixel: str = Field(default="01", pattern=r"^\d{2}$")
 
 
+class AuthSettings(_Section):
+    """Firebase sign-in. Empty ``api_key``/``project_id`` means the local profile (no sign-in).
+
+    The Firebase Web API key only names the project to Google's sign-in endpoints; it grants no
+    access by itself, so it may live here. ``CALIBER_FIREBASE_API_KEY``,
+    ``CALIBER_FIREBASE_PROJECT_ID`` and ``FIREBASE_AUTH_EMULATOR_HOST`` override it (see
+    ``services.auth.AuthConfig``). Refresh tokens never come here: they live in the OS keyring.
+    """
+
+    api_key: str = ""
+    project_id: str = ""
+    #: Days a restart without network may reuse the last verified identity (0: never).
+    offline_grace_days: int = Field(default=7, ge=0, le=90)
+
+
 class Settings(_Section):
     """Everything a user can set, except secrets and window geometry."""
 
@@ -114,6 +129,8 @@ class Settings(_Section):
     sample_seeded: bool = False
     uploads: UploadSettings = Field(default_factory=UploadSettings)
     scoring: ScoringSettings = Field(default_factory=ScoringSettings)
+    #: Added in schema 1 with a default, so files written before it load unchanged.
+    auth: AuthSettings = Field(default_factory=AuthSettings)
     #: Column-mapping corrections the analyst chose to remember, per platform value:
     #: ``{"trade_desk": {"spend": "Advertiser Cost (USD)"}}``. Added in schema 1 with a default,
     #: so files written before it load unchanged.

@@ -77,3 +77,26 @@ class SchemaTooNewError(StoreError):
 
 class ConfigError(CaliberError):
     """The settings file or environment is unusable."""
+
+
+class AuthError(CaliberError):
+    """Sign-in failed or the session cannot continue; the message says what to do.
+
+    ``reason`` is a stable code for the GUI and tests (``wrong_password``, ``network``, ...). The
+    message never contains the password or a token.
+    """
+
+    exit_code = 5
+
+    #: Reasons that mean "could not get an answer", not "the server said no": the network is
+    #: down, the emulator is not running, or Firebase answered with a server error.
+    UNREACHABLE = frozenset({"network", "emulator_unreachable", "server"})
+
+    def __init__(self, message: str, *, reason: str, hint: str | None = None) -> None:
+        self.reason = reason
+        super().__init__(message, hint=hint)
+
+    @property
+    def unreachable(self) -> bool:
+        """True when the network or the emulator is down: the offline grace may apply."""
+        return self.reason in self.UNREACHABLE

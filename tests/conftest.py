@@ -74,6 +74,20 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root
 
 
+@pytest.fixture(autouse=True)
+def _no_firebase_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's Firebase settings or running emulator never leak into a test.
+
+    Tests that want the emulator get it from tests/integration's ``emulator`` fixture.
+    """
+    for name in (
+        "FIREBASE_AUTH_EMULATOR_HOST",
+        "CALIBER_FIREBASE_API_KEY",
+        "CALIBER_FIREBASE_PROJECT_ID",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def workspace(home: Path) -> Iterator[Workspace]:
     ws = open_workspace(home)

@@ -15,6 +15,7 @@ from caliber_desktop import __version__
 from caliber_desktop.config import Paths, load_settings
 from caliber_desktop.errors import CaliberError
 from caliber_desktop.models.store import Store, head_revision
+from caliber_desktop.services.secrets import NO_BACKEND, SecretStore
 
 PACKAGES = (
     "PySide6-Essentials",
@@ -28,10 +29,10 @@ PACKAGES = (
     "pyarrow",
     "openpyxl",
     "xlrd",
+    "google-auth",
+    "requests",
 )
 LOW_DISK_BYTES = 500 * 1024 * 1024
-#: Keyring backends that store secrets in plain files: refused for Caliber's secrets.
-PLAINTEXT_BACKENDS = ("keyrings.alt", "PlaintextKeyring")
 
 
 class Status(StrEnum):
@@ -141,31 +142,55 @@ def check_store(paths: Paths) -> list[Check]:
     return checks
 
 
-def check_keyring() -> Check:
-    import keyring
-    from keyring.backends import fail
+def check_keyring(store: SecretStore | None = None) -> Check:
+    """The backend the app's own :class:`SecretStore` would use, probed the same way.
 
-    try:
-        backend = keyring.get_keyring()
-    except Exception as exc:  # a broken backend must not break doctor
-        return Check("keyring", Status.WARN, f"unavailable ({exc})", _KEYRING_HINT)
-    name = f"{type(backend).__module__}.{type(backend).__name__}"
-    if isinstance(backend, fail.Keyring):
-        return Check("keyring", Status.WARN, f"no usable backend ({name})", _KEYRING_HINT)
-    if any(marker in name for marker in PLAINTEXT_BACKENDS):
+    Doctor and the app must agree: a backend doctor calls fine but the store refuses (plain
+    text, the null backend, a locked keyring) is reported as the store sees it.
+    """
+    store = store or SecretStore()
+    if store.available:
+        return Check("keyring", Status.OK, store.backend_name)
+    if store.plaintext:
         return Check(
             "keyring",
             Status.FAIL,
-            f"{name} stores secrets in plain text",
+            f"{store.backend_name} stores secrets in plain text",
             "Uninstall keyrings.alt; Caliber keeps secrets only in the OS keyring.",
         )
-    return Check("keyring", Status.OK, name)
+    # The problem says what happens (this run only) and what to do; it is the whole message.
+    problem = store.problem or "the keyring is unavailable"
+    if store.backend_name != NO_BACKEND:
+        problem = f"{store.backend_name}: {problem}"
+    return Check("keyring", Status.WARN, problem)
 
 
-_KEYRING_HINT = (
-    "Sign-in and the OpenAI key will last for this run only. On Linux install and unlock a "
-    "Secret Service keyring (GNOME Keyring or KWallet)."
-)
+def check_auth(paths: Paths) -> Check:
+    """Which sign-in applies: the local profile, a Firebase project, or the emulator (probed)."""
+    import requests
+
+    from caliber_desktop.services.auth_api import AuthConfig
+
+    config = AuthConfig.from_settings(load_settings(paths.settings))
+    if config.emulator_host and config.configured:
+        try:
+            requests.get(f"http://{config.emulator_host}/", timeout=2)
+        except requests.RequestException:
+            return Check(
+                "sign-in",
+                Status.WARN,
+                f"{config.mode}: not reachable",
+                "Start it (npx firebase emulators:start --only auth) or unset "
+                "FIREBASE_AUTH_EMULATOR_HOST.",
+            )
+    if config.emulator_host and not config.project_id:
+        return Check(
+            "sign-in",
+            Status.WARN,
+            f"FIREBASE_AUTH_EMULATOR_HOST={config.emulator_host} but no project id",
+            "Set CALIBER_FIREBASE_PROJECT_ID (e.g. demo-caliber) or auth.project_id.",
+        )
+    return Check("sign-in", Status.OK, config.mode)
 
 
 def check_qt(probe: Callable[[], str]) -> Check:
@@ -190,6 +215,7 @@ def run(paths: Paths, qt_probe: Callable[[], str] | None = None) -> Report:
     if data_dir[0].status is not Status.FAIL:
         checks.append(check_settings(paths))
         checks += check_store(paths)
+    checks.append(check_auth(paths))
     checks.append(check_keyring())
     if qt_probe is not None:
         checks.append(check_qt(qt_probe))

@@ -1,13 +1,16 @@
-"""Settings: scoring thresholds, the upload size limit, and where the data lives.
+"""Settings: scoring thresholds, the upload size limit, where the data lives, the OpenAI key.
 
 The dialog edits a copy and never saves: :meth:`SettingsDialog.result_settings` returns a validated
 ``Settings`` and the main window writes it on the GUI thread (an atomic file write, no store) and
-rebinds the services, so there is exactly one place that persists settings.
+rebinds the services, so there is exactly one place that persists settings. The OpenAI API key is
+the exception by design: it is a secret, so it lives in the OS keyring and its group
+(:class:`~caliber_desktop.ui.api_key_box.ApiKeyBox`) saves it there itself, on a worker.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError as PydanticValidationError
 from PySide6.QtCore import QRegularExpression, QUrl, Slot
@@ -29,7 +32,12 @@ from PySide6.QtWidgets import (
 
 from caliber_desktop.config import Settings
 from caliber_desktop.errors import ValidationError
+from caliber_desktop.ui.api_key_box import ApiKeyBox
 from caliber_desktop.ui.forms import FieldError
+
+if TYPE_CHECKING:
+    from caliber_desktop.services.secrets import SecretStore
+    from caliber_desktop.workers.registry import WorkerRegistry
 
 NORMALIZATIONS = (
     ("Percentile rank (robust to outliers)", "percentile"),
@@ -40,10 +48,24 @@ PERCENTILE_MIN, PERCENTILE_MAX = 0.5, 99.5
 
 
 class SettingsDialog(QDialog):
-    """Edits a copy of ``settings``; OK is enabled only while the copy would validate."""
+    """Edits a copy of ``settings``; OK is enabled only while the copy would validate.
 
-    def __init__(self, settings: Settings, data_dir: Path, parent: QWidget | None = None) -> None:
+    With ``secrets`` (and the ``registry`` its keyring calls run on) it also shows the OpenAI API
+    key group; without, the dialog is as before.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        data_dir: Path,
+        parent: QWidget | None = None,
+        *,
+        secrets: SecretStore | None = None,
+        registry: WorkerRegistry | None = None,
+    ) -> None:
         super().__init__(parent)
+        if secrets is not None and registry is None:
+            raise TypeError("SettingsDialog(secrets=...) needs the registry its keyring jobs use")
         self.setObjectName("settingsDialog")
         self.setWindowTitle("Settings")
         self._settings = settings
@@ -105,6 +127,10 @@ class SettingsDialog(QDialog):
         data_row.addWidget(self.data_dir_edit, stretch=1)
         data_row.addWidget(self.open_button)
 
+        self.api_key_box: ApiKeyBox | None = None
+        if secrets is not None and registry is not None:
+            self.api_key_box = ApiKeyBox(secrets, registry, self)
+
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
@@ -115,6 +141,8 @@ class SettingsDialog(QDialog):
         layout.addWidget(scoring_box)
         layout.addWidget(uploads_box)
         layout.addWidget(data_box)
+        if self.api_key_box is not None:
+            layout.addWidget(self.api_key_box)
         layout.addStretch(1)
         layout.addWidget(self.buttons)
         self.setMinimumWidth(34 * self.fontMetrics().horizontalAdvance("M"))
@@ -188,6 +216,8 @@ class SettingsDialog(QDialog):
     @Slot()
     def accept(self) -> None:
         if self.validate():
+            if self.api_key_box is not None:
+                self.api_key_box.save_pending()  # a key typed but not saved is not dropped
             super().accept()
 
     @Slot()

@@ -189,3 +189,27 @@ def test_the_workspace_logs_where_it_opened(home: Path) -> None:
         assert f"workspace {ws.paths.root} opened as user {ws.user.id}" in (
             ws.paths.log_file.read_text(encoding="utf-8")
         )
+
+
+def test_auth_settings_default_to_the_local_profile_and_round_trip(home: Path) -> None:
+    settings = Settings()
+    assert (settings.auth.api_key, settings.auth.project_id) == ("", "")
+    assert settings.auth.offline_grace_days == 7
+    path = home / "settings.json"
+    settings.auth.project_id = "caliber-prod"
+    settings.auth.offline_grace_days = 3
+    save_settings(settings, path)
+    assert load_settings(path).auth.project_id == "caliber-prod"
+    assert load_settings(path).auth.offline_grace_days == 3
+    with pytest.raises(ValueError, match="offline_grace_days"):
+        settings.auth.offline_grace_days = -1
+
+
+def test_settings_written_before_the_auth_section_load_unchanged(home: Path) -> None:
+    path = home / "settings.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"schema_version": 1, "log_level": "DEBUG"}), encoding="utf-8")
+    loaded = load_settings(path)
+    assert loaded.log_level == "DEBUG"
+    assert loaded.auth.offline_grace_days == 7
+    assert not broken_copies(home)
