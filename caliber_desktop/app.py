@@ -33,9 +33,12 @@ from caliber_desktop import __version__
 from caliber_desktop.config import APP_AUTHOR
 from caliber_desktop.errors import CaliberError
 from caliber_desktop.models.store import head_revision
+from caliber_desktop.services.auth import AuthConfig, AuthService
+from caliber_desktop.services.secrets import SecretStore
 from caliber_desktop.services.workspace import Workspace, open_workspace
 from caliber_desktop.ui.common import app_icon, error_box
 from caliber_desktop.ui.main_window import MainWindow
+from caliber_desktop.ui.session_keeper import SessionKeeper, run_on_lane, sign_in_at_start
 from caliber_desktop.ui.theme import ThemeFollower
 from caliber_desktop.workers.base import ErrorInfo
 from caliber_desktop.workers.registry import WorkerRegistry, install_quit_hook
@@ -108,7 +111,31 @@ def _run(app: QApplication, reporter: BugReporter, *, smoke: bool) -> int:
         registry = WorkerRegistry()
         install_quit_hook(app, registry, QUIT_TIMEOUT_MS)
         reporter.log_file = str(workspace.paths.log_file)
+        secrets = SecretStore()
+        config = AuthConfig.from_settings(workspace.settings)
+        auth = AuthService(config, secrets, workspace.store) if config.configured else None
+        session = None
+        if auth is not None:  # Firebase is configured: nobody works unsigned
+            session = sign_in_at_start(auth, registry, secrets=secrets)
+            if session is None:
+                return EXIT_OK  # the analyst closed the sign-in dialog
+            user = run_on_lane(registry, auth.user_for, session)
+            workspace.bind(user)
         window = MainWindow(workspace, registry)
+        window.secrets = secrets
+        window.auth = auth
+        if auth is not None and session is not None:
+            keeper = SessionKeeper(
+                auth,
+                registry,
+                session,
+                window,
+                menu=window.account,
+                banner=window.offline_banner,
+                secrets=secrets,
+            )
+            keeper.session_changed.connect(window.on_session_changed)
+            keeper.signed_out.connect(window.close)
         window.show()
         freeze_startup_objects()
         window.start_up()

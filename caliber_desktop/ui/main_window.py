@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QUrl, Signal, Slot
 from PySide6.QtGui import (
@@ -31,10 +31,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from caliber_desktop.services.records import CampaignRecord
+from caliber_desktop.services.records import CampaignRecord, UserRef
 from caliber_desktop.services.sample import sample_campaign, seed_sample
 from caliber_desktop.services.workspace import Workspace
 from caliber_desktop.ui.about import show_about
+from caliber_desktop.ui.account import AccountMenu, OfflineBanner, with_banner
 from caliber_desktop.ui.activity import ActivityDock
 from caliber_desktop.ui.campaigns_panel import CampaignsPanel
 from caliber_desktop.ui.common import app_icon, error_box
@@ -48,6 +49,10 @@ from caliber_desktop.ui.workbench import Workbench
 from caliber_desktop.workers.base import ErrorInfo, FunctionWorker
 from caliber_desktop.workers.registry import WorkerRegistry
 from caliber_desktop.workers.scoring import LoadedRun
+
+if TYPE_CHECKING:
+    from caliber_desktop.services.auth import AuthService
+    from caliber_desktop.services.secrets import SecretStore
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +76,8 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.workspace = workspace
         self.registry = registry
+        #: the sign-in service when Firebase is configured (set by the app), else None
+        self.auth: AuthService | None = None
         self.startup_complete = False
         self.setObjectName("mainWindow")
         self.setWindowTitle("Caliber Desktop")
@@ -87,7 +94,8 @@ class MainWindow(QMainWindow):
         self.pages = QStackedWidget(self)
         self.pages.addWidget(self.welcome)
         self.pages.addWidget(self.results_panel)
-        self.setCentralWidget(self.pages)
+        self.offline_banner = OfflineBanner(self)
+        self.setCentralWidget(with_banner(self.pages, self.offline_banner))
 
         self.campaigns_panel = CampaignsPanel(self)
         self.campaigns_dock = self._dock("Campaigns", "campaignsDock", self.campaigns_panel)
@@ -105,6 +113,10 @@ class MainWindow(QMainWindow):
 
         self.workbench = Workbench(self)
         self.actions_ = WindowActions(self)
+        self.account = AccountMenu(self)
+        self.account.install(self.menuBar())
+        #: the OS keyring (set by the app; Settings › OpenAI API key uses it)
+        self.secrets: SecretStore | None = None
         self._build_status_bar()
         self._connect()
 
@@ -136,16 +148,9 @@ class MainWindow(QMainWindow):
         return self.actions_.refresh
 
     def _build_status_bar(self) -> None:
-        user = self.workspace.user
-        if user.is_local:
-            who = f"Local profile: {user.display_name}"
-            tip = "Caliber runs with one local profile because sign-in is not configured."
-        else:
-            who = f"Signed in as {user.label}"
-            tip = "Every campaign and template you see belongs to this account."
-        self.profile_label = QLabel(who, self)
+        self.profile_label = QLabel(self)
         self.profile_label.setObjectName("profileLabel")
-        self.profile_label.setToolTip(tip)
+        self._show_user()
         root = str(self.workspace.paths.root)
         self.data_dir_label = QLabel(f"Data: {root}", self)
         self.data_dir_label.setObjectName("dataDirLabel")
@@ -166,6 +171,40 @@ class MainWindow(QMainWindow):
         status.addPermanentWidget(self.profile_label)
         status.addPermanentWidget(self.data_dir_label)
         self._show_scoring(False)
+
+    def _show_user(self) -> None:
+        user = self.workspace.user
+        if user.is_local:
+            who = f"Local profile: {user.display_name}"
+            tip = "Caliber runs with one local profile because sign-in is not configured."
+        else:
+            who = f"Signed in as {user.label}"
+            tip = "Every campaign and template you see belongs to this account."
+        self.profile_label.setText(who)
+        self.profile_label.setToolTip(tip)
+
+    @Slot(object)
+    def on_session_changed(self, session: object) -> None:
+        """Another analyst signed in (or the same one again): show only their campaigns."""
+        auth = self.auth
+        if auth is None:
+            return
+        self.registry.start(
+            FunctionWorker(auth.user_for, session, title="Opening your campaigns"),
+            self.registry.db_lane(),
+            on_result=self._bind_user,
+            on_error=self.report_error,
+        )
+
+    def _bind_user(self, user: object) -> None:
+        if not isinstance(user, UserRef):
+            return
+        self.workspace.bind(user)
+        self._show_user()
+        self.workbench.campaign_id = None
+        self.workbench.loaded = None
+        self.clear_results()
+        self.refresh_campaigns()
 
     def _connect(self) -> None:
         bench, panel = self.workbench, self.campaigns_panel

@@ -13,9 +13,10 @@ rebind the workspace to that analyst (the keeper itself never touches the store)
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import QEventLoop, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QWidget
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from caliber_desktop.services.secrets import SecretStore
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: How often the timer asks ``ensure_fresh``; well inside its default five-minute margin.
 REFRESH_INTERVAL_MS = 4 * 60_000
@@ -282,3 +284,35 @@ def sign_in_at_start(
     session = dialog.session
     dialog.deleteLater()
     return session
+
+
+def run_on_lane(registry: WorkerRegistry, fn: Callable[..., T], *args: object) -> T:
+    """Run a store write on the DB lane and wait for it in a local event loop.
+
+    For the few start-up steps the window cannot be built without (the signed-in analyst's user
+    row): the store is still only written from the lane, and the GUI keeps painting meanwhile.
+    An expected error is raised again here as a :class:`CaliberError` for the caller to report.
+    """
+    loop = QEventLoop()
+    outcome: list[object] = []
+
+    def done(value: object) -> None:
+        outcome.append(value)
+        loop.quit()
+
+    def failed(info: ErrorInfo) -> None:
+        outcome.append(CaliberError(info.message))
+        loop.quit()
+
+    registry.start(
+        FunctionWorker(fn, *args, title="Opening your campaigns"),
+        registry.db_lane(),
+        on_result=done,
+        on_error=failed,
+    )
+    if not outcome:
+        loop.exec()
+    value = outcome[0]
+    if isinstance(value, CaliberError):
+        raise value
+    return value  # type: ignore[return-value]

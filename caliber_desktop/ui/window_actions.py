@@ -167,7 +167,13 @@ class WindowActions(QObject):
     @Slot()
     def settings_dialog(self) -> SettingsDialog:
         window = self.window
-        dialog = SettingsDialog(window.workspace.settings, window.workspace.paths.root, window)
+        dialog = SettingsDialog(
+            window.workspace.settings,
+            window.workspace.paths.root,
+            window,
+            secrets=window.secrets,
+            registry=window.registry if window.secrets is not None else None,
+        )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self._save_settings(dialog))
         dialog.open()

@@ -139,7 +139,7 @@ def test_status_bar_says_who_the_app_runs_as_and_where_data_lives(
 
 def test_menus(window: MainWindow) -> None:
     menus = {action.text(): action.menu() for action in window.menuBar().actions()}
-    assert list(menus) == ["&File", "&Campaign", "&View", "&Help"]
+    assert list(menus) == ["&File", "&Campaign", "&View", "&Account", "&Help"]
     file_actions = [a for a in menus["&File"].actions() if not a.isSeparator()]
     assert window.quit_action in file_actions
     assert not window.quit_action.shortcut().isEmpty()

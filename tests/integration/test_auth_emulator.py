@@ -8,6 +8,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from secrets import token_hex as secrets_token
 from typing import Any
 
 import pytest
@@ -18,7 +19,13 @@ from caliber_desktop.errors import AuthError, NotFoundError
 from caliber_desktop.models import User
 from caliber_desktop.services.auth import AuthConfig, AuthService, Session
 from caliber_desktop.services.auth_verify import utc_now
-from caliber_desktop.services.secrets import LAST_USER, SecretStore, refresh_token_name
+from caliber_desktop.services.sample import sample_report
+from caliber_desktop.services.secrets import (
+    LAST_USER,
+    OPENAI_API_KEY,
+    SecretStore,
+    refresh_token_name,
+)
 from caliber_desktop.services.workspace import Workspace
 
 pytestmark = pytest.mark.emulator
@@ -32,6 +39,13 @@ SETTINGS: dict[str, Any] = {
     "channel": "video",
     "ctr_sensitivity": True,
     "analysis_level": "supply_vendor",
+}
+
+SETTINGS_DISPLAY: dict[str, Any] = {
+    **SETTINGS,
+    "goal": "awareness",
+    "channel": "display",
+    "analysis_level": "domain",
 }
 
 MakeAuth = Callable[..., AuthService]
@@ -289,7 +303,7 @@ def test_ensure_fresh_goes_offline_when_the_network_drops(make_auth: MakeAuth) -
     assert offline.identity.uid == session.identity.uid
 
 
-def test_no_token_or_password_reaches_the_data_dir_or_the_log(
+def test_a_full_session_leaves_no_secret_in_the_data_dir_or_the_log(
     make_auth: MakeAuth, workspace: Workspace, memory_keyring: Any
 ) -> None:
     logging.getLogger().setLevel(logging.DEBUG)  # the most a user can turn on
@@ -303,6 +317,14 @@ def test_no_token_or_password_reaches_the_data_dir_or_the_log(
         auth.sign_in("ann@example.com", "a-wrong-password")
     secrets.append("a-wrong-password")
     workspace.bind(auth.user_for(refreshed))
+    # The rest of a working session: the OpenAI key entered, a report imported and scored.
+    api_key = "sk-test-" + secrets_token(24)
+    assert SecretStore().set(OPENAI_API_KEY, api_key)
+    secrets.append(api_key)
+    campaign = workspace.campaigns.create("Ann's campaign", settings=SETTINGS_DISPLAY)
+    workspace.uploads.attach(campaign.id, sample_report())
+    run = workspace.runs.score_campaign(campaign.id)
+    assert run.site_count > 1_000
     workspace.save_settings()
     auth.sign_out(refreshed)
     workspace.store.close()
