@@ -27,9 +27,10 @@ from sqlalchemy.dialects.sqlite import insert
 
 from caliber_desktop.errors import AuthError
 from caliber_desktop.models import User
+from caliber_desktop.models.base import utcnow as utc_now
 from caliber_desktop.models.store import Store
 from caliber_desktop.services.auth_api import AuthConfig, FirebaseAuthApi
-from caliber_desktop.services.auth_verify import TokenError, TokenVerifier, utc_now
+from caliber_desktop.services.auth_verify import TokenError, TokenVerifier
 from caliber_desktop.services.profiles import to_ref
 from caliber_desktop.services.records import UserRef
 from caliber_desktop.services.secrets import LAST_USER, SecretStore, refresh_token_name

@@ -34,6 +34,7 @@ from google.auth.transport.requests import Request as RequestsRequest
 from google.oauth2 import id_token as google_id_token
 
 from caliber_desktop.errors import AuthError
+from caliber_desktop.models.base import utcnow as utc_now  # one clock for the app
 
 #: Google's x509 certificates for Firebase ID tokens (key id → PEM certificate).
 GOOGLE_CERTS_URL = (
@@ -69,10 +70,6 @@ _MESSAGES: dict[str, str] = {
     "malformed": "The sign-in token is malformed.",
     "certificates": "Google's sign-in certificates could not be downloaded.",
 }
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class TokenError(AuthError):

@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 
 from caliber_desktop.errors import AuthError, NotFoundError
 from caliber_desktop.models import User
+from caliber_desktop.models.base import utcnow as utc_now
 from caliber_desktop.services.auth import AuthConfig, AuthService, Session
-from caliber_desktop.services.auth_verify import utc_now
 from caliber_desktop.services.sample import sample_report
 from caliber_desktop.services.secrets import (
     LAST_USER,
