@@ -353,6 +353,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.command in cli_auth.COMMANDS:
                 return cli_auth.COMMANDS[args.command](args, ws, out)
             cli_auth.bind_signed_in(ws)  # every command runs as the signed-in user
+            ws.runs.recover_interrupted()  # a crashed run must not lock its campaign forever
             return COMMANDS[args.command](args, ws, out)
     except CaliberError as exc:
         _report_error(exc, out, type(exc).__name__, getattr(exc, "field", None))

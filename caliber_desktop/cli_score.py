@@ -23,7 +23,7 @@ from caliber_desktop.models.enums import AnalysisLevel, Channel, Goal, Platform
 from caliber_desktop.services.progress import CancelToken
 
 if TYPE_CHECKING:  # the engine (pandas, Arrow) loads when a score command runs, not for --help
-    from caliber_desktop.services.runs import RunRecord
+    from caliber_desktop.services.run_records import RunRecord
     from caliber_desktop.services.scoring.engine import ScoredReport
     from caliber_desktop.services.scoring.lists import SiteLists
 

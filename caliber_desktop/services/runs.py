@@ -12,12 +12,9 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import delete, select
 
@@ -31,6 +28,13 @@ from caliber_desktop.models.scoring import ListOverride, ScoreRun
 from caliber_desktop.models.store import Store
 from caliber_desktop.services.progress import Cancelled, CancelToken, ProgressCallback, no_progress
 from caliber_desktop.services.records import UserRef
+from caliber_desktop.services.run_lock import ScoringLock
+from caliber_desktop.services.run_records import (
+    RunRecord,
+    number_or_none,
+    plain_json,
+    run_record,
+)
 from caliber_desktop.services.scope import UserScoped
 from caliber_desktop.services.scoring.engine import ScoredReport, ScoreRequest, score_file
 from caliber_desktop.services.scoring.lists import Override, SiteLists, build_lists
@@ -44,27 +48,13 @@ from caliber_desktop.services.site_rows import insert_sites, read_sites
 from caliber_desktop.services.templates import settings_of
 
 log = logging.getLogger(__name__)
+INTERRUPTED = (
+    "Scoring was interrupted (Caliber closed before it finished); the previous results are kept."
+    " Score the campaign again."
+)
 S = CampaignStatus
 #: Campaign fields a cancelled run puts back exactly as they were.
 _RESTORED = ("status", "started_at", "processed_records", "total_records", "error_message")
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    id: int
-    campaign_id: int
-    upload_id: int | None
-    status: RunStatus
-    started_at: datetime
-    finished_at: datetime | None
-    campaign_score: float | None
-    site_count: int
-    rows_read: int
-    rows_dropped: int
-    config: dict[str, Any]
-    column_mapping: dict[str, Any]
-    data_quality: dict[str, Any]
-    summary: dict[str, Any]
 
 
 class RunService(UserScoped):
@@ -88,6 +78,28 @@ class RunService(UserScoped):
     ) -> RunRecord:
         """Score the campaign's report (the latest upload unless ``upload_id``) into a new run."""
         cancel = cancel or CancelToken()
+        lock = ScoringLock(self.root, campaign_id)
+        if not lock.acquire():
+            raise ConflictError(
+                "This campaign is already being scored (in this window or another Caliber).",
+                hint="Wait for that run to finish or cancel it.",
+            )
+        try:
+            return self._score_locked(
+                campaign_id, upload_id, mapping_override, kpi_pixels, progress, cancel
+            )
+        finally:
+            lock.release()
+
+    def _score_locked(
+        self,
+        campaign_id: int,
+        upload_id: int | None,
+        mapping_override: Mapping[str, str] | None,
+        kpi_pixels: tuple[str, ...] | None,
+        progress: ProgressCallback,
+        cancel: CancelToken,
+    ) -> RunRecord:
         request, upload, before = self._begin(campaign_id, upload_id, mapping_override, kpi_pixels)
         try:
             scored = score_file(
@@ -120,11 +132,10 @@ class RunService(UserScoped):
     ) -> tuple[ScoreRequest, FileUpload, dict[str, Any]]:
         with self.store.write() as session:
             campaign = self._owned(session, Campaign, campaign_id, self.KIND)
-            if campaign.status is S.PROCESSING:
-                raise ConflictError(
-                    f"Campaign {campaign.name!r} is already being scored.",
-                    hint="Wait for that run to finish or cancel it.",
-                )
+            if campaign.status is S.PROCESSING:  # we hold the lock: that run died with its process
+                log.warning("campaign %s: an interrupted run is replaced", campaign_id)
+                campaign.status = S.FAILED
+                campaign.error_message = INTERRUPTED
             upload = self._upload(session, campaign, upload_id)
             before = {name: getattr(campaign, name) for name in _RESTORED}
             settings = settings_of(campaign)
@@ -194,8 +205,8 @@ class RunService(UserScoped):
                 config=config,
                 column_mapping=scored.mapping_snapshot(),
                 data_quality=quality.to_json(),
-                summary=_plain(result.summary),
-                campaign_score=_number(result.summary.get("campaign_score")),
+                summary=plain_json(result.summary),
+                campaign_score=number_or_none(result.summary.get("campaign_score")),
                 site_count=len(result.sites),
                 rows_read=quality.rows_read,
                 rows_dropped=quality.rows_dropped,
@@ -213,7 +224,7 @@ class RunService(UserScoped):
             campaign.error_message = None
             campaign.total_records = campaign.processed_records = quality.rows_read
             session.flush()
-            return _run_record(run)
+            return run_record(run)
 
     def _restore(self, campaign_id: int, before: Mapping[str, Any]) -> None:
         with self.store.write() as session:
@@ -227,6 +238,35 @@ class RunService(UserScoped):
             campaign.status = S.FAILED
             campaign.error_message = message
 
+    def recover_interrupted(self) -> list[int]:
+        """Campaigns left ``processing`` by a run that died with its process become ``failed``.
+
+        Called at start-up. A campaign another live process is scoring keeps its lock, so it is
+        left alone. Returns the ids recovered.
+        """
+        with self.store.read() as session:
+            stuck = list(
+                session.scalars(
+                    select(Campaign.id).where(
+                        Campaign.user_id == self.user.id, Campaign.status == S.PROCESSING
+                    )
+                )
+            )
+        recovered = []
+        for campaign_id in stuck:
+            with ScoringLock(self.root, campaign_id) as lock:
+                if not lock.acquire():
+                    continue  # really running elsewhere
+                with self.store.write() as session:
+                    campaign = self._owned(session, Campaign, campaign_id, self.KIND)
+                    if campaign.status is S.PROCESSING:
+                        campaign.status = S.FAILED
+                        campaign.error_message = INTERRUPTED
+                        recovered.append(campaign_id)
+        if recovered:
+            log.warning("marked interrupted runs as failed: campaigns %s", recovered)
+        return recovered
+
     # ------------------------------------------------------------------ reading runs
     def runs(self, campaign_id: int) -> list[RunRecord]:
         with self.store.read() as session:
@@ -236,18 +276,18 @@ class RunService(UserScoped):
                 .where(ScoreRun.campaign_id == campaign_id)
                 .order_by(ScoreRun.started_at.desc(), ScoreRun.id.desc())
             ).all()
-            return [_run_record(run) for run in found]
+            return [run_record(run) for run in found]
 
     def run(self, run_id: int) -> RunRecord:
         with self.store.read() as session:
-            return _run_record(self._owned_run(session, run_id))
+            return run_record(self._owned_run(session, run_id))
 
     def current_run(self, campaign_id: int) -> RunRecord | None:
         with self.store.read() as session:
             campaign = self._owned(session, Campaign, campaign_id, self.KIND)
             if campaign.current_run_id is None:
                 return None
-            return _run_record(self._owned_run(session, campaign.current_run_id))
+            return run_record(self._owned_run(session, campaign.current_run_id))
 
     def _owned_run(self, session: Any, run_id: int) -> ScoreRun:
         run = session.get(ScoreRun, run_id) if isinstance(run_id, int) else None
@@ -274,7 +314,7 @@ class RunService(UserScoped):
                 label=str(summary.get("labels", {}).get(name, name)),
                 weight=float(weight),
                 direction=directions.get(name, "higher"),
-                median=_number(summary.get("medians", {}).get(name)) or math.nan,
+                median=number_or_none(summary.get("medians", {}).get(name)) or math.nan,
                 unit=summary.get("units", {}).get(name, "ratio"),
             )
             for name, weight in weights.items()
@@ -352,42 +392,3 @@ class RunService(UserScoped):
 
 
 # ----------------------------------------------------------------------------- rows
-
-
-def _number(value: Any) -> float | None:
-    if value is None:
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
-
-
-def _plain(value: Any) -> Any:
-    """JSON-able without NaN (SQLite's JSON would store invalid JSON)."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def _run_record(run: ScoreRun) -> RunRecord:
-    return RunRecord(
-        id=run.id,
-        campaign_id=run.campaign_id,
-        upload_id=run.upload_id,
-        status=run.status,
-        started_at=run.started_at,
-        finished_at=run.finished_at,
-        campaign_score=run.campaign_score,
-        site_count=run.site_count,
-        rows_read=run.rows_read,
-        rows_dropped=run.rows_dropped,
-        config=dict(run.config or {}),
-        column_mapping=dict(run.column_mapping or {}),
-        data_quality=dict(run.data_quality or {}),
-        summary=dict(run.summary or {}),
-    )

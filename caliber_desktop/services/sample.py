@@ -45,6 +45,12 @@ def seed_sample(workspace: Workspace) -> CampaignRecord | None:
     return campaign
 
 
+def start_up_jobs(workspace: Workspace) -> CampaignRecord | None:
+    """The window's first store job: recover runs a crash interrupted, then offer the sample."""
+    workspace.runs.recover_interrupted()
+    return seed_sample(workspace)
+
+
 def sample_campaign(workspace: Workspace) -> CampaignRecord:
     """The sample campaign for "try it with a sample report": the existing one, or a new one.
 

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from caliber_desktop.services.records import CampaignRecord, UserRef
-from caliber_desktop.services.sample import sample_campaign, seed_sample
+from caliber_desktop.services.sample import sample_campaign, start_up_jobs
 from caliber_desktop.services.workspace import Workspace
 from caliber_desktop.ui.about import show_about
 from caliber_desktop.ui.account import AccountMenu, OfflineBanner, with_banner
@@ -230,7 +230,7 @@ class MainWindow(QMainWindow):
     def start_up(self) -> None:
         """Offer the sample campaign (a store write, so on the DB lane), then list campaigns."""
         self.welcome.show_loading()
-        worker = FunctionWorker(seed_sample, self.workspace, title="Adding the sample campaign")
+        worker = FunctionWorker(start_up_jobs, self.workspace, title="Opening your campaigns")
         self.registry.start(
             worker,
             self.registry.db_lane(),

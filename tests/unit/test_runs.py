@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from caliber_desktop.errors import NotFoundError, ValidationError
+from caliber_desktop.errors import ConflictError, NotFoundError, ValidationError
 from caliber_desktop.models.enums import CampaignStatus, RunStatus
 from caliber_desktop.services.progress import Cancelled, CancelToken
 from caliber_desktop.services.records import UserRef
@@ -218,3 +220,67 @@ def test_a_stored_run_explains_sites_like_the_fresh_result(
             assert ma["name"] == mb["name"]
             assert ma["contribution"] == pytest.approx(mb["contribution"], abs=1e-9)
             assert ma["interval"] == pytest.approx(mb["interval"], abs=1e-12)
+
+
+HOLD_LOCK = """
+import sys, time
+from pathlib import Path
+from caliber_desktop.services.run_lock import ScoringLock
+lock = ScoringLock(Path(sys.argv[1]), int(sys.argv[2]))
+assert lock.acquire()
+print("held", flush=True)
+time.sleep(60)
+"""
+
+
+def hold_lock_elsewhere(root: Path, campaign_id: int) -> subprocess.Popen[str]:
+    """Another process (another Caliber) scoring the campaign: it holds the OS lock."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(root), str(campaign_id)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def mark_processing(ws: Workspace, campaign_id: int) -> None:
+    """What a crash mid-run leaves behind: the store says processing, nobody holds the lock."""
+    with sqlite3.connect(ws.paths.database) as db:
+        db.execute("UPDATE campaigns SET status = 'processing' WHERE id = ?", (campaign_id,))
+
+
+def test_a_run_interrupted_by_a_crash_never_locks_the_campaign(
+    scored: tuple[Workspace, int],
+) -> None:
+    ws, campaign_id = scored
+    previous = ws.campaigns.get(campaign_id).current_run_id
+    mark_processing(ws, campaign_id)
+    assert ws.runs.recover_interrupted() == [campaign_id]
+    campaign = ws.campaigns.get(campaign_id)
+    assert campaign.status is CampaignStatus.FAILED
+    assert "interrupted" in (campaign.error_message or "")
+    assert campaign.current_run_id == previous  # the last good results stay
+    mark_processing(ws, campaign_id)
+    record = ws.runs.score_campaign(campaign_id)  # scoring again just works
+    assert ws.campaigns.get(campaign_id).current_run_id == record.id
+
+
+def test_a_campaign_another_process_is_scoring_is_left_alone(
+    scored: tuple[Workspace, int],
+) -> None:
+    ws, campaign_id = scored
+    mark_processing(ws, campaign_id)
+    holder = hold_lock_elsewhere(ws.paths.root, campaign_id)
+    try:
+        assert ws.runs.recover_interrupted() == []
+        assert ws.campaigns.get(campaign_id).status is CampaignStatus.PROCESSING
+        with pytest.raises(ConflictError, match="already being scored"):
+            ws.runs.score_campaign(campaign_id)
+    finally:
+        holder.kill()
+        holder.wait()
+        if holder.stdout is not None:
+            holder.stdout.close()
+    assert ws.runs.recover_interrupted() == [campaign_id]  # the OS released its lock
