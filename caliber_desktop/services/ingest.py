@@ -24,6 +24,7 @@ from caliber_desktop.models.enums import AnalysisLevel, FileFormat, Platform
 from caliber_desktop.services.scoring.detect import detect
 from caliber_desktop.services.scoring.headers import CANONICAL, map_headers
 from caliber_desktop.services.scoring.model import (
+    COUNT_COLUMNS,
     ColumnMapping,
     DataQuality,
     Detection,
@@ -36,22 +37,7 @@ from caliber_desktop.services.scoring.read import read_report
 SCORING_FIELDS: tuple[str, ...] = (
     "site",
     "supply_vendor",
-    "impressions",
-    "clicks",
-    "spend",
-    "conversions",
-    "revenue",
-    "tracked_imps",
-    "viewed_imps",
-    "starts",
-    "completes",
-    "errors",
-    "mute",
-    "unique_ids",
-    "tvqi_raw",
-    "tvqi_measured",
-    "ad_load_xl_imps",
-    "refresh_lt15_imps",
+    *(c for c in COUNT_COLUMNS if c not in ("q25", "q50", "q75")),  # quartiles: not scored
 )
 #: Label of the preview column that holds the row number in the file.
 ROW_COLUMN = "row"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
     QApplication,
@@ -14,9 +14,7 @@ from PySide6.QtWidgets import (
 
 from caliber_desktop.models.enums import CampaignStatus
 from caliber_desktop.services.records import CampaignRecord
-from caliber_desktop.ui.item_models import CAMPAIGN_ROLE
-
-Index = QModelIndex | QPersistentModelIndex
+from caliber_desktop.ui.item_models import CAMPAIGN_ROLE, Index
 
 
 class StatusDelegate(QStyledItemDelegate):

@@ -16,24 +16,19 @@ import numpy as np
 import pandas as pd
 from PySide6.QtCore import (
     QByteArray,
-    QModelIndex,
     QObject,
-    QPersistentModelIndex,
     Qt,
 )
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 
-from caliber_desktop.ui.item_models import FlatTableModel
+from caliber_desktop.ui.item_models import (
+    PINNED_ROLE,
+    SITE_ID_ROLE,
+    SORT_ROLE,
+    FlatTableModel,
+    Index,
+)
 from caliber_desktop.ui.result_columns import NUMERIC_KINDS, PINNED_KEY, ColumnSpec
-
-Index = QModelIndex | QPersistentModelIndex
-
-#: The site id (str) of a row, for selection and signals that survive sorting and filtering.
-SITE_ID_ROLE = Qt.ItemDataRole.UserRole + 1
-#: The raw value behind a cell (float, str or tuple), for delegates, charts and tests.
-SORT_ROLE = Qt.ItemDataRole.UserRole + 2
-#: The analyst's pin on the row ("allow"/"block") or None.
-PINNED_ROLE = Qt.ItemDataRole.UserRole + 3
 
 MISSING = "–"
 

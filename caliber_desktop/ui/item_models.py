@@ -26,6 +26,14 @@ from caliber_desktop.services.records import CampaignRecord
 
 Index = QModelIndex | QPersistentModelIndex
 
+# Roles of the site tables (results and lists), one set so a view or test can read any of them.
+#: The site id (str) of a row, for selection and signals that survive sorting and filtering.
+SITE_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+#: The raw value behind a cell (float, str or tuple), for delegates, charts and tests.
+SORT_ROLE = Qt.ItemDataRole.UserRole + 2
+#: The analyst's pin on the row ("allow"/"block", or a bool in a list's own table).
+PINNED_ROLE = Qt.ItemDataRole.UserRole + 3
+
 #: The :class:`CampaignRecord` behind a row.
 CAMPAIGN_ROLE = Qt.ItemDataRole.UserRole + 1
 #: The campaign's id (int), for selection that survives a reload.

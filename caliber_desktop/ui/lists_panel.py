@@ -37,7 +37,8 @@ from PySide6.QtWidgets import (
 
 from caliber_desktop.services.scoring.lists import IMPACT_COLUMNS, ListImpact, ListName, SiteLists
 from caliber_desktop.ui.common import scaled_font
-from caliber_desktop.ui.table_models import SITE_ID_ROLE, ListMembersModel
+from caliber_desktop.ui.item_models import SITE_ID_ROLE
+from caliber_desktop.ui.table_models import ListMembersModel
 from caliber_desktop.ui.tones import blend, chip_style, tone_colour
 
 LIST_NAMES: tuple[ListName, ...] = ("allow", "block", "monitor")

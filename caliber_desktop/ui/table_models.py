@@ -14,23 +14,13 @@ import numpy.typing as npt
 import pandas as pd
 from PySide6.QtCore import (
     QByteArray,
-    QModelIndex,
     QObject,
-    QPersistentModelIndex,
     Qt,
 )
 from PySide6.QtGui import QFont
 
 from caliber_desktop.services.scoring.explain import format_value
-from caliber_desktop.ui.item_models import FlatTableModel
-
-Index = QModelIndex | QPersistentModelIndex
-
-# Roles of ListMembersModel (FrameTableModel has its own, in frame_model).
-#: The site id (str) behind a row: what goes into the DSP file.
-SITE_ID_ROLE = Qt.ItemDataRole.UserRole + 1
-#: Whether the row is on its list because the analyst pinned it (bool).
-PINNED_ROLE = Qt.ItemDataRole.UserRole + 2
+from caliber_desktop.ui.item_models import PINNED_ROLE, SITE_ID_ROLE, FlatTableModel, Index
 
 
 class TextTableModel(FlatTableModel):

@@ -8,7 +8,7 @@ into the panels. Nothing here touches the store on the GUI thread.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from caliber_desktop.services.records import CampaignRecord, Page
 from caliber_desktop.services.scoring.explain import explain_site
-from caliber_desktop.services.scoring.lists import Override, build_lists
+from caliber_desktop.services.scoring.lists import build_lists
 from caliber_desktop.workers.base import ErrorInfo, FunctionWorker
 from caliber_desktop.workers.scoring import (
     ExportRunWorker,
@@ -230,49 +230,59 @@ class Workbench(QObject):
 
     @Slot(list, str, str)
     def pin(self, site_ids: list[str], action: str, reason: str) -> None:
-        if self.loaded is None:
-            return
-        runs, campaign_id = self.workspace.runs, self.loaded.campaign_id
-
-        def pin_all() -> dict[str, Override]:
-            for site_id in site_ids:
-                runs.pin(campaign_id, site_id, action, reason)
-            return runs.overrides(campaign_id)
-
-        self._change_overrides(FunctionWorker(pin_all, title="Pinning sites"))
+        runs = self.workspace.runs
+        self._change_pins(
+            lambda campaign, site: runs.pin(campaign, site, action, reason),
+            site_ids,
+            "Pinning sites",
+        )
 
     @Slot(list)
     def unpin(self, site_ids: list[str]) -> None:
-        if self.loaded is None:
+        runs = self.workspace.runs
+        self._change_pins(
+            lambda campaign, site: bool(runs.unpin(campaign, site)), site_ids, "Removing pins"
+        )
+
+    def _change_pins(
+        self, change: Callable[[int, str], object], site_ids: list[str], title: str
+    ) -> None:
+        """Change pins on the DB lane; the lists are rebuilt there too (100k sites: not on
+        the GUI thread), from the run already loaded."""
+        loaded = self.loaded
+        if loaded is None:
             return
-        runs, campaign_id = self.workspace.runs, self.loaded.campaign_id
+        runs = self.workspace.runs
 
-        def unpin_all() -> dict[str, Override]:
+        def apply() -> LoadedRun:
             for site_id in site_ids:
-                runs.unpin(campaign_id, site_id)
-            return runs.overrides(campaign_id)
+                change(loaded.campaign_id, site_id)
+            overrides = runs.overrides(loaded.campaign_id)
+            result = loaded.result
+            lists = build_lists(
+                result.sites, overrides, warning_share=result.config.impact_warning_share
+            )
+            return LoadedRun(loaded.campaign_id, loaded.run, result, overrides, lists)
 
-        self._change_overrides(FunctionWorker(unpin_all, title="Removing pins"))
-
-    def _change_overrides(self, worker: FunctionWorker) -> None:
         self.registry.start(
-            worker,
+            FunctionWorker(apply, title=title),
             self.registry.db_lane(),
-            on_result=self._on_overrides,
+            on_result=self._on_pins_changed,
             on_error=self.window.report_error,
         )
 
-    def _on_overrides(self, overrides: Any) -> None:
-        if self.loaded is None or not isinstance(overrides, dict):
-            return
-        result = self.loaded.result
-        lists = build_lists(
-            result.sites, overrides, warning_share=result.config.impact_warning_share
-        )
-        self.loaded = LoadedRun(self.loaded.campaign_id, self.loaded.run, result, overrides, lists)
-        self.window.results_panel.set_overrides(overrides)
-        self.window.show_lists(self.loaded)
-        self.run_loaded.emit(self.loaded)
+    def _on_pins_changed(self, changed: Any) -> None:
+        current = self.loaded
+        if (
+            not isinstance(changed, LoadedRun)
+            or current is None
+            or changed.run.id != current.run.id
+        ):
+            return  # another run is shown now
+        self.loaded = changed
+        self.window.results_panel.set_overrides(changed.overrides)
+        self.window.show_lists(changed)
+        self.run_loaded.emit(changed)
 
     @Slot(str)
     def export(self, folder: str) -> None:

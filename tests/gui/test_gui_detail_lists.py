@@ -17,9 +17,10 @@ from caliber_desktop.services.scoring.engine import ScoreRequest, score_file
 from caliber_desktop.services.scoring.explain import explain_site
 from caliber_desktop.services.scoring.lists import Override, SiteLists, build_lists
 from caliber_desktop.services.scoring.model import ScoreResult
+from caliber_desktop.ui.item_models import PINNED_ROLE, SITE_ID_ROLE
 from caliber_desktop.ui.lists_panel import LIST_NAMES, ListsPanel, format_share
 from caliber_desktop.ui.site_detail import PLACEHOLDER, SiteDetailPanel
-from caliber_desktop.ui.table_models import PINNED_ROLE, SITE_ID_ROLE, ListMembersModel
+from caliber_desktop.ui.table_models import ListMembersModel
 from caliber_desktop.ui.tones import tone_colour
 
 

@@ -19,7 +19,8 @@ from caliber_desktop.models.enums import Goal
 from caliber_desktop.services.scoring.engine import ScoreRequest, score_file
 from caliber_desktop.services.scoring.lists import Override
 from caliber_desktop.services.scoring.model import ScoreResult
-from caliber_desktop.ui.frame_model import PINNED_ROLE, SITE_ID_ROLE, SORT_ROLE, FrameTableModel
+from caliber_desktop.ui.frame_model import FrameTableModel
+from caliber_desktop.ui.item_models import PINNED_ROLE, SITE_ID_ROLE, SORT_ROLE
 from caliber_desktop.ui.result_columns import result_columns
 from caliber_desktop.ui.results_panel import ResultsPanel
 
