@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from caliber_desktop import __version__, cli_auth, cli_score
+from caliber_desktop import __version__, cli_ai, cli_auth, cli_outputs, cli_score
 from caliber_desktop.config import Paths, default_paths, setup_logging
 from caliber_desktop.errors import CaliberError, ValidationError
 from caliber_desktop.models.enums import AnalysisLevel, CampaignStatus, Channel, Goal, Platform
@@ -319,6 +319,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cli_score.add_parser(commands, common)
     cli_auth.add_parsers(commands, common)
+    cli_ai.add_parsers(commands, common)
+    cli_outputs.add_parsers(commands, common)
     return parser
 
 
@@ -327,6 +329,8 @@ COMMANDS: dict[str, WorkspaceCommand] = {
     "templates": cmd_templates,
     "campaigns": cmd_campaigns,
     "import": cmd_import,
+    **cli_ai.COMMANDS,
+    **cli_outputs.COMMANDS,
 }
 
 

@@ -120,6 +120,37 @@ class AuthSettings(_Section):
     offline_grace_days: int = Field(default=7, ge=0, le=90)
 
 
+class AISettings(_Section):
+    """The AI assistant. The API key is not here: it is in the OS keyring (or ``OPENAI_API_KEY``).
+
+    ``base_url`` empty means OpenAI itself; any OpenAI-compatible endpoint (Azure OpenAI, a local
+    server) works by setting it. Added in schema 1 with defaults, so older files load unchanged.
+    """
+
+    base_url: str = ""
+    model: str = "gpt-4o-mini"
+    max_tokens: int = Field(default=1200, ge=16, le=32_000)
+    temperature: float = Field(default=0.3, ge=0.0, le=2.0)
+    #: Seconds one request may take before it is abandoned (the SDK's default is 10 minutes).
+    timeout_s: float = Field(default=60.0, gt=0, le=600)
+    #: Retries the SDK makes itself on 408/409/429/5xx and connection errors, with backoff.
+    max_retries: int = Field(default=2, ge=0, le=10)
+    cache_enabled: bool = True
+    #: How long a generated insight is reused for the same campaign, type and context.
+    cache_ttl_s: int = Field(default=3600, ge=0, le=30 * 24 * 3600)
+    requests_per_minute: int = Field(default=60, ge=1, le=10_000)
+    requests_per_hour: int = Field(default=1000, ge=1, le=100_000)
+
+
+class HousekeepingSettings(_Section):
+    """Cleaning the data dir. Added in schema 1 with defaults, so older files load unchanged."""
+
+    #: Clean old exports and orphaned uploads when the window starts.
+    clean_on_startup: bool = True
+    #: Files in the data dir's exports folder older than this are removed by a clean-up.
+    export_max_age_days: int = Field(default=30, ge=1, le=3650)
+
+
 class Settings(_Section):
     """Everything a user can set, except secrets and window geometry."""
 
@@ -135,6 +166,8 @@ class Settings(_Section):
     #: ``{"trade_desk": {"spend": "Advertiser Cost (USD)"}}``. Added in schema 1 with a default,
     #: so files written before it load unchanged.
     mappings: dict[str, dict[str, str]] = Field(default_factory=dict)
+    ai: AISettings = Field(default_factory=AISettings)
+    housekeeping: HousekeepingSettings = Field(default_factory=HousekeepingSettings)
 
 
 def _migrate(raw: dict[str, Any]) -> dict[str, Any]:
