@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from caliber_desktop import __version__, cli_ai, cli_auth, cli_outputs, cli_score
+from caliber_desktop import __version__, cli_ai, cli_auth, cli_outputs, cli_report, cli_score
 from caliber_desktop.config import Paths, default_paths, setup_logging
 from caliber_desktop.errors import CaliberError, ValidationError
 from caliber_desktop.models.enums import AnalysisLevel, CampaignStatus, Channel, Goal, Platform
@@ -321,6 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_auth.add_parsers(commands, common)
     cli_ai.add_parsers(commands, common)
     cli_outputs.add_parsers(commands, common)
+    cli_report.add_parsers(commands, common)
     return parser
 
 
@@ -331,6 +332,7 @@ COMMANDS: dict[str, WorkspaceCommand] = {
     "import": cmd_import,
     **cli_ai.COMMANDS,
     **cli_outputs.COMMANDS,
+    **cli_report.COMMANDS,
 }
 
 

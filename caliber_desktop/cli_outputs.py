@@ -1,4 +1,4 @@
-"""``caliber report``, ``caliber export`` and ``caliber compare``: what a run produces."""
+"""``caliber export`` and ``caliber compare``: a run's data out, and two runs side by side."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 WorkspaceCommand = Callable[[argparse.Namespace, "Workspace", "Output"], int]
 
-#: Commands (report, export, compare) run against the store as the signed-in user.
+#: Commands (export, compare) run against the store as the signed-in user.
 COMMANDS: dict[str, WorkspaceCommand] = {}
 
 
