@@ -100,3 +100,39 @@ class AuthError(CaliberError):
     def unreachable(self) -> bool:
         """True when the network or the emulator is down: the offline grace may apply."""
         return self.reason in self.UNREACHABLE
+
+
+class AIError(CaliberError):
+    """The AI assistant could not answer; the message says what to do (key, limits, endpoint).
+
+    ``reason`` is a stable code for the GUI and tests: ``no_key``, ``auth``, ``rate_limit``,
+    ``server``, ``timeout``, ``connection``, ``bad_request``, ``refused`` or ``other``. The message
+    never contains the key.
+    """
+
+    exit_code = 7
+
+    #: Reasons that mean "no answer came back" (network down, endpoint not running, too slow):
+    #: insights fall back to an offline insight built from the run's statistics.
+    UNREACHABLE = frozenset({"timeout", "connection"})
+
+    def __init__(self, message: str, *, reason: str = "other", hint: str | None = None) -> None:
+        self.reason = reason
+        super().__init__(message, hint=hint)
+
+    @property
+    def unreachable(self) -> bool:
+        return self.reason in self.UNREACHABLE
+
+
+class RateLimitedError(AIError):
+    """Too many AI requests: Caliber's own per-user limit, or the endpoint's 429 after retries.
+
+    ``retry_after_s`` is how long to wait before the same request can succeed.
+    """
+
+    exit_code = 8
+
+    def __init__(self, message: str, *, retry_after_s: float, hint: str | None = None) -> None:
+        self.retry_after_s = float(retry_after_s)
+        super().__init__(message, reason="rate_limit", hint=hint)

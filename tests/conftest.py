@@ -21,6 +21,9 @@ import pytest
 from keyring.backend import KeyringBackend
 from sqlalchemy.dialects.sqlite import insert
 
+# The scripted local OpenAI-compatible server (tests/support/openai_server.py) as a fixture.
+from support.openai_server import openai_server  # noqa: F401
+
 from caliber_desktop.config import HOME_ENV
 from caliber_desktop.models import User
 from caliber_desktop.models.base import utcnow

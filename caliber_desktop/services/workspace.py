@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from caliber_desktop.config import (
     Paths,
@@ -15,12 +17,16 @@ from caliber_desktop.config import (
     setup_logging,
 )
 from caliber_desktop.models.store import Store
+from caliber_desktop.services.ai.service import AIService
 from caliber_desktop.services.campaigns import CampaignService
 from caliber_desktop.services.profiles import local_profile
 from caliber_desktop.services.records import UserRef
 from caliber_desktop.services.runs import RunService
 from caliber_desktop.services.templates import TemplateService
 from caliber_desktop.services.uploads import UploadService
+
+if TYPE_CHECKING:
+    from caliber_desktop.services.secrets import SecretStore
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +43,11 @@ class Workspace:
     campaigns: CampaignService = field(init=False)
     uploads: UploadService = field(init=False)
     runs: RunService = field(init=False)
+    ai: AIService = field(init=False)
+
+    #: The keyring store the key is read from; created on first use. The window may hand in its
+    #: own, so a key kept in memory for this run (no working keyring) is seen here too.
+    secrets: SecretStore | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.bind(self.user)
@@ -50,6 +61,25 @@ class Workspace:
             self.store, user, self.paths.root, max_size_mb=self.settings.uploads.max_size_mb
         )
         self.runs = RunService(self.store, user, self.paths.root, self.settings.scoring)
+        self.ai = AIService(self.store, user, self.settings.ai, self.openai_key, runs=self.runs)
+
+    def openai_key(self) -> tuple[str | None, str]:
+        """The OpenAI key and where it came from: the OS keyring, else ``$OPENAI_API_KEY``.
+
+        The keyring is opened on the first call (an AI request or status), never when the
+        workspace opens.
+        """
+        from caliber_desktop.services.secrets import OPENAI_API_KEY, SecretStore
+
+        if self.secrets is None:
+            self.secrets = SecretStore()
+        key = (self.secrets.get(OPENAI_API_KEY) or "").strip()
+        if key:
+            return key, "keyring"
+        key = os.environ.get("OPENAI_API_KEY", "").strip()
+        if key:
+            return key, "environment"
+        return None, "none"
 
     def delete_campaign(self, campaign_id: int, *, force: bool = False) -> None:
         """Delete a campaign (rules in :meth:`CampaignService.delete`) and files only it used."""

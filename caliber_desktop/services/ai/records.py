@@ -10,27 +10,16 @@ from sqlalchemy import select
 
 from caliber_desktop.models.assistant import AIInsight
 from caliber_desktop.models.store import Store
+from caliber_desktop.services.ai.kinds import INSIGHT_TITLES, INSIGHT_TYPES
 from caliber_desktop.services.records import UserRef, jsonable
 
-#: Every insight type, in the order the window and the report show them.
-INSIGHT_TYPES = (
-    "campaign_overview",
-    "performance",
-    "optimization",
-    "whitelist",
-    "blacklist",
-    "domain",
-)
-
-#: What each type is called in the window, the PDF and exports.
-INSIGHT_TITLES = {
-    "campaign_overview": "Campaign overview",
-    "performance": "Performance",
-    "optimization": "Optimization",
-    "whitelist": "Allow list review",
-    "blacklist": "Block list review",
-    "domain": "Site deep-dive",
-}
+__all__ = [
+    "INSIGHT_TITLES",
+    "INSIGHT_TYPES",
+    "InsightRecord",
+    "insight_record",
+    "list_insights",
+]
 
 
 @dataclass(frozen=True)

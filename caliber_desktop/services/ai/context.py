@@ -1,0 +1,242 @@
+"""The grounded context of an insight: the numbers of the campaign's current run, kept small.
+
+A prompt is built from this dictionary and the insight stores it (``InsightRecord.context``), so
+an insight always says which figures it was given. It stays compact whatever the run's size — the
+summary's top and bottom 10 sites, counts and shares, the weights — so a 100k-site run makes the
+same few-kilobyte prompt as a 100-site one. Numbers are rounded the same way every time, which
+makes the context hash (the cache key) stable for an unchanged run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from caliber_desktop.errors import ValidationError
+from caliber_desktop.services.run_records import RunRecord
+from caliber_desktop.services.scoring.explain import explain_site
+from caliber_desktop.services.scoring.lists import IMPACT_COLUMNS, SiteLists
+from caliber_desktop.services.scoring.model import ScoreResult
+
+#: How many sites of a list the whitelist/blacklist context names.
+LIST_SITES = 10
+#: Decimals every number of the context is rounded to.
+DECIMALS = 2
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """What a context is built from: the campaign, its current run, the result and the lists."""
+
+    campaign_id: int
+    campaign_name: str
+    run: RunRecord
+    result: ScoreResult
+    lists: SiteLists
+
+
+def _num(value: Any) -> float | int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    number = float(value)
+    if not math.isfinite(number):
+        return None
+    return round(number, DECIMALS)
+
+
+def _site(entry: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "site": str(entry.get("site_id", "")),
+        "name": str(entry.get("display_name", entry.get("site_id", ""))),
+        "score": _num(entry.get("score")),
+        "impressions": _num(entry.get("impressions")),
+        "recommendation": str(entry.get("recommendation", "")),
+    }
+
+
+def _impact(lists: SiteLists) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, impact in sorted(lists.impact.items()):
+        out[name] = {
+            "sites": int(impact.sites),
+            "shares": {c: _num(impact.shares.get(c, 0.0)) for c in IMPACT_COLUMNS},
+            "warning": impact.warning,
+        }
+    return out
+
+
+def _list_sites(facts: RunFacts, name: str) -> list[dict[str, Any]]:
+    """The largest members of a list (by impressions, then id), with score and flags."""
+    members = facts.lists.members(name)  # type: ignore[arg-type]
+    if members.empty:
+        return []
+    ordered = members.assign(_id=members.index.astype(str)).sort_values(
+        ["impressions", "_id"], ascending=[False, True], kind="mergesort"
+    )
+    sites = facts.result.sites
+    out = []
+    for site_id, row in ordered.head(LIST_SITES).iterrows():
+        flags: Any = sites.at[site_id, "flags"] if "flags" in sites else ()
+        out.append(
+            {
+                "site": str(site_id),
+                "name": str(row["display_name"]),
+                "score": _num(row["score"]),
+                "impressions": _num(row["impressions"]),
+                "spend": _num(row["spend"]),
+                "flags": sorted(str(f) for f in (flags or ())),
+                "pinned": bool(row["overridden"]),
+            }
+        )
+    return out
+
+
+def base_context(facts: RunFacts) -> dict[str, Any]:
+    """The figures every insight type shares (also the chat's campaign data block)."""
+    summary = facts.result.summary
+    config = facts.result.config
+    run = facts.run
+    return {
+        "campaign": {
+            "id": facts.campaign_id,
+            "name": facts.campaign_name,
+            "platform": config.platform.value,
+            "goal": config.goal.value,
+            "channel": config.channel.value,
+            "analysis_level": config.level.value,
+        },
+        "run": {
+            "id": run.id,
+            "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+            "sites": int(summary.get("sites", run.site_count)),
+            "rows_read": run.rows_read,
+            "rows_dropped": run.rows_dropped,
+            "min_impressions": config.min_impressions,
+        },
+        "campaign_score": _num(summary.get("campaign_score")),
+        "recommendations": {k: int(v) for k, v in summary.get("recommendations", {}).items()},
+        "quality_status": {k: int(v) for k, v in summary.get("quality_status", {}).items()},
+        "flags": {str(k): int(v) for k, v in summary.get("flags", {}).items()},
+        "weights": {str(k): _num(v) for k, v in summary.get("weights", {}).items()},
+        "dropped_metrics": dict(summary.get("dropped_metrics", {})),
+        "top_sites": [_site(s) for s in summary.get("top", [])],
+        "bottom_sites": [_site(s) for s in summary.get("bottom", [])],
+        "list_impact": _impact(facts.lists),
+    }
+
+
+def insight_context(facts: RunFacts, insight_type: str, subject: str | None) -> dict[str, Any]:
+    """The context of one insight type (``subject``: the site of a ``domain`` insight)."""
+    context = base_context(facts)
+    context["insight_type"] = insight_type
+    if insight_type == "performance":
+        histogram = facts.result.summary.get("histogram", {})
+        context["histogram"] = {
+            "edges": [_num(e) for e in histogram.get("edges", [])],
+            "counts": [int(c) for c in histogram.get("counts", [])],
+        }
+    elif insight_type == "whitelist":
+        context["allow_sites"] = _list_sites(facts, "allow")
+    elif insight_type == "blacklist":
+        context["block_sites"] = _list_sites(facts, "block")
+    elif insight_type == "domain":
+        context["subject"] = subject
+        context["site"] = site_context(facts, subject)
+    return context
+
+
+def find_site(facts: RunFacts, subject: str | None) -> str:
+    """The run's site id for ``subject`` (an id or a display name, any case)."""
+    text = (subject or "").strip()
+    if not text:
+        raise ValidationError(
+            "A site deep-dive needs the site it is about.",
+            field="subject",
+            hint="Pick a site in the results table (or pass --subject SITE).",
+        )
+    sites = facts.result.sites
+    if text in sites.index:
+        return text
+    lowered = text.lower()
+    ids = pd.Index(sites.index.astype(str))
+    match = ids[ids.str.lower() == lowered]
+    if len(match) == 0 and "display_name" in sites:
+        names = sites["display_name"].astype(str).str.lower()
+        match = ids[(names == lowered).to_numpy()]
+    if len(match) == 0:
+        raise ValidationError(
+            f"The site {text!r} is not in campaign {facts.campaign_id}'s current run.",
+            field="subject",
+            hint="Pick a site from the results table.",
+        )
+    return str(match[0])
+
+
+def site_context(facts: RunFacts, subject: str | None) -> dict[str, Any]:
+    site_id = find_site(facts, subject)
+    detail = explain_site(facts.result, site_id)
+    action = (
+        str(facts.lists.sites.at[site_id, "list_action"])
+        if site_id in facts.lists.sites.index
+        else None
+    )
+    return {
+        "site": site_id,
+        "name": detail["display_name"],
+        "kind": detail["kind"],
+        "score": _num(detail["score"]),
+        "percentile": _num(detail["percentile"]),
+        "impressions": _num(detail["impressions"]),
+        "spend": _num(detail["spend"]),
+        "quality_status": detail["quality_status"],
+        "confidence": detail["confidence"],
+        "recommendation": detail["recommendation"],
+        "list": action,
+        "flags": [{"code": f["code"], "evidence": f["evidence"]} for f in detail["flags"]],
+        "top_drivers": detail["top_drivers"],
+        "metrics": [
+            {
+                "metric": m["name"],
+                "label": m["label"],
+                "value": _num(m["raw"]),
+                "median": _num(m["median"]),
+                "weight": _num(m["weight"]),
+                "contribution": _num(m["contribution"]),
+            }
+            for m in detail["metrics"]
+            if m["used"]
+        ],
+    }
+
+
+def trusted_values(context: Mapping[str, Any]) -> dict[str, object]:
+    """The values instructions may quote: enum settings and counts, never names from reports."""
+    campaign = context["campaign"]
+    impact = context.get("list_impact", {})
+    return {
+        "goal": campaign["goal"],
+        "channel": campaign["channel"],
+        "platform": campaign["platform"],
+        "site_count": context["run"]["sites"],
+        "allow_count": impact.get("allow", {}).get("sites", 0),
+        "block_count": impact.get("block", {}).get("sites", 0),
+    }
+
+
+def canonical(context: Mapping[str, Any]) -> str:
+    return json.dumps(context, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def context_hash(context: Mapping[str, Any]) -> str:
+    """sha256 of the canonical JSON: equal figures, equal hash (the cache key's last part)."""
+    return hashlib.sha256(canonical(context).encode("utf-8")).hexdigest()

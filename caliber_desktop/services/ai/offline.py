@@ -1,0 +1,177 @@
+"""Offline insights: plain-language findings built from the run's statistics, without a model.
+
+Offered when there is no OpenAI key or no network, so the analyst gets something useful instead of
+an error. The text is a pure function of the insight's context (the same run gives the same text,
+word for word) and always starts with :data:`OFFLINE_LABEL`, so nobody mistakes it for a model's
+answer. Site names are quoted, never interpreted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+OFFLINE_LABEL = "Offline insight (built from the run's statistics, no AI model was used)"
+OFFLINE_MODEL = "offline"
+
+Context = Mapping[str, Any]
+
+
+def _pct(share: Any) -> str:
+    return f"{float(share or 0.0) * 100:.1f} %"
+
+
+def _score(value: Any) -> str:
+    return "n/a" if value is None else f"{float(value):.1f}"
+
+
+def _sites(entries: list[Mapping[str, Any]], limit: int = 3) -> str:
+    named = [f'"{e.get("name") or e.get("site")}" ({_score(e.get("score"))})' for e in entries]
+    return ", ".join(named[:limit]) if named else "none"
+
+
+def _band(score: Any) -> str:
+    if score is None:
+        return "has no score"
+    value = float(score)
+    if value >= 70:
+        return "is strong"
+    if value >= 50:
+        return "is average"
+    return "is weak"
+
+
+def _headline(context: Context) -> list[str]:
+    run = context["run"]
+    campaign = context["campaign"]
+    recs = context.get("recommendations", {})
+    return [
+        f"Campaign score {_score(context.get('campaign_score'))} / 100 "
+        f"({campaign['goal']}, {campaign['channel']}, {campaign['platform']}): the campaign "
+        f"{_band(context.get('campaign_score'))}.",
+        f"{run['sites']} sites scored from {run['rows_read']} rows "
+        f"({run['rows_dropped']} rows dropped): {recs.get('allow', 0)} allow, "
+        f"{recs.get('block', 0)} block, {recs.get('monitor', 0)} monitor, "
+        f"{recs.get('insufficient_data', 0)} with too little data.",
+    ]
+
+
+def _weights(context: Context) -> str:
+    weights = sorted(context.get("weights", {}).items(), key=lambda kv: (-(kv[1] or 0), kv[0]))
+    return ", ".join(f"{name} {float(w or 0) * 100:.0f} %" for name, w in weights) or "none"
+
+
+def _flags(context: Context) -> str:
+    flags = sorted(context.get("flags", {}).items(), key=lambda kv: (-kv[1], kv[0]))
+    return ", ".join(f"{code} on {n} sites" for code, n in flags[:5]) or "no red flags"
+
+
+def _impact_line(context: Context, name: str, verb: str) -> str:
+    impact = context.get("list_impact", {}).get(name, {})
+    shares = impact.get("shares", {})
+    line = (
+        f"The {name} list has {impact.get('sites', 0)} sites and {verb} "
+        f"{_pct(shares.get('impressions'))} of impressions, {_pct(shares.get('spend'))} of spend "
+        f"and {_pct(shares.get('conversions'))} of conversions."
+    )
+    if impact.get("warning"):
+        line += f" Warning: {impact['warning']}"
+    return line
+
+
+def _overview(context: Context) -> list[str]:
+    quality = context.get("quality_status", {})
+    return [
+        *_headline(context),
+        f"Quality: {quality.get('good', 0)} good, {quality.get('moderate', 0)} moderate, "
+        f"{quality.get('poor', 0)} poor sites.",
+        f"Best performers: {_sites(context.get('top_sites', []))}.",
+        f"Weakest performers: {_sites(context.get('bottom_sites', []))}.",
+        f"Red flags: {_flags(context)}.",
+        _impact_line(context, "block", "removes"),
+        "Next steps: review the block list's largest sites, upload the allow list, and re-score "
+        "after the next reporting period.",
+    ]
+
+
+def _performance(context: Context) -> list[str]:
+    histogram = context.get("histogram", {})
+    counts = histogram.get("counts", [])
+    edges = histogram.get("edges", [])
+    busiest = max(range(len(counts)), key=lambda i: (counts[i], -i)) if counts else None
+    lines = _headline(context)
+    if busiest is not None and len(edges) > busiest + 1:
+        lines.append(
+            f"Most sites ({counts[busiest]}) score between {edges[busiest]:g} and "
+            f"{edges[busiest + 1]:g}."
+        )
+    lines.append(f"The score weighs: {_weights(context)}.")
+    lines.append(f"Top site: {_sites(context.get('top_sites', []), 1)}.")
+    return lines
+
+
+def _optimization(context: Context) -> list[str]:
+    recs = context.get("recommendations", {})
+    return [
+        *_headline(context),
+        f"Block the {recs.get('block', 0)} sites recommended for blocking; the weakest are "
+        f"{_sites(context.get('bottom_sites', []))}.",
+        _impact_line(context, "block", "removes"),
+        _impact_line(context, "allow", "keeps"),
+        f"Watch the {recs.get('monitor', 0)} monitored sites and the "
+        f"{recs.get('insufficient_data', 0)} with too little data until they have more volume.",
+        f"Red flags to investigate: {_flags(context)}.",
+    ]
+
+
+def _whitelist(context: Context) -> list[str]:
+    return [
+        _impact_line(context, "allow", "keeps"),
+        f"Largest allowed sites: {_sites(context.get('allow_sites', []), 5)}.",
+        "Check that the allow list is not concentrated on a few sites before uploading it.",
+    ]
+
+
+def _blacklist(context: Context) -> list[str]:
+    return [
+        _impact_line(context, "block", "removes"),
+        f"Largest blocked sites: {_sites(context.get('block_sites', []), 5)}.",
+        f"Red flags across the run: {_flags(context)}.",
+        "Check large blocked sites for false positives (low volume, one bad day) before "
+        "uploading the list.",
+    ]
+
+
+def _domain(context: Context) -> list[str]:
+    site = context.get("site", {})
+    flags = ", ".join(f["code"] for f in site.get("flags", [])) or "no red flags"
+    metrics = "; ".join(
+        f"{m['label']} {m['value']} vs median {m['median']} "
+        f"({float(m['contribution'] or 0):+.1f} points)"
+        for m in site.get("metrics", [])
+    )
+    return [
+        f'Site "{site.get("name")}" scores {_score(site.get("score"))} / 100 (percentile '
+        f"{_score(site.get('percentile'))}), quality {site.get('quality_status')}, confidence "
+        f"{site.get('confidence')}.",
+        f"Recommendation: {site.get('recommendation')}; list: {site.get('list')}.",
+        f"Impressions {site.get('impressions')}, spend {site.get('spend')}; {flags}.",
+        f"Metrics: {metrics or 'none'}.",
+        f"Campaign score for comparison: {_score(context.get('campaign_score'))}.",
+    ]
+
+
+BUILDERS: dict[str, Callable[[Context], list[str]]] = {
+    "campaign_overview": _overview,
+    "performance": _performance,
+    "optimization": _optimization,
+    "whitelist": _whitelist,
+    "blacklist": _blacklist,
+    "domain": _domain,
+}
+
+
+def offline_text(insight_type: str, context: Context) -> str:
+    """The offline insight of ``insight_type`` for ``context``; identical for identical input."""
+    lines = BUILDERS[insight_type](context)
+    return "\n".join([f"{OFFLINE_LABEL}.", "", *(f"- {line}" for line in lines)])
