@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.campaigns import TTD_DISPLAY_AWARENESS
 
 from caliber_desktop.errors import ConflictError, NotFoundError, ValidationError
 from caliber_desktop.models.enums import CampaignStatus, RunStatus
@@ -19,13 +20,7 @@ from caliber_desktop.services.progress import Cancelled, CancelToken
 from caliber_desktop.services.records import UserRef
 from caliber_desktop.services.workspace import Workspace
 
-SETTINGS = {
-    "platform": "trade_desk",
-    "goal": "awareness",
-    "channel": "display",
-    "ctr_sensitivity": False,
-    "analysis_level": "domain",
-}
+SETTINGS = TTD_DISPLAY_AWARENESS
 
 
 def table_counts(ws: Workspace) -> dict[str, int]:
