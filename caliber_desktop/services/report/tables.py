@@ -1,0 +1,191 @@
+"""The ranked tables: top and bottom sites, and the recommendations with their lists.
+
+Tables are capped so a 50,000-site run gives a report of bounded length; a note says what was
+left out and where to find it (the results export).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pandas as pd
+from reportlab.lib.units import mm
+from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, PageBreak
+
+from caliber_desktop.services.report.common import (
+    BIGGEST_ON_LIST,
+    MAX_PINS,
+    TOP_N,
+    SectionBase,
+)
+from caliber_desktop.services.report.fonts import clean, markup
+from caliber_desktop.services.report.layout import (
+    bullets,
+    count,
+    data,
+    money,
+    para,
+    paragraph,
+    score,
+    share,
+    table,
+)
+
+#: Drivers shown per site in the top and bottom tables (the scoring names at most this many).
+DRIVERS_SHOWN = 2
+#: "Viewability 90 % vs median 61 % (+15 pts)": the metric and value, the median, the points.
+_DRIVER = re.compile(r"^(?P<head>.+?) vs median .+ \((?P<points>[+−][0-9.]+ pts)\)$")
+
+
+class TableSections(SectionBase):
+    # ------------------------------------------------------------------ top and bottom
+    def top_and_bottom(self) -> list[Flowable]:
+        sites = self.sites
+        n = min(TOP_N, len(sites))
+        top = sites.iloc[:n]
+        bottom = sites.iloc[::-1].iloc[: min(TOP_N, max(len(sites) - n, 0))]
+        out: list[Flowable] = [PageBreak(), para("Top and bottom sites", "h1")]
+        out.append(para(
+            "Main drivers: the metrics that moved a site's score most, with its value and the "
+            "points it gained (+) or lost (−) against a median site (the campaign medians are in "
+            "the Overview).",
+            "small",
+        ))  # fmt: skip
+        out.append(para(f"Top {len(top):,} sites by score", "h2"))
+        out.append(self._ranked(top, 1))
+        if len(bottom):
+            out.append(CondPageBreak(60 * mm))
+            out.append(para(f"Bottom {len(bottom):,} sites by score (lowest first)", "h2"))
+            out.append(self._ranked(bottom, len(sites), step=-1))
+        if len(sites) > 2 * TOP_N:
+            out.append(para(
+                f"{len(sites) - 2 * TOP_N:,} sites in between are not shown here; the Site details "
+                "appendix lists the largest by spend, and the results export has every site.",
+                "note",
+            ))  # fmt: skip
+        return out
+
+    def _ranked(self, frame: pd.DataFrame, first: int, step: int = 1) -> Flowable:
+        rows: list[list[Any]] = [
+            ["#", "Site", "Impressions", "Spend", "Score", "Recommendation", "Main drivers"]
+        ]
+        for i, (site_id, row) in enumerate(frame.iterrows()):
+            rows.append([
+                str(first + step * i),
+                self._site(site_id, row.get("display_name")),
+                count(row.get("impressions")),
+                money(row.get("spend")),
+                score(row.get("score")),
+                self._rec_cell(row.get("recommendation")),
+                _drivers_cell(row.get("top_drivers", "")),
+            ])  # fmt: skip
+        w = self.width
+        widths = [8 * mm, 38 * mm, 20 * mm, 16 * mm, 11 * mm, 27 * mm]
+        return table(rows, [*widths, w - sum(widths)], right=(0, 2, 3, 4))
+
+    # ------------------------------------------------------------------ lists
+    def recommendations(self) -> list[Flowable]:
+        c = self.content
+        cfg = c.result.config
+        key = c.result.summary.get("key_rate", {})
+        key_label = c.result.summary.get("labels", {}).get(
+            key.get("name"), key.get("name", "the key rate")
+        )
+        rules = [
+            f"<b>Allow</b>: score in the top {100 - cfg.allow_percentile:.0f} %, no red flag, and "
+            f"the {cfg.credible_level:.0%} credible interval of {key_label} above the campaign "
+            "median.",
+            f"<b>Block</b>: a hard red flag with enough volume, or a score in the bottom "
+            f"{cfg.block_percentile:.0f} % with {key_label}'s interval below the median.",
+            f"<b>Insufficient data</b>: fewer impressions than needed to judge {key_label} "
+            f"(at least {count(key.get('volume', cfg.min_impressions))}).",
+            "<b>Monitor</b>: everything else: no clear evidence either way.",
+        ]
+        out: list[Flowable] = [PageBreak(), para("Recommendations and list impact", "h1")]
+        out += bullets(rules)
+        rows: list[list[Any]] = [["List", "Sites", "Impressions", "Spend", "Clicks", "Conversions"]]
+        for name in ("allow", "monitor", "block"):
+            impact = c.lists.impact.get(name)
+            if impact is None:
+                continue
+            rows.append([
+                self._rec_cell(name),
+                count(impact.sites),
+                *(share(impact.shares.get(col)) for col in ("impressions", "spend", "clicks", "conversions")),  # noqa: E501
+            ])  # fmt: skip
+        out += [
+            para("What each list touches (share of the campaign's totals)", "h2"),
+            table(rows, [30 * mm, 22 * mm, 28 * mm, 28 * mm, 28 * mm, 28 * mm], right=range(1, 6)),
+            para(
+                "Monitor includes sites with insufficient data and sites that cannot go on a list.",
+                "note",
+            ),
+        ]
+        block = c.lists.impact.get("block")
+        if block is not None and block.warning:
+            out.append(data(block.warning, "warning"))
+        members = c.lists.sites
+        for name, title in (
+            ("block", "Largest sites on the block list"),
+            ("allow", "Largest sites on the allow list"),
+        ):
+            listed = members[members["list_action"] == name]
+            if listed.empty:
+                continue
+            biggest = listed.sort_values("spend", ascending=False, kind="stable").iloc[
+                :BIGGEST_ON_LIST
+            ]
+            heading = para(f"{title} (by spend, {len(biggest):,} of {len(listed):,})", "h2")
+            out.append(KeepTogether([heading, self._list_table(biggest)]))
+        pins = members[members["overridden"]]
+        if len(pins):
+            out.append(para(f"Pinned by the analyst ({len(pins):,})", "h2"))
+            rows = [["Site", "Pinned to", "Scored as", "Reason"]]
+            for site_id, row in pins.iloc[:MAX_PINS].iterrows():
+                rows.append(
+                    [
+                        self._site(site_id),
+                        self._rec_cell(row["list_action"]),
+                        self._rec_cell(row["recommendation"]),
+                        data(row["override_reason"] or "–", "cell", limit=200),
+                    ]
+                )
+            out.append(table(rows, [55 * mm, 25 * mm, 25 * mm, self.width - 105 * mm]))
+            if len(pins) > MAX_PINS:
+                out.append(para(f"{len(pins) - MAX_PINS:,} more pins are not shown.", "note"))
+                self.truncated = True
+        return out
+
+    def _list_table(self, frame: pd.DataFrame) -> Flowable:
+        flags = self.sites.get("flags")
+        rows: list[list[Any]] = [["Site", "Impressions", "Spend", "Score", "Pinned", "Flags"]]
+        for site_id, row in frame.iterrows():
+            site_flags = flags.get(site_id, ()) if flags is not None else ()
+            rows.append([
+                self._site(site_id, row.get("display_name")),
+                count(row["impressions"]),
+                money(row["spend"]),
+                score(row["score"]),
+                "yes" if row["overridden"] else "",
+                para(", ".join(str(f).replace("_", " ") for f in site_flags) or "–", "cell"),
+            ])  # fmt: skip
+        widths = [62 * mm, 22 * mm, 22 * mm, 14 * mm, 16 * mm]
+        return table(rows, [*widths, self.width - sum(widths)], right=(1, 2, 3))
+
+
+def compact_drivers(text: object, most: int = DRIVERS_SHOWN) -> list[str]:
+    """``top_drivers`` as short phrases: "Viewability 90 % vs median 61 % (+15 pts); …" →
+    ["Viewability 90 % (+15 pts)", …] (the median is the same on every row)."""
+    phrases = [p.strip() for p in clean(text).removesuffix(".").split("; ") if p.strip()]
+    out = []
+    for phrase in phrases[:most]:
+        found = _DRIVER.match(phrase)
+        out.append(f"{found['head']} ({found['points']})" if found else phrase)
+    return out
+
+
+def _drivers_cell(text: object) -> Flowable:
+    """One driver a line, so a row is at most two lines high."""
+    lines = [markup(phrase, limit=70) for phrase in compact_drivers(text)]
+    return paragraph("<br/>".join(lines) or "–", "cell_muted")
