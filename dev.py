@@ -4,6 +4,8 @@
     python3 dev.py app     set up (first time) and launch Caliber Desktop
     python3 dev.py test    set up (first time) and run every check: ruff, mypy, layers, pytest
     python3 dev.py lock    re-pin requirements/constraints.txt from the current environment
+    python3 dev.py bundle  set up, then build the one-folder app with PyInstaller (build/dist/);
+                           --smoke also runs the frozen app's smoke test and a frozen CLI score
 
 Set-up creates ``.venv`` beside this file and installs the project with the pinned versions in
 ``requirements/constraints.txt``; it is redone only when ``pyproject.toml`` or the pins change.
@@ -201,7 +203,14 @@ def cmd_lock(_args: list[str]) -> int:
     return 0
 
 
-COMMANDS = {"app": cmd_app, "test": cmd_test, "lock": cmd_lock}
+def cmd_bundle(args: list[str]) -> int:
+    """Build the one-folder bundle (build/build.py); ``--smoke`` runs the frozen app after."""
+    setup()
+    env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
+    return run(venv_bin("python"), ROOT / "build" / "build.py", *args, env=env)
+
+
+COMMANDS = {"app": cmd_app, "test": cmd_test, "lock": cmd_lock, "bundle": cmd_bundle}
 
 
 def main() -> int:

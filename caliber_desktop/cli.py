@@ -118,10 +118,46 @@ def cmd_doctor(args: argparse.Namespace, paths: Paths, out: Output) -> int:
     return 0 if report.healthy else 1
 
 
+def cmd_clean(args: argparse.Namespace, paths: Paths, out: Output) -> int:
+    """Remove old exports, orphaned upload blobs and stale temp files from the data dir."""
+    from caliber_desktop.config import load_settings
+    from caliber_desktop.models.store import Store
+    from caliber_desktop.services import housekeeping
+
+    settings = load_settings(paths.settings).housekeeping
+    if args.days is not None:
+        settings = settings.model_copy(update={"export_max_age_days": args.days})
+    with Store.open(paths.database) as store:
+        report = housekeeping.clean(paths, store, settings, dry_run=args.dry_run)
+    rows = [
+        (item.kind.value, _size(item.size_bytes), _when(item.modified), item.path)
+        for item in report.removals
+    ]
+    text = report.summary()
+    if rows:
+        text = table(["kind", "size", "modified", "path"], rows) + "\n\n" + text
+    if args.dry_run and rows:
+        text += " Run without --dry-run to remove them."
+    out.emit(
+        {
+            "dry_run": report.dry_run,
+            "removed": report.removals,
+            "counts": report.counts(),
+            "bytes_freed": report.bytes_freed,
+            "errors": report.errors,
+        },
+        text,
+    )
+    return 1 if report.errors else 0
+
+
 def _qt_probe() -> str:
     """Ask a child process which Qt platform plugin starts (no display aborts a Qt process)."""
     if getattr(sys, "frozen", False):
-        command = [sys.executable, "--qt-probe"]
+        # The bundle's console GUI executable (the windowed one has no stdout on Windows).
+        suffix = ".exe" if sys.platform == "win32" else ""
+        debug = Path(sys.executable).with_name(f"caliber-desktop-debug{suffix}")
+        command = [str(debug if debug.exists() else sys.executable), "--qt-probe"]
     else:
         command = [sys.executable, "-m", "caliber_desktop", "--qt-probe"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
@@ -275,6 +311,18 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "doctor", parents=[common], help="check the installation, data dir, store and keyring"
     )
+    clean = commands.add_parser(
+        "clean",
+        parents=[common],
+        help="remove old exports, orphaned uploads and stale temp files from the data dir",
+    )
+    clean.add_argument("--dry-run", action="store_true", help="list what would go; remove nothing")
+    clean.add_argument(
+        "--days",
+        type=int,
+        metavar="N",
+        help="exports older than N days go (default: the housekeeping setting, 30)",
+    )
 
     templates = commands.add_parser("templates", parents=[common], help="campaign templates")
     t_actions = templates.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -349,6 +397,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "doctor":
             return cmd_doctor(args, paths, out)
+        if args.command == "clean":
+            if args.days is not None and args.days < 1:
+                raise ValidationError("--days must be 1 or more.", field="days")
+            return cmd_clean(args, paths, out)
         if args.command == "score":
             return cli_score.cmd_score(args, paths, out)
         if getattr(args, "preview", 0) and args.preview < 0:

@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from importlib.metadata import PackageNotFoundError, version
 
+from sqlalchemy.exc import DBAPIError
+
 from caliber_desktop import __version__
 from caliber_desktop.config import Paths, load_settings
 from caliber_desktop.errors import CaliberError
-from caliber_desktop.models.store import Store, head_revision
+from caliber_desktop.models.store import Store, head_revision, translate_db_error
 from caliber_desktop.services.secrets import NO_BACKEND, SecretStore
 
 PACKAGES = (
@@ -31,8 +33,13 @@ PACKAGES = (
     "xlrd",
     "google-auth",
     "requests",
+    "openai",
+    "reportlab",
 )
+#: Below this the data dir's disk gets a warning (imports copy reports in); below the second a
+#: failure (SQLite cannot commit on a full disk).
 LOW_DISK_BYTES = 500 * 1024 * 1024
+FULL_DISK_BYTES = 50 * 1024 * 1024
 
 
 class Status(StrEnum):
@@ -86,7 +93,16 @@ def check_data_dir(paths: Paths) -> list[Check]:
         ]
     checks = [Check("data dir", Status.OK, str(paths.root))]
     free = shutil.disk_usage(paths.root).free
-    if free < LOW_DISK_BYTES:
+    if free < FULL_DISK_BYTES:
+        checks.append(
+            Check(
+                "disk space",
+                Status.FAIL,
+                f"{free / 2**20:,.0f} MB free on the data dir's disk",
+                "Free some space: the database cannot save changes on a full disk.",
+            )
+        )
+    elif free < LOW_DISK_BYTES:
         checks.append(
             Check(
                 "disk space",
@@ -114,32 +130,90 @@ def check_settings(paths: Paths) -> Check:
 
 
 def check_store(paths: Paths) -> list[Check]:
+    """Open (and migrate) the store, then ``PRAGMA integrity_check`` and ``foreign_key_check``."""
     try:
         store = Store.open(paths.database)
     except CaliberError as exc:
-        return [Check("database", Status.FAIL, exc.message, exc.hint or "")]
+        return [Check("database", Status.FAIL, exc.message, exc.hint or _RESTORE)]
     try:
-        revision = store.current_revision()
-        problems = store.integrity_check()
-        mode = store.pragma("journal_mode")
+        try:
+            revision = store.current_revision()
+            mode = store.pragma("journal_mode")
+        except DBAPIError as exc:
+            failed = translate_db_error(exc, paths.database)
+            return [Check("database", Status.FAIL, failed.message, failed.hint or _RESTORE)]
+        checks = [
+            Check("database", Status.OK, f"{paths.database} ({mode})"),
+            Check("schema version", Status.OK, f"{revision} (this app: {head_revision()})"),
+            check_integrity(store),
+            check_foreign_keys(store),
+        ]
+        checks.append(check_housekeeping(paths, store))
     finally:
         store.close()
-    checks = [
-        Check("database", Status.OK, f"{paths.database} ({mode})"),
-        Check("schema version", Status.OK, f"{revision} (this app: {head_revision()})"),
-    ]
-    if problems:
-        checks.append(
-            Check(
-                "integrity",
-                Status.FAIL,
-                "; ".join(problems[:3]),
-                "Restore caliber.db from a backup or move it away to start afresh.",
-            )
-        )
-    else:
-        checks.append(Check("integrity", Status.OK, "PRAGMA integrity_check: ok"))
     return checks
+
+
+#: What to do about a damaged database.
+_RESTORE = (
+    "Quit Caliber, then restore caliber.db from a backup or move it (with any caliber.db-wal "
+    "beside it) out of the data dir to start with an empty store."
+)
+
+
+def check_integrity(store: Store) -> Check:
+    """``PRAGMA integrity_check``: a damaged page fails here even when the file still opens."""
+    try:
+        problems = store.integrity_check()
+    except DBAPIError as exc:  # "database disk image is malformed" raised rather than listed
+        return Check(
+            "integrity",
+            Status.FAIL,
+            f"{store.path} is damaged: {exc.orig}",
+            _RESTORE,
+        )
+    if problems:
+        shown = "; ".join(problems[:3]) + (
+            f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""
+        )
+        return Check("integrity", Status.FAIL, f"{store.path} is damaged: {shown}", _RESTORE)
+    return Check("integrity", Status.OK, "PRAGMA integrity_check: ok")
+
+
+def check_foreign_keys(store: Store) -> Check:
+    """``PRAGMA foreign_key_check``: rows pointing at rows that no longer exist."""
+    try:
+        with store.engine.connect() as conn:
+            rows = list(conn.exec_driver_sql("PRAGMA foreign_key_check"))
+    except DBAPIError as exc:
+        return Check("foreign keys", Status.FAIL, f"could not be checked: {exc.orig}", _RESTORE)
+    if not rows:
+        return Check("foreign keys", Status.OK, "PRAGMA foreign_key_check: ok")
+    tables = sorted({str(row[0]) for row in rows})
+    return Check(
+        "foreign keys",
+        Status.FAIL,
+        f"{len(rows):,} rows refer to missing rows (in {', '.join(tables)})",
+        _RESTORE,
+    )
+
+
+def check_housekeeping(paths: Paths, store: Store) -> Check:
+    """What ``caliber clean`` would remove now (a dry run): old exports, orphans, temp files."""
+    from caliber_desktop.services import housekeeping
+
+    settings = load_settings(paths.settings).housekeeping
+    try:
+        report = housekeeping.clean(paths, store, settings, dry_run=True)
+    except (OSError, DBAPIError) as exc:
+        return Check("clean-up", Status.WARN, f"could not look: {exc}")
+    if not report.count:
+        return Check("clean-up", Status.OK, "nothing to clean up")
+    return Check(
+        "clean-up",
+        Status.OK,
+        f"{report.summary().replace('Would remove', 'caliber clean would remove')}",
+    )
 
 
 def check_keyring(store: SecretStore | None = None) -> Check:

@@ -7,6 +7,8 @@ from importlib import resources
 from pathlib import Path
 
 from caliber_desktop.models.enums import AnalysisLevel, Channel, Goal, Platform
+from caliber_desktop.services import housekeeping
+from caliber_desktop.services.housekeeping import CleanReport
 from caliber_desktop.services.records import CampaignRecord, CampaignSettings
 from caliber_desktop.services.workspace import Workspace
 
@@ -45,9 +47,26 @@ def seed_sample(workspace: Workspace) -> CampaignRecord | None:
     return campaign
 
 
-def start_up_jobs(workspace: Workspace) -> CampaignRecord | None:
-    """The window's first store job: recover runs a crash interrupted, then offer the sample."""
+def start_up_jobs(
+    workspace: Workspace, *, cleaned: list[CleanReport] | None = None
+) -> CampaignRecord | None:
+    """The window's first store job: recover runs a crash interrupted, clean up, offer the sample.
+
+    The clean-up runs when ``housekeeping.clean_on_startup`` is on; its report is appended to
+    ``cleaned`` (read by the window once this job's result arrives). A failing clean-up is
+    logged and never stops the start-up.
+    """
     workspace.runs.recover_interrupted()
+    if workspace.settings.housekeeping.clean_on_startup:
+        try:
+            report = housekeeping.clean(
+                workspace.paths, workspace.store, workspace.settings.housekeeping
+            )
+        except Exception:  # the analyst did not ask for it: never a start-up failure
+            log.exception("the start-up clean-up failed")
+        else:
+            if cleaned is not None:
+                cleaned.append(report)
     return seed_sample(workspace)
 
 

@@ -1,0 +1,84 @@
+"""The PyInstaller spec's lists (build/bundle_config.py) against the package as it is now.
+
+A new data file in the package must reach the bundle without anyone editing the spec, and an
+exclusion must never remove a module the app loads: both would only show in the frozen app.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def bundle_config() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "bundle_config", ROOT / "build" / "bundle_config.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_data_file_of_the_package_is_bundled() -> None:
+    pytest.importorskip("PyInstaller")
+    config = bundle_config()
+    on_disk = config.package_data_files(ROOT)
+    assert any(path.name == "profiles.toml" for path in on_disk)
+    assert any(path.suffix == ".csv" for path in on_disk)  # the sample report
+    collected = {
+        (Path(dest) / Path(source).name).as_posix() for source, dest in config.data_files(ROOT)
+    }
+    missing = [
+        path.relative_to(ROOT).as_posix()
+        for path in on_disk
+        if path.relative_to(ROOT).as_posix() not in collected
+    ]
+    assert not missing, f"not in the bundle: {missing}"
+    # Alembic reads the migration scripts as files: they go in as source.
+    assert "caliber_desktop/models/migrations/env.py" in collected
+    assert any(item.startswith("caliber_desktop/models/migrations/versions/") for item in collected)
+
+
+def test_no_excluded_module_is_loaded_by_the_app() -> None:
+    """Import the app's entry points in a clean interpreter; none may need an excluded module."""
+    config = bundle_config()
+    code = (
+        "import json, sys\n"
+        "import caliber_desktop.app, caliber_desktop.cli\n"
+        "import caliber_desktop.services.scoring.pipeline, caliber_desktop.services.runs\n"
+        "import caliber_desktop.services.site_rows, caliber_desktop.services.doctor\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        cwd=ROOT,
+        env={"QT_QPA_PLATFORM": "offscreen", "PATH": ""},
+    )
+    loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    excluded = set(config.EXCLUDES) - set(config.GUARDED_IMPORTS)
+    clashes = sorted(
+        name for name in loaded for gone in excluded if name == gone or name.startswith(gone + ".")
+    )
+    assert not clashes, f"excluded from the bundle but loaded by the app: {clashes}"
+
+
+def test_the_entry_scripts_call_freeze_support_first() -> None:
+    for name in ("entry_gui.py", "entry_cli.py"):
+        text = (ROOT / "build" / name).read_text(encoding="utf-8")
+        main = text[text.index('if __name__ == "__main__":') :]
+        first = next(line.strip() for line in main.splitlines()[1:] if line.strip())
+        assert first == "multiprocessing.freeze_support()", name
