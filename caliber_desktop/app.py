@@ -112,6 +112,9 @@ def _run(app: QApplication, reporter: BugReporter, *, smoke: bool) -> int:
         install_quit_hook(app, registry, QUIT_TIMEOUT_MS)
         reporter.log_file = str(workspace.paths.log_file)
         secrets = SecretStore()
+        # One keyring store for the window and the AI service: a key kept in memory for this run
+        # (no working keyring) is then seen by both.
+        workspace.secrets = secrets
         config = AuthConfig.from_settings(workspace.settings)
         auth = AuthService(config, secrets, workspace.store) if config.configured else None
         session = None

@@ -37,8 +37,10 @@ from caliber_desktop.services.workspace import Workspace
 from caliber_desktop.ui.about import show_about
 from caliber_desktop.ui.account import AccountMenu, OfflineBanner, with_banner
 from caliber_desktop.ui.activity import ActivityDock
+from caliber_desktop.ui.ai_docks import AssistantDocks
 from caliber_desktop.ui.campaigns_panel import CampaignsPanel
 from caliber_desktop.ui.common import app_icon, error_box
+from caliber_desktop.ui.housekeeping import Housekeeper
 from caliber_desktop.ui.lists_panel import ListsPanel
 from caliber_desktop.ui.results_panel import ResultsPanel
 from caliber_desktop.ui.site_detail import SiteDetailPanel
@@ -112,7 +114,12 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.activity)
 
         self.workbench = Workbench(self)
+        #: File › Clean Up Data Folder… and the clean-up at start-up
+        self.housekeeper = Housekeeper(workspace, registry, self)
+        #: the Insights and Assistant docks and the AI status line
+        self.assistant = AssistantDocks(self)
         self.actions_ = WindowActions(self)
+        self.assistant.connect_actions(self.actions_)
         self.account = AccountMenu(self)
         self.account.install(self.menuBar())
         #: the OS keyring (set by the app; Settings › OpenAI API key uses it)
@@ -203,6 +210,7 @@ class MainWindow(QMainWindow):
         self._show_user()
         self.workbench.campaign_id = None
         self.workbench.loaded = None
+        self.workbench.run_available.emit(False)
         self.clear_results()
         self.refresh_campaigns()
 
@@ -230,7 +238,12 @@ class MainWindow(QMainWindow):
     def start_up(self) -> None:
         """Offer the sample campaign (a store write, so on the DB lane), then list campaigns."""
         self.welcome.show_loading()
-        worker = FunctionWorker(start_up_jobs, self.workspace, title="Opening your campaigns")
+        worker = FunctionWorker(
+            start_up_jobs,
+            self.workspace,
+            cleaned=self.housekeeper.startup_reports,
+            title="Opening your campaigns",
+        )
         self.registry.start(
             worker,
             self.registry.db_lane(),
@@ -246,6 +259,7 @@ class MainWindow(QMainWindow):
         self.workbench.refresh_campaigns()
 
     def _on_seeded(self, campaign: Any) -> None:
+        self.housekeeper.announce_startup()  # says something only if files were removed
         if isinstance(campaign, CampaignRecord):
             self.statusBar().showMessage(f"Added {campaign.name}", 10_000)
         self.refresh_campaigns()

@@ -1,4 +1,4 @@
-"""Settings: scoring thresholds, the upload size limit, where the data lives, the OpenAI key.
+"""Settings: scoring thresholds, the upload size limit, where the data lives, the AI assistant.
 
 The dialog edits a copy and never saves: :meth:`SettingsDialog.result_settings` returns a validated
 ``Settings`` and the main window writes it on the GUI thread (an atomic file write, no store) and
@@ -32,8 +32,10 @@ from PySide6.QtWidgets import (
 
 from caliber_desktop.config import Settings
 from caliber_desktop.errors import ValidationError
+from caliber_desktop.ui.ai_settings_box import AISettingsBox
 from caliber_desktop.ui.api_key_box import ApiKeyBox
 from caliber_desktop.ui.forms import FieldError
+from caliber_desktop.ui.housekeeping import HousekeepingBox
 
 if TYPE_CHECKING:
     from caliber_desktop.services.secrets import SecretStore
@@ -126,6 +128,7 @@ class SettingsDialog(QDialog):
         data_row = QHBoxLayout(data_box)
         data_row.addWidget(self.data_dir_edit, stretch=1)
         data_row.addWidget(self.open_button)
+        self.housekeeping_box = HousekeepingBox(settings.housekeeping, self)
 
         self.api_key_box: ApiKeyBox | None = None
         if secrets is not None and registry is not None:
@@ -137,19 +140,30 @@ class SettingsDialog(QDialog):
         self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(scoring_box)
-        layout.addWidget(uploads_box)
-        layout.addWidget(data_box)
+        self.ai_box = AISettingsBox(settings.ai, self)
+        # Two columns (scoring and files | the AI assistant) so the dialog fits a laptop screen.
+        left, right = QVBoxLayout(), QVBoxLayout()
+        left.addWidget(scoring_box)
+        left.addWidget(uploads_box)
+        left.addWidget(data_box)
+        left.addWidget(self.housekeeping_box)
+        left.addStretch(1)
         if self.api_key_box is not None:
-            layout.addWidget(self.api_key_box)
-        layout.addStretch(1)
+            right.addWidget(self.api_key_box)
+        right.addWidget(self.ai_box)
+        right.addStretch(1)
+        columns = QHBoxLayout()
+        columns.addLayout(left, stretch=1)
+        columns.addLayout(right, stretch=1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(columns, stretch=1)
         layout.addWidget(self.buttons)
         self.setMinimumWidth(34 * self.fontMetrics().horizontalAdvance("M"))
 
         for box in (self.allow_percentile, self.block_percentile):
             box.valueChanged.connect(self.validate)
         self.kpi_pixel.textChanged.connect(self.validate)
+        self.ai_box.changed.connect(self.validate)
         self.validate()
 
     def _percentile_box(self, name: str, value: float) -> QDoubleSpinBox:
@@ -174,7 +188,7 @@ class SettingsDialog(QDialog):
             )
         if len(self.kpi_pixel.text()) != 2:
             return "default_kpi_pixel", "The default KPI pixel is two digits, like 01."
-        return None
+        return self.ai_box.problem()
 
     @Slot()
     def validate(self) -> bool:
@@ -182,6 +196,7 @@ class SettingsDialog(QDialog):
         field, reason = found if found else ("", "")
         self.percentile_error.show_message(reason if field == "allow_percentile" else None)
         self.kpi_error.show_message(reason if field == "default_kpi_pixel" else None)
+        self.ai_box.show_problem(found)
         self.ok_button.setEnabled(found is None)
         return found is None
 
@@ -205,7 +220,10 @@ class SettingsDialog(QDialog):
             }
         )
         uploads = base.uploads.model_copy(update={"max_size_mb": self.max_upload.value()})
-        copy = base.model_copy(update={"scoring": scoring, "uploads": uploads}, deep=True)
+        housekeeping = self.housekeeping_box.result(base.housekeeping)
+        update = {"scoring": scoring, "uploads": uploads, "housekeeping": housekeeping}
+        update["ai"] = self.ai_box.result()
+        copy = base.model_copy(update=update, deep=True)
         try:
             return Settings.model_validate(copy.model_dump())
         except PydanticValidationError as exc:

@@ -15,7 +15,10 @@ from PySide6.QtWidgets import QFileDialog, QStyle, QToolBar
 
 from caliber_desktop.services.records import CampaignRecord
 from caliber_desktop.ui.campaign_dialog import NewCampaignDialog
+from caliber_desktop.ui.compare_dialog import CompareDialog
+from caliber_desktop.ui.export_dialog import ExportDialog
 from caliber_desktop.ui.import_dialog import ImportDialog
+from caliber_desktop.ui.report_export import ReportExporter
 from caliber_desktop.ui.settings_dialog import SettingsDialog
 from caliber_desktop.ui.template_dialog import TemplateManagerDialog
 
@@ -45,11 +48,19 @@ class WindowActions(QObject):
         self.cancel_score.setIcon(icon(sp.SP_MediaStop))
         self.export = self._action("&Export Lists and Results…", self.export_dialog, "Ctrl+E")
         self.export.setIcon(icon(sp.SP_DialogSaveButton))
+        self.report_exporter = ReportExporter(window)
+        self.export_report = self._action(
+            "Export &Report (PDF)…", self.report_exporter.export, "Ctrl+Shift+E"
+        )
+        self.export_report.setIcon(icon(sp.SP_FileDialogDetailedView))
+        self.export_data = self._action("Export &Data…", self.export_data_dialog)
+        self.compare_runs = self._action("&Compare Runs…", self.compare_runs_dialog)
         self.find = self._action("&Find Site", self._find, Key.Find)
         self.templates = self._action("&Templates…", self.templates_dialog)
         self.settings = self._action("Se&ttings…", self.settings_dialog, Key.Preferences)
         self.settings.setMenuRole(QAction.MenuRole.PreferencesRole)
         self.open_data = self._action("Open &Data Folder", window.open_data_folder)
+        self.clean_up = self._action("Clean &Up Data Folder…", window.housekeeper.clean_up)
         self.refresh = self._action("&Refresh Campaigns", window.refresh_campaigns, Key.Refresh)
         self.quit = self._action("&Quit", window.close, Key.Quit)
         # Windows defines no standard Quit shortcut; Ctrl+Q is what users of other apps expect.
@@ -60,6 +71,10 @@ class WindowActions(QObject):
         self.about.setMenuRole(QAction.MenuRole.AboutRole)
         self._build_menus()
         self._build_toolbar()
+        # What needs a scored run is enabled only while one is open.
+        self.run_actions = (self.export, self.export_data, self.export_report)
+        self._run_available(False)
+        window.workbench.run_available.connect(self._run_available)
 
     def _action(self, text: str, slot: object, keys: Key | str | None = None) -> QAction:
         action = QAction(text, self.window)
@@ -73,17 +88,22 @@ class WindowActions(QObject):
     def _build_menus(self) -> None:
         bar = self.window.menuBar()
         file_menu = bar.addMenu("&File")
-        for action in (self.import_, self.export, None, self.open_data, self.settings, None):
+        file_actions = (self.import_, self.export, self.export_data, self.export_report, None)
+        file_actions += (self.open_data, self.clean_up)
+        for action in (*file_actions, self.settings, None):
             file_menu.addSeparator() if action is None else file_menu.addAction(action)
         file_menu.addAction(self.quit)
         campaign = bar.addMenu("&Campaign")
         for action in (self.new_campaign, self.templates, None, self.score, self.cancel_score):
             campaign.addSeparator() if action is None else campaign.addAction(action)
+        campaign.addAction(self.compare_runs)
         view = self.view_menu = bar.addMenu("&View")
         for dock in (
             self.window.campaigns_dock,
             self.window.detail_dock,
             self.window.lists_dock,
+            self.window.assistant.insights_dock,
+            self.window.assistant.chat_dock,
             self.window.activity,
         ):
             view.addAction(dock.toggleViewAction())
@@ -99,9 +119,15 @@ class WindowActions(QObject):
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         for action in (self.new_campaign, self.import_, self.score, self.cancel_score, self.export):
             toolbar.addAction(action)
+        toolbar.addAction(self.export_report)
         self.window.addToolBar(toolbar)
         self.toolbar = toolbar
         self.view_menu.insertAction(self.find, toolbar.toggleViewAction())
+
+    @Slot(bool)
+    def _run_available(self, available: bool) -> None:
+        for action in self.run_actions:
+            action.setEnabled(available)
 
     # ------------------------------------------------------------------ commands
     @Slot()
@@ -197,3 +223,32 @@ class WindowActions(QObject):
         )
         if folder:
             self.window.workbench.export(folder)
+
+    @Slot()
+    def export_data_dialog(self) -> ExportDialog | None:
+        """Results, lists, summary or the full campaign of the open run as CSV/XLSX/JSON."""
+        loaded = self.window.workbench.loaded
+        if loaded is None:
+            self.window.statusBar().showMessage("Open a scored campaign to export it.", 5000)
+            return None
+        window = self.window
+        dialog = ExportDialog(
+            window.workspace, window.registry, loaded.campaign_id, loaded.run.id, window
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    @Slot()
+    def compare_runs_dialog(self) -> CompareDialog | None:
+        """Two runs of the selected (or open) campaign side by side."""
+        campaign = self.window.campaigns_panel.current_campaign()
+        campaign_id = campaign.id if campaign is not None else self.window.workbench.campaign_id
+        if campaign_id is None:
+            self.window.statusBar().showMessage("Select a campaign to compare its runs.", 5000)
+            return None
+        window = self.window
+        dialog = CompareDialog(window.workspace, window.registry, campaign_id, window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog

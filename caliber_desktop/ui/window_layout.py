@@ -24,7 +24,7 @@ FIRST_RUN_SCREEN_SHARE = 0.8
 GEOMETRY_KEY = "mainWindow/geometry"
 STATE_KEY = "mainWindow/state"
 #: Bump when docks change so an old saved layout is not applied to a different set of docks.
-STATE_VERSION = 2
+STATE_VERSION = 3
 
 
 class WindowLayout(QObject):

@@ -40,6 +40,8 @@ class Workbench(QObject):
 
     #: a run is shown (a :class:`LoadedRun`)
     run_loaded = Signal(object)
+    #: whether a scored run is open now (the export and report actions follow it)
+    run_available = Signal(bool)
     #: a scoring job started (campaign id) / ended (True when it produced a run)
     scoring_started = Signal(int)
     scoring_finished = Signal(bool)
@@ -113,12 +115,14 @@ class Workbench(QObject):
             if loaded.id == self.campaign_id:
                 self.loaded = None
                 self.window.show_no_results(loaded)
+                self.run_available.emit(False)
             return
         if not isinstance(loaded, LoadedRun) or loaded.campaign_id != self.campaign_id:
             return  # the analyst moved on to another campaign meanwhile
         self.loaded = loaded
         self.window.show_run(loaded)
         self.run_loaded.emit(loaded)
+        self.run_available.emit(True)
 
     @Slot(object)
     def campaign_created(self, record: object) -> None:
@@ -143,6 +147,7 @@ class Workbench(QObject):
         if self.campaign_id == campaign_id:
             self.campaign_id, self.loaded = None, None
             self.window.clear_results()
+            self.run_available.emit(False)
         self.refresh_campaigns()
 
     @Slot(int, str)

@@ -49,11 +49,16 @@ def test_first_start_seeds_the_sample_and_lists_it(window: MainWindow, qtbot: Qt
     assert welcome.summary.text() == "1 campaign"
     assert window.workspace.settings.sample_seeded
     # The jobs ran through the registry and show as done in the activity dock.
-    statuses = [
-        window.activity.jobs.topLevelItem(i).text(1)
+    jobs = {
+        window.activity.jobs.topLevelItem(i).text(0): window.activity.jobs.topLevelItem(i).text(1)
         for i in range(window.activity.jobs.topLevelItemCount())
-    ]
-    assert statuses == ["Done", "Done"]
+    }
+    assert jobs == {
+        "Opening your campaigns": "Done",  # the sample offered, old files cleaned up
+        "Loading campaigns": "Done",
+        "Checking the AI assistant": "Done",  # the status line
+        "Loading the conversation": "Done",  # the Assistant dock's history
+    }
 
 
 def test_the_sample_is_offered_once(workspace: Workspace, qtbot: QtBot) -> None:
@@ -198,8 +203,13 @@ def test_geometry_and_dock_layout_survive_a_restart(
     qtbot.waitExposed(first)
     # With the right-hand docks closed the window fits the offscreen screen (800×600), which
     # restoring clamps to.
-    first.detail_dock.toggleViewAction().trigger()
-    first.lists_dock.toggleViewAction().trigger()
+    for dock in (
+        first.detail_dock,
+        first.lists_dock,
+        first.assistant.insights_dock,
+        first.assistant.chat_dock,
+    ):
+        dock.toggleViewAction().trigger()
 
     def placed() -> bool:  # the layout lowers the minimum size once it has run again
         first.resize(700, 500)
@@ -222,6 +232,7 @@ def test_geometry_and_dock_layout_survive_a_restart(
     assert not second.activity.toggleViewAction().isChecked()
     assert not second.detail_dock.isVisible()
     assert not second.lists_dock.isVisible()
+    assert not second.assistant.chat_dock.isVisible()
     assert second.campaigns_dock.isVisible()
 
 
