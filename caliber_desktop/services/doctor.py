@@ -35,6 +35,7 @@ PACKAGES = (
     "requests",
     "openai",
     "reportlab",
+    "uharfbuzz",
 )
 #: Below this the data dir's disk gets a warning (imports copy reports in); below the second a
 #: failure (SQLite cannot commit on a full disk).
@@ -239,6 +240,23 @@ def check_keyring(store: SecretStore | None = None) -> Check:
     return Check("keyring", Status.WARN, problem)
 
 
+def check_ai(paths: Paths, store: SecretStore) -> Check:
+    """Whether the AI assistant has a key, and which endpoint and model it would use."""
+    from caliber_desktop.services.ai.client import endpoint_host, find_key
+
+    settings = load_settings(paths.settings).ai
+    target = f"{settings.model} at {endpoint_host(settings)}"
+    key, source = find_key(store)
+    if key is None:
+        return Check(
+            "AI assistant",
+            Status.WARN,
+            f"no OpenAI key: offline insights only ({target} once a key is set)",
+            "Enter the key in Settings › OpenAI API key, or set OPENAI_API_KEY.",
+        )
+    return Check("AI assistant", Status.OK, f"{target} (key from the {source})")
+
+
 def check_auth(paths: Paths) -> Check:
     """Which sign-in applies: the local profile, a Firebase project, or the emulator (probed)."""
     import requests
@@ -290,7 +308,9 @@ def run(paths: Paths, qt_probe: Callable[[], str] | None = None) -> Report:
         checks.append(check_settings(paths))
         checks += check_store(paths)
     checks.append(check_auth(paths))
-    checks.append(check_keyring())
+    secrets = SecretStore()
+    checks.append(check_keyring(secrets))
+    checks.append(check_ai(paths, secrets))
     if qt_probe is not None:
         checks.append(check_qt(qt_probe))
     return Report(checks=checks, versions=package_versions())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +16,7 @@ from caliber_desktop.config import (
     setup_logging,
 )
 from caliber_desktop.models.store import Store
+from caliber_desktop.services.ai.client import find_key
 from caliber_desktop.services.ai.service import AIService
 from caliber_desktop.services.campaigns import CampaignService
 from caliber_desktop.services.profiles import local_profile
@@ -69,17 +69,11 @@ class Workspace:
         The keyring is opened on the first call (an AI request or status), never when the
         workspace opens.
         """
-        from caliber_desktop.services.secrets import OPENAI_API_KEY, SecretStore
+        from caliber_desktop.services.secrets import SecretStore
 
         if self.secrets is None:
             self.secrets = SecretStore()
-        key = (self.secrets.get(OPENAI_API_KEY) or "").strip()
-        if key:
-            return key, "keyring"
-        key = os.environ.get("OPENAI_API_KEY", "").strip()
-        if key:
-            return key, "environment"
-        return None, "none"
+        return find_key(self.secrets)
 
     def delete_campaign(self, campaign_id: int, *, force: bool = False) -> None:
         """Delete a campaign (rules in :meth:`CampaignService.delete`) and files only it used."""

@@ -121,3 +121,25 @@ def test_doctor_exits_non_zero_when_a_check_fails(
     text = capsys.readouterr().out
     assert "NOT healthy" in text
     assert "FAIL  database" in text
+
+
+def test_the_ai_line_says_where_the_key_comes_from(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from caliber_desktop.services.secrets import OPENAI_API_KEY, SecretStore
+
+    paths = fresh_store(home)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    without = checks(paths)["AI assistant"]
+    assert without.status is Status.WARN
+    assert "offline insights only" in without.detail
+    assert "api.openai.com" in without.detail
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env-1234")
+    assert checks(paths)["AI assistant"].detail.endswith("(key from the environment)")
+
+    assert SecretStore().set(OPENAI_API_KEY, "sk-from-keyring-5678")
+    found = checks(paths)["AI assistant"]
+    assert found.status is Status.OK
+    assert found.detail == "gpt-4o-mini at api.openai.com (key from the keyring)"
+    assert "sk-" not in f"{found.detail} {found.hint}"  # the key itself is never shown

@@ -27,6 +27,8 @@ from caliber_desktop.services.progress import CancelToken
 if TYPE_CHECKING:  # the SDK (~0.4 s to import) loads with the first request, not with the app
     import openai
 
+    from caliber_desktop.services.secrets import SecretStore
+
 log = logging.getLogger(__name__)
 
 #: Overrides ``ai.base_url`` (scripted use, tests, a local server for one run).
@@ -45,6 +47,19 @@ def base_url(settings: AISettings) -> str:
     return (os.environ.get(BASE_URL_ENV, "").strip() or settings.base_url.strip()) or (
         OPENAI_BASE_URL
     )
+
+
+def find_key(secrets: SecretStore) -> tuple[str | None, str]:
+    """The OpenAI key and where it came from: the OS keyring, else ``$OPENAI_API_KEY``."""
+    from caliber_desktop.services.secrets import OPENAI_API_KEY
+
+    key = (secrets.get(OPENAI_API_KEY) or "").strip()
+    if key:
+        return key, "keyring"
+    key = os.environ.get("OPENAI_API_KEY", "").strip()
+    if key:
+        return key, "environment"
+    return None, "none"
 
 
 def endpoint_host(settings: AISettings) -> str:
