@@ -50,9 +50,13 @@ def run_label(run: RunRecord) -> str:
     return f"Run {run.id} — {when} · {run.site_count:,} sites · score {score}"
 
 
+def metric_labels(result: RunComparison) -> dict[str, str]:
+    """Readable metric names of both runs (the newer run's wording wins)."""
+    return {**result.old.summary.get("labels", {}), **result.new.summary.get("labels", {})}
+
+
 def change_columns(result: RunComparison) -> list[ColumnSpec]:
-    labels: dict[str, str] = result.new.summary.get("labels", {})
-    labels = {**result.old.summary.get("labels", {}), **labels}
+    labels = metric_labels(result)
     return [
         ColumnSpec("site_id", "Site", tooltip_key="display_name"),
         ColumnSpec("score_old", "Old", "score"),
@@ -199,7 +203,11 @@ class CompareDialog(QDialog):
             f"{name} {c['old']:,} → {c['new']:,} (+{c['entered']:,} / −{c['left']:,})"
             for name, c in result.list_counts.items()
         )
-        weights = ", ".join(f"{m} {a:.2f} → {b:.2f}" for m, (a, b) in result.weight_changes.items())
+        labels = metric_labels(result)
+        weights = ", ".join(
+            f"{labels.get(m, m)} {a * 100:.0f} % → {b * 100:.0f} %"
+            for m, (a, b) in result.weight_changes.items()
+        )
         text = f"<b>{result.summary}</b><br>Lists: {counts}"
         if weights:
             text += f"<br>Weights changed: {weights}"
