@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from PySide6.QtCore import (
-    QByteArray,
     QObject,
     Qt,
 )
@@ -61,6 +60,8 @@ def recommendation_text(value: str) -> str:
 
 class FrameTableModel(FlatTableModel):
     """Rows of a site frame (indexed by site id) in view order, with pins marked."""
+
+    ROLE_NAMES = ((SITE_ID_ROLE, b"siteId"), (SORT_ROLE, b"sortValue"), (PINNED_ROLE, b"pinned"))
 
     def __init__(self, columns: Sequence[ColumnSpec] = (), parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -315,22 +316,6 @@ class FrameTableModel(FlatTableModel):
         if isinstance(tip, tuple | list):
             return "\n".join(str(t) for t in tip) or None
         return str(tip) if isinstance(tip, str) and tip else None
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (
-            Qt.ItemFlag.ItemIsEnabled
-            | Qt.ItemFlag.ItemIsSelectable
-            | Qt.ItemFlag.ItemNeverHasChildren
-        )
-
-    def roleNames(self) -> dict[int, QByteArray]:  # noqa: N802 (Qt override)
-        names = dict(super().roleNames())
-        names[SITE_ID_ROLE] = QByteArray(b"siteId")
-        names[SORT_ROLE] = QByteArray(b"sortValue")
-        names[PINNED_ROLE] = QByteArray(b"pinned")
-        return names
 
 
 def _join_flags(value: Any) -> str:

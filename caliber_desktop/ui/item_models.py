@@ -48,6 +48,8 @@ class FlatTableModel(QAbstractTableModel):
     """
 
     COLUMNS: tuple[str, ...] = ()
+    #: The model's own data roles and their names (``roleNames``, for QML and model testers).
+    ROLE_NAMES: tuple[tuple[int, bytes], ...] = ()
 
     def row_total(self) -> int:
         raise NotImplementedError
@@ -72,12 +74,28 @@ class FlatTableModel(QAbstractTableModel):
             return self.COLUMNS[section]
         return None
 
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        """Read-only rows without children."""
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return (
+            Qt.ItemFlag.ItemIsEnabled
+            | Qt.ItemFlag.ItemIsSelectable
+            | Qt.ItemFlag.ItemNeverHasChildren
+        )
+
+    def roleNames(self) -> dict[int, QByteArray]:  # noqa: N802 (Qt override)
+        names = dict(super().roleNames())
+        names.update({role: QByteArray(name) for role, name in self.ROLE_NAMES})
+        return names
+
 
 class CampaignListModel(FlatTableModel):
     """One row per campaign, in the order the service returned them (newest first)."""
 
     COLUMNS = ("Name", "Status", "Settings", "Files")
     NAME, STATUS, SETTINGS, FILES = range(4)
+    ROLE_NAMES = ((CAMPAIGN_ROLE, b"campaign"), (CAMPAIGN_ID_ROLE, b"campaignId"))
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -112,21 +130,6 @@ class CampaignListModel(FlatTableModel):
         if role == CAMPAIGN_ID_ROLE:
             return record.id
         return None
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (
-            Qt.ItemFlag.ItemIsEnabled
-            | Qt.ItemFlag.ItemIsSelectable
-            | Qt.ItemFlag.ItemNeverHasChildren
-        )
-
-    def roleNames(self) -> dict[int, QByteArray]:  # noqa: N802 (Qt override)
-        names = dict(super().roleNames())
-        names[CAMPAIGN_ROLE] = QByteArray(b"campaign")
-        names[CAMPAIGN_ID_ROLE] = QByteArray(b"campaignId")
-        return names
 
     # ------------------------------------------------------------------ formatting
     def _display(self, record: CampaignRecord, column: int) -> str | None:

@@ -13,7 +13,6 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from PySide6.QtCore import (
-    QByteArray,
     QObject,
     Qt,
 )
@@ -77,6 +76,7 @@ class ListMembersModel(FlatTableModel):
     COLUMNS = ("Site", "Kind", "Score", "Impressions", "Spend", "Source")
     SITE, KIND, SCORE, IMPRESSIONS, SPEND, SOURCE = range(6)
     NUMERIC = frozenset({SCORE, IMPRESSIONS, SPEND})
+    ROLE_NAMES = ((SITE_ID_ROLE, b"siteId"), (PINNED_ROLE, b"pinned"))
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -137,21 +137,6 @@ class ListMembersModel(FlatTableModel):
         if role == PINNED_ROLE:
             return bool(self._pinned[i])
         return None
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (
-            Qt.ItemFlag.ItemIsEnabled
-            | Qt.ItemFlag.ItemIsSelectable
-            | Qt.ItemFlag.ItemNeverHasChildren
-        )
-
-    def roleNames(self) -> dict[int, QByteArray]:  # noqa: N802 (Qt override)
-        names = dict(super().roleNames())
-        names[SITE_ID_ROLE] = QByteArray(b"siteId")
-        names[PINNED_ROLE] = QByteArray(b"pinned")
-        return names
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         keys = {
