@@ -152,7 +152,11 @@ def _compare_text(result: Any, limit: int, table: Any) -> str:
     if result.weight_changes:
         changed = ", ".join(f"{m} {a:.2f}→{b:.2f}" for m, (a, b) in result.weight_changes.items())
         lines += [f"Weights changed: {changed}", ""]
-    top = result.sites.head(limit)
+    # A change below what a printed score shows (0.05) is not a move for a reader.
+    moving = result.sites[result.sites["score_delta"].abs() >= 0.05]
+    top = moving.head(limit)
+    if len(result.sites) and not len(top):
+        lines += ["No site's score changed.", ""]
     if len(top):
         metrics = list(result.metrics)
         headers = ["site", "old", "new", "Δ", "list", *[f"Δ {m}" for m in metrics]]

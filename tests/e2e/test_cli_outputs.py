@@ -80,6 +80,14 @@ def test_runs_export_and_compare(home: Path, campaign: int, tmp_path: Path) -> N
     assert "Biggest movers" in text.stdout
     assert "Lists:" in text.stdout
 
+    # Scored again on the same report: nothing moved, and the text says so instead of listing
+    # sites with a change of +0.0.
+    ok(home, "score", "--campaign", str(campaign))
+    text = caliber(home, "compare", "--campaign", str(campaign))
+    assert text.returncode == 0, text.stderr
+    assert "No site's score changed." in text.stdout
+    assert "Biggest movers" not in text.stdout
+
 
 def test_bad_input_is_one_clear_line(home: Path, campaign: int, tmp_path: Path) -> None:
     done = caliber(home, "export", "--campaign", str(campaign), "--what", "results",
