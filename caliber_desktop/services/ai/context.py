@@ -26,8 +26,11 @@ from caliber_desktop.services.scoring.model import ScoreResult
 
 #: How many sites of a list the whitelist/blacklist context names.
 LIST_SITES = 10
-#: Decimals every number of the context is rounded to.
+#: Numbers of 1 or more keep this many decimals (scores, money, counts as floats)…
 DECIMALS = 2
+#: …and smaller ones this many significant digits, so a CTR of 0.0018 or a share of 0.088 stays
+#: what the report says instead of collapsing to 0.0 or 0.09.
+SIGNIFICANT = 3
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,9 @@ def _num(value: Any) -> float | int | None:
     number = float(value)
     if not math.isfinite(number):
         return None
-    return round(number, DECIMALS)
+    if abs(number) >= 1:
+        return round(number, DECIMALS)
+    return float(f"{number:.{SIGNIFICANT}g}")
 
 
 def _site(entry: Mapping[str, Any]) -> dict[str, Any]:
@@ -128,6 +133,8 @@ def base_context(facts: RunFacts) -> dict[str, Any]:
         "quality_status": {k: int(v) for k, v in summary.get("quality_status", {}).items()},
         "flags": {str(k): int(v) for k, v in summary.get("flags", {}).items()},
         "weights": {str(k): _num(v) for k, v in summary.get("weights", {}).items()},
+        # What a typical site of this campaign looks like, per metric (rates as fractions).
+        "campaign_medians": {str(k): _num(v) for k, v in summary.get("medians", {}).items()},
         "dropped_metrics": dict(summary.get("dropped_metrics", {})),
         "top_sites": [_site(s) for s in summary.get("top", [])],
         "bottom_sites": [_site(s) for s in summary.get("bottom", [])],

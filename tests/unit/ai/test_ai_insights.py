@@ -269,3 +269,20 @@ def test_rate_limit_refuses_and_resets(
     clock.advance(3600)
     assert service.status().remaining_per_hour == 3
     assert not service.generate_batch(scored_campaign, ["performance", "whitelist"]).failures
+
+
+def test_the_context_keeps_small_rates_and_shares_as_the_run_has_them(
+    make_service: Callable[..., AIService], workspace: Workspace, scored_campaign: int
+) -> None:
+    """A CTR of 0.0018 or a share of 0.088 must reach the model as such, not as 0.0 or 0.09."""
+    insight = make_service(key=None).generate(scored_campaign, "blacklist")
+    lists = workspace.runs.lists(scored_campaign)
+    block = lists.impact["block"]
+    given = insight.context["list_impact"]["block"]["shares"]
+    for column, share in block.shares.items():
+        assert given[column] == pytest.approx(share, rel=0.01, abs=1e-12), column
+    medians = workspace.runs.load_result(insight.run_id).summary["medians"]
+    small = {name: value for name, value in medians.items() if value and 0 < abs(value) < 0.01}
+    assert small  # the hostile little report has sub-1 % rates (CTR, conversion rate)
+    for name, value in small.items():
+        assert insight.context["campaign_medians"][name] == pytest.approx(value, rel=0.01), name
