@@ -293,10 +293,17 @@ def cmd_import(args: argparse.Namespace, ws: Workspace, out: Output) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # Accepted before and after the command: SUPPRESS keeps a command's parser from resetting a
+    # value given before the command (``caliber --home X doctor`` used to ignore X).
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--json", action="store_true", help="print one JSON document")
     common.add_argument(
-        "--home", type=Path, help="data dir (default: $CALIBER_HOME or the platform's data dir)"
+        "--json", action="store_true", default=argparse.SUPPRESS, help="print one JSON document"
+    )
+    common.add_argument(
+        "--home",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="data dir (default: $CALIBER_HOME or the platform's data dir)",
     )
 
     parser = argparse.ArgumentParser(
@@ -384,9 +391,19 @@ COMMANDS: dict[str, WorkspaceCommand] = {
 }
 
 
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line, with ``--json`` and ``--home`` wherever they were given (or not)."""
+    args = build_parser().parse_args(argv)
+    # Not parser.set_defaults: it would write the default into the option shared with every
+    # command's parser, which then resets a value given before the command.
+    for name, default in (("json", False), ("home", None)):
+        if not hasattr(args, name):
+            setattr(args, name, default)
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_args(argv)
     out = Output(args.json)
     paths = Paths(args.home.expanduser().resolve()) if args.home else default_paths()
     try:

@@ -21,6 +21,7 @@ from caliber_desktop.config import Paths, ScoringSettings, load_settings
 from caliber_desktop.errors import ValidationError
 from caliber_desktop.models.enums import AnalysisLevel, Channel, Goal, Platform
 from caliber_desktop.services.progress import CancelToken
+from caliber_desktop.services.vocabulary import counted
 
 if TYPE_CHECKING:  # the engine (pandas, Arrow) loads when a score command runs, not for --help
     from caliber_desktop.services.run_records import RunRecord
@@ -119,6 +120,7 @@ def cmd_score(args: argparse.Namespace, paths: Paths, out: Any) -> int:
     from caliber_desktop.services.scoring.engine import ScoreRequest, score_file
     from caliber_desktop.services.scoring.exports import write_run_outputs
     from caliber_desktop.services.scoring.lists import build_lists
+    from caliber_desktop.services.sniff import require_file
 
     if (args.file is None) == (args.campaign is None):
         raise ValidationError(
@@ -153,10 +155,7 @@ def cmd_score(args: argparse.Namespace, paths: Paths, out: Any) -> int:
         mapping_override=_mapping(args.mapping),
     )
     source = Path(args.file)
-    if not source.is_file():
-        raise ValidationError(
-            f"{source}: no such file.", field="file", hint="Check the path and try again."
-        )
+    require_file(source)
     with _cancel_on_interrupt() as token:
         scored = score_file(source, request, progress=_progress(args.json), cancel=token)
     if not args.json and sys.stderr.isatty():
@@ -169,9 +168,13 @@ def cmd_score(args: argparse.Namespace, paths: Paths, out: Any) -> int:
         "mapping": scored.mapping_snapshot(),
     }
     written = write_run_outputs(scored.result, lists, args.out, about=about, xlsx=args.xlsx)
+    quality = scored.result.quality
     out.emit(
         {**_summary_json(scored, lists), "files": [str(p) for p in written]},
-        _summary_text(scored, lists) + "\n\nWrote:\n" + "\n".join(f"  {p}" for p in written),
+        _summary_text(scored, lists)
+        + "\n\nWrote:\n"
+        + "\n".join(f"  {p}" for p in written)
+        + _issue_lines(quality.to_json()),
     )
     return 0
 
@@ -200,7 +203,7 @@ def _score_campaign(
         print(file=sys.stderr)
     out.emit(
         {"run": record, "lists": {k: v.to_json() for k, v in lists.impact.items()}},
-        _run_text(record, lists),
+        _run_text(record, lists) + _issue_lines(record.data_quality),
     )
     return 0
 
@@ -212,58 +215,96 @@ def _counts(summary: dict[str, Any]) -> str:
     )
 
 
-def _impact_lines(lists: SiteLists) -> list[str]:
+def _impact_lines(lists: SiteLists, level: str | None) -> list[str]:
     lines = []
     for name, verb in (("block", "removes"), ("allow", "keeps")):
         impact = lists.impact[name]
-        shares = ", ".join(f"{impact.shares[c]:.1%} of {c}" for c in impact.shares)
-        lines.append(f"  {name} list  {impact.sites:,} sites; {verb} {shares}")
+        lines.append(f"  {name} list      {counted(impact.sites, level)}; {impact.describe(verb)}")
         if impact.warning:
-            lines.append(f"  warning     {impact.warning}")
+            lines.append(f"  warning         {impact.warning}")
     return lines
+
+
+def _rows_line(quality: dict[str, Any], read: int, dropped: int) -> str:
+    accounting = quality.get("accounting") or f"{read:,} read, {dropped:,} not scored"
+    return f"  rows            {accounting}"
+
+
+def _issue_lines(quality: dict[str, Any]) -> str:
+    """Every warning, then every note, one line each, after the summary: never only in a file."""
+    issues = quality.get("issues", [])
+    warnings = [i for i in issues if i.get("severity") == "warning"]
+    notes = [i for i in issues if i.get("severity") != "warning"]
+    text = ""
+    for title, found, mark in (("Warnings", warnings, "!"), ("Notes", notes, "-")):
+        if found:
+            text += f"\n\n{title} ({len(found)}):\n" + "\n".join(
+                f"  {mark} {i['message']}" for i in found
+            )
+    return text
 
 
 def _summary_text(scored: ScoredReport, lists: SiteLists) -> str:
     result = scored.result
     summary = result.summary
     quality = result.quality
+    level = result.config.level
     score = summary.get("campaign_score")
     lines = [
-        f"Scored {len(result.sites):,} sites of {quality.source} with profile {result.profile}",
+        f"Scored {counted(len(result.sites), level)} of {quality.source} with profile "
+        f"{result.profile}",
         f"  campaign score  {score:.1f} (impression-weighted)"
         if isinstance(score, int | float)
         else "  campaign score  —",
         f"  recommendations {_counts(summary)}",
-        f"  rows            {quality.rows_read:,} read, {quality.rows_dropped:,} not scored",
-        *_impact_lines(lists),
+        _rows_line(quality.to_json(), quality.rows_read, quality.rows_dropped),
+        *_impact_lines(lists, level),
     ]
     if result.dropped_metrics:
         dropped = "; ".join(f"{k}: {v}" for k, v in result.dropped_metrics.items())
         lines.append(f"  metrics dropped {dropped}")
+    warnings = len(quality.warnings)
+    if warnings:
+        lines.append(f"  warnings        {warnings} (listed below; also in data_quality.json)")
     return "\n".join(lines)
 
 
 def _summary_json(scored: ScoredReport, lists: SiteLists) -> dict[str, Any]:
     result = scored.result
+    quality = result.quality.to_json()
+    issues = quality["issues"]
     return {
         "sites": len(result.sites),
+        "level": result.config.level.value,
         "profile": result.profile,
         "campaign_score": result.summary.get("campaign_score"),
         "recommendations": result.summary.get("recommendations", {}),
         "rows_read": result.quality.rows_read,
+        "rows_scored": result.quality.rows_scored,
         "rows_dropped": result.quality.rows_dropped,
+        "accounting": quality["accounting"],
+        "dropped": quality["dropped"],
+        "warnings": [i for i in issues if i["severity"] == "warning"],
+        "notes": [i for i in issues if i["severity"] != "warning"],
+        "ids": quality["ids"],
+        "mapping": {
+            "columns": dict(scored.mapping.columns),
+            "origins": dict(scored.mapping.origins),
+        },
         "lists": {name: impact.to_json() for name, impact in lists.impact.items()},
     }
 
 
 def _run_text(record: RunRecord, lists: SiteLists) -> str:
     score = record.campaign_score
+    level = record.config.get("level")
     return "\n".join(
         [
-            f"Run {record.id} of campaign {record.campaign_id}: {record.site_count:,} sites scored",
+            f"Run {record.id} of campaign {record.campaign_id}: "
+            f"{counted(record.site_count, level)} scored",
             f"  campaign score  {score:.1f}" if score is not None else "  campaign score  —",
             f"  recommendations {_counts(record.summary)}",
-            f"  rows            {record.rows_read:,} read, {record.rows_dropped:,} not scored",
-            *_impact_lines(lists),
+            _rows_line(record.data_quality, record.rows_read, record.rows_dropped),
+            *_impact_lines(lists, level),
         ]
     )

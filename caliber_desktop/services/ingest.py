@@ -20,11 +20,12 @@ import pandas as pd
 
 from caliber_desktop.config import Settings
 from caliber_desktop.errors import ValidationError
-from caliber_desktop.models.enums import AnalysisLevel, FileFormat, Platform
+from caliber_desktop.models.enums import AnalysisLevel, Channel, FileFormat, Platform
 from caliber_desktop.services.scoring.detect import detect
 from caliber_desktop.services.scoring.headers import CANONICAL, map_headers
 from caliber_desktop.services.scoring.model import (
     COUNT_COLUMNS,
+    RATE_COLUMNS,
     ColumnMapping,
     DataQuality,
     Detection,
@@ -33,11 +34,15 @@ from caliber_desktop.services.scoring.model import (
 from caliber_desktop.services.scoring.preprocess import preprocess
 from caliber_desktop.services.scoring.read import read_report
 
-#: The canonical fields whose source matters for scoring, in the order the dialog lists them.
+#: The canonical fields whose source matters for scoring, in the order the dialog lists them:
+#: the ids (and the app-name clue), the counts, then the rates a file may give instead of a
+#: count (used only where the count is missing, but shown so no used column is hidden).
 SCORING_FIELDS: tuple[str, ...] = (
     "site",
+    "app_name",
     "supply_vendor",
     *(c for c in COUNT_COLUMNS if c not in ("q25", "q50", "q75")),  # quartiles: not scored
+    *RATE_COLUMNS,
 )
 #: Label of the preview column that holds the row number in the file.
 ROW_COLUMN = "row"
@@ -89,6 +94,7 @@ def inspect_report(
     display_name: str | None = None,
     platform: Platform | None = None,
     level: AnalysisLevel = AnalysisLevel.DOMAIN,
+    channel: Channel | None = None,
     mapping_override: Mapping[str, str] | None = None,
     kpi_pixels: Sequence[str] | None = None,
     default_kpi_pixel: str = "01",
@@ -121,7 +127,7 @@ def inspect_report(
     ).mapping
     problem: str | None = None
     try:
-        table = preprocess(report, level)
+        table = preprocess(report, level, channel=channel)
         quality, sites = table.quality, table.quality.sites
     except ValidationError as exc:
         problem = str(exc)
@@ -157,6 +163,7 @@ def inspect_with_memory(
     display_name: str | None = None,
     platform: Platform | None = None,
     level: AnalysisLevel = AnalysisLevel.DOMAIN,
+    channel: Channel | None = None,
     kpi_pixels: Sequence[str] | None = None,
     default_kpi_pixel: str = "01",
     preview_rows: int = 20,
@@ -173,6 +180,7 @@ def inspect_with_memory(
             display_name=display_name,
             platform=platform,
             level=level,
+            channel=channel,
             mapping_override=override,
             kpi_pixels=kpi_pixels,
             default_kpi_pixel=default_kpi_pixel,
@@ -182,6 +190,10 @@ def inspect_with_memory(
     first = run(None)
     found = applicable_corrections(remembered, first.platform, first.headers)
     override = corrections(first.detected_mapping, found)
+    # A remembered correction whose column this file uses for another field would map one
+    # column twice: this file's own reading wins, and the correction waits for another file.
+    taken = {h: c for c, h in first.detected_mapping.columns.items()}
+    override = {c: h for c, h in override.items() if taken.get(h, c) == c or taken[h] in override}
     return run(override) if override else first
 
 

@@ -55,12 +55,30 @@ def reject(path: Path, reason: str, hint: str = EXPORT_AGAIN) -> FileRejectedErr
     return FileRejectedError(path.name, reason, hint=hint)
 
 
+def require_file(path: Path, shown: str | None = None) -> None:
+    """Refuse a path that is no file, saying which it is: missing, or a folder."""
+    if path.is_file():
+        return
+    if path.is_dir():
+        raise FileRejectedError(
+            shown or str(path),
+            "is a folder, not a file.",
+            hint="Give the exported report file itself (CSV, TSV, XLSX or XLS).",
+        )
+    raise FileRejectedError(
+        shown or str(path),
+        "does not exist or is not a file.",
+        hint="Check the path and try again.",
+    )
+
+
 # ----------------------------------------------------------------------------- detection
 
 
 def sniff(path: Path, *, display_name: str | None = None) -> Sniffed:
     """Identify ``path`` by content; raise :class:`FileRejectedError` if it is not a report."""
     shown = Path(display_name) if display_name else path
+    require_file(path, shown.name)
     try:
         size = path.stat().st_size
         with path.open("rb") as handle:

@@ -184,14 +184,7 @@ class UploadService(UserScoped):
 
     # ------------------------------------------------------------------ helpers
     def _check_source(self, source: Path) -> None:
-        if not source.is_file():
-            raise FileRejectedError(
-                source.name,
-                "does not exist or is not a file."
-                if not source.exists()
-                else "is a folder, not a file.",
-                hint="Choose the exported report file.",
-            )
+        sniff.require_file(source, source.name)
         size = source.stat().st_size
         if size > self.max_bytes:
             raise FileRejectedError(

@@ -241,3 +241,17 @@ def test_every_shared_sample_report_imports(
     assert upload["original_name"] == name
     assert imported["preview"]["rows"][0][0] == first_cell
     assert len(imported["preview"]["rows"]) == 5
+
+
+@pytest.mark.parametrize("before", [True, False], ids=["before-command", "after-command"])
+def test_home_and_json_count_wherever_they_are_given(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, before: bool
+) -> None:
+    """`caliber --home X doctor` once ignored X (and --json) and used the default data dir."""
+    home = tmp_path / "elsewhere"
+    options = ["--home", str(home), "--json"]
+    argv = [*options, "doctor"] if before else ["doctor", *options]
+    cli.main(argv)
+    report = json.loads(capsys.readouterr().out)
+    data_dir = next(c for c in report["checks"] if c["name"] == "data dir")
+    assert data_dir["detail"] == str(home.resolve())

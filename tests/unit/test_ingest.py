@@ -18,6 +18,7 @@ from caliber_desktop.services.ingest import (
 )
 
 TTD = "Advertiser Cost (Adv Currency)"
+USD = "Advertiser Cost (USD)"
 
 
 @pytest.mark.parametrize(
@@ -77,13 +78,31 @@ def test_messy_pulsepoint_rows_are_dropped_with_their_reasons(shared_data: Path)
     assert "percent_scale" in {i.code for i in quality.issues}
 
 
-def test_a_spend_override_changes_the_mapping(shared_data: Path) -> None:
-    path = shared_data / "ttd_display_awareness_sample.csv"
-    other = "Sampled Tracked Impressions"
-    found = inspect_report(path, mapping_override={"spend": other})
-    assert found.mapping.columns["spend"] == other
+@pytest.fixture
+def two_costs(shared_data: Path, tmp_path: Path) -> Path:
+    """The display sample's first rows with a USD cost column beside the advertiser's one."""
+    lines = (shared_data / "ttd_display_awareness_sample.csv").read_text().splitlines()[:400]
+    header = lines[0].split(",")
+    adv = header.index(TTD)
+    out = [",".join([*header, USD])]
+    out += [",".join([*row.split(","), row.split(",")[adv]]) for row in lines[1:]]
+    path = tmp_path / "two_costs.csv"
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_spend_override_changes_the_mapping(two_costs: Path) -> None:
+    found = inspect_report(two_costs, mapping_override={"spend": USD})
+    assert found.mapping.columns["spend"] == USD
+    assert found.mapping.origins["spend"] == "override"
     assert found.detected_mapping.columns["spend"] == TTD
-    assert found.mapping_override == {"spend": other}
+    assert found.mapping_override == {"spend": USD}
+
+
+def test_an_override_taking_a_column_another_field_uses_is_refused(shared_data: Path) -> None:
+    path = shared_data / "ttd_display_awareness_sample.csv"
+    with pytest.raises(ValidationError, match="'Sampled Tracked Impressions' for both"):
+        inspect_report(path, mapping_override={"spend": "Sampled Tracked Impressions"})
 
 
 def test_an_unknown_header_in_the_override_names_it(shared_data: Path) -> None:
@@ -104,24 +123,20 @@ def test_no_site_column_is_a_problem_to_fix_not_an_exception(tmp_path: Path) -> 
     assert fixed.sites == 2
 
 
-def test_remembered_mapping_round_trips_through_settings(shared_data: Path, tmp_path: Path) -> None:
-    path = shared_data / "ttd_display_awareness_sample.csv"
+def test_remembered_mapping_round_trips_through_settings(two_costs: Path, tmp_path: Path) -> None:
+    path = two_costs
     headers = inspect_report(path).headers
     settings = Settings()
     settings.mappings = {"trade_desk": {"site": "Domain"}}  # a header this file lacks: kept
-    remember_mapping(
-        settings, Platform.TRADE_DESK, {"spend": "Sampled Tracked Impressions"}, headers
-    )
+    remember_mapping(settings, Platform.TRADE_DESK, {"spend": USD}, headers)
     save_settings(settings, tmp_path / "settings.json")
     loaded = load_settings(tmp_path / "settings.json")
-    assert loaded.mappings == {
-        "trade_desk": {"site": "Domain", "spend": "Sampled Tracked Impressions"}
-    }
+    assert loaded.mappings == {"trade_desk": {"site": "Domain", "spend": USD}}
     applied = applicable_corrections(loaded.mappings, Platform.TRADE_DESK, headers)
-    assert applied == {"spend": "Sampled Tracked Impressions"}  # only headers in the file
+    assert applied == {"spend": USD}  # only headers in the file
     found = inspect_with_memory(path, remembered=loaded.mappings, platform=Platform.TRADE_DESK)
-    assert found.mapping.columns["spend"] == "Sampled Tracked Impressions"
-    assert found.mapping_override == {"spend": "Sampled Tracked Impressions"}
+    assert found.mapping.columns["spend"] == USD
+    assert found.mapping_override == {"spend": USD}
     # Taking the correction back forgets it, but keeps the one for another template.
     remember_mapping(loaded, Platform.TRADE_DESK, {}, headers)
     assert loaded.mappings == {"trade_desk": {"site": "Domain"}}
@@ -142,3 +157,13 @@ def test_settings_written_before_mappings_existed_still_load(tmp_path: Path) -> 
     assert loaded.log_level == "DEBUG"
     assert loaded.mappings == {}
     assert not list(tmp_path.glob("settings.json.broken-*"))
+
+
+def test_a_remembered_correction_that_would_map_a_column_twice_waits(shared_data: Path) -> None:
+    """Remembered for another template: here the column feeds tracked impressions, so the file's
+    own reading wins and the correction is kept for the file it was made for."""
+    path = shared_data / "ttd_display_awareness_sample.csv"
+    remembered = {"trade_desk": {"spend": "Sampled Tracked Impressions"}}
+    found = inspect_with_memory(path, remembered=remembered, platform=Platform.TRADE_DESK)
+    assert found.mapping.columns["spend"] == TTD
+    assert found.mapping_override == {}

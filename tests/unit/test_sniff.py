@@ -326,7 +326,14 @@ def test_the_display_name_is_used_in_messages(tmp_path: Path) -> None:
 
 def test_a_missing_file_is_rejected(tmp_path: Path) -> None:
     error = rejected(tmp_path / "gone.csv")
-    assert "cannot be read" in error.reason
+    assert "does not exist" in error.reason
+
+
+def test_a_folder_is_rejected_as_a_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "reports.csv"
+    folder.mkdir()
+    error = rejected(folder)
+    assert error.reason == "is a folder, not a file."
 
 
 def test_a_huge_unterminated_quote_is_rejected_not_a_crash(tmp_path: Path) -> None:

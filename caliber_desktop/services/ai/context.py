@@ -74,7 +74,8 @@ def _impact(lists: SiteLists) -> dict[str, Any]:
     for name, impact in sorted(lists.impact.items()):
         out[name] = {
             "sites": int(impact.sites),
-            "shares": {c: _num(impact.shares.get(c, 0.0)) for c in IMPACT_COLUMNS},
+            "shares": {c: _num(impact.shares[c]) for c in IMPACT_COLUMNS if c in impact.shares},
+            "not_in_report": list(impact.unmeasured),
             "warning": impact.warning,
         }
     return out

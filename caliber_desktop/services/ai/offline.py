@@ -69,11 +69,12 @@ def _flags(context: Context) -> str:
 def _impact_line(context: Context, name: str, verb: str) -> str:
     impact = context.get("list_impact", {}).get(name, {})
     shares = impact.get("shares", {})
-    line = (
-        f"The {name} list has {impact.get('sites', 0)} sites and {verb} "
-        f"{_pct(shares.get('impressions'))} of impressions, {_pct(shares.get('spend'))} of spend "
-        f"and {_pct(shares.get('conversions'))} of conversions."
-    )
+    parts = [f"{_pct(v)} of {c}" for c, v in shares.items() if c != "clicks"]
+    listing = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    line = f"The {name} list has {impact.get('sites', 0)} sites and {verb} {listing}."
+    missing = [c for c in impact.get("not_in_report", []) if c != "clicks"]
+    if missing:
+        line += f" The report has no {' or '.join(missing)} column."
     if impact.get("warning"):
         line += f" Warning: {impact['warning']}"
     return line

@@ -26,6 +26,8 @@ from caliber_desktop.services.report.layout import (
     score,
     table,
 )
+from caliber_desktop.services.scoring.model import ColumnMapping
+from caliber_desktop.services.vocabulary import ids_text
 
 
 class AppendixSections(SectionBase):
@@ -111,7 +113,7 @@ class AppendixSections(SectionBase):
         c = self.content
         q = c.result.quality
         rows: list[list[Any]] = [
-            ["Rows read", "Rows scored", "Rows dropped", "Sites"],
+            ["Rows read", "Rows scored", "Rows left out", self.Noun],
             [count(q.rows_read), count(q.rows_scored), count(q.rows_dropped), count(q.sites)],
         ]
         out: list[Flowable] = [
@@ -119,10 +121,18 @@ class AppendixSections(SectionBase):
             para("Appendix B — Data quality", "h1"),
             data(f"Source file: {q.source or '–'}", "body", limit=200),
             table(rows, [self.width / 4] * 4, right=range(4)),
+            data(
+                f"Every data row is accounted for: {q.accounting()}.",
+                "small",
+                limit=600,
+            ),
         ]
+        ids = ids_text(q.ids)
+        if ids:
+            out.append(data(ids, "small", limit=900))
         if q.dropped:
             drop_rows: list[list[Any]] = [
-                ["Dropped because", "Rows", "Impressions", "Spend", "Examples"]
+                ["Left out because", "Rows", "Impressions", "Spend", "Examples"]
             ]
             for d in q.dropped:
                 drop_rows.append(
@@ -143,24 +153,37 @@ class AppendixSections(SectionBase):
                 ),
             ]
         else:
-            out.append(para("No rows were dropped.", "small"))
-        if q.issues:
-            out.append(para(f"Notes on the input ({len(q.issues):,})", "h2"))
-            for issue in q.issues[:MAX_ISSUES]:
-                out.append(bullet_data(f"{issue.severity}: {issue.message}"))
-            if len(q.issues) > MAX_ISSUES:
+            out.append(para("No rows were left out.", "small"))
+        warnings = q.warnings
+        notes = [i for i in q.issues if i.severity != "warning"]
+        for title, found in ((f"Warnings ({len(warnings):,})", warnings), (
+            f"Notes on the input ({len(notes):,})", notes
+        )):  # fmt: skip
+            if not found:
+                continue
+            out.append(para(title, "h2"))
+            for issue in found[:MAX_ISSUES]:
+                out.append(bullet_data(issue.message))
+            if len(found) > MAX_ISSUES:
                 out.append(
                     para(
-                        f"{len(q.issues) - MAX_ISSUES:,} more notes are in the data-quality "
-                        "export.",
+                        f"{len(found) - MAX_ISSUES:,} more are in the data-quality export.",
                         "note",
                     )
                 )
         mapping = c.run.column_mapping.get("columns", {})
         if mapping:
-            map_rows: list[list[Any]] = [["Caliber column", "Report header"]]
-            map_rows += [[k, data(v, "cell", limit=100)] for k, v in mapping.items()]
-            out += [para("Column mapping", "h2"), table(map_rows, [45 * mm, self.width - 45 * mm])]
+            recorded = ColumnMapping(
+                columns=mapping, origins=c.run.column_mapping.get("origins", {})
+            )
+            platform = c.result.config.platform
+            map_rows: list[list[Any]] = [["Caliber column", "Report header", "Found by"]]
+            map_rows += [
+                [k, data(v, "cell", limit=100), data(recorded.origin_text(k, platform), "cell")]
+                for k, v in mapping.items()
+            ]
+            widths = [40 * mm, self.width - 100 * mm, 60 * mm]
+            out += [para("Column mapping", "h2"), table(map_rows, widths)]
         return out
 
     def site_details(self) -> list[Flowable]:
@@ -176,15 +199,15 @@ class AppendixSections(SectionBase):
         if total > len(shown):
             self.truncated = True
             note = (
-                f"The {len(shown):,} sites with the most spend of {total:,}. The other "
+                f"The {len(shown):,} {self.noun} with the most spend of {total:,}. The other "
                 f"{total - len(shown):,} are left out to keep the report readable; every site is "
                 "in the results export (CSV/XLSX)."
             )
         else:
-            note = f"All {total:,} sites, by spend."
+            note = f"All {total:,} {self.noun}, by spend."
         rows: list[list[Any]] = [
             [
-                "Site",
+                self.Noun[:-1],
                 "Kind",
                 "Impressions",
                 "Spend",
@@ -211,7 +234,7 @@ class AppendixSections(SectionBase):
         widths = [44 * mm, 13 * mm, 20 * mm, 18 * mm, 11 * mm, 9 * mm, 27 * mm, 12 * mm]
         return [
             PageBreak(),
-            para("Appendix C — Site details", "h1"),
+            para(f"Appendix C — {self.Noun[:-1]} details", "h1"),
             para(note, "small"),
             table(rows, [*widths, self.width - sum(widths)], right=(2, 3, 4, 5)),
             para(note, "note"),

@@ -17,6 +17,7 @@ from caliber_desktop.services.report.charts import RECOMMENDATION_COLOURS, RECOM
 from caliber_desktop.services.report.content import ReportContent
 from caliber_desktop.services.report.fonts import markup
 from caliber_desktop.services.report.layout import data, para, paragraph
+from caliber_desktop.services.vocabulary import unit_noun
 
 #: Rows of the top and bottom tables, and of the site-details appendix.
 TOP_N = 25
@@ -52,6 +53,15 @@ class SectionBase:
     @property
     def sites(self) -> pd.DataFrame:
         return self.content.result.sites
+
+    @property
+    def noun(self) -> str:
+        """ "sites", or "vendors" for a supply-vendor run: the word every section uses."""
+        return unit_noun(self.content.result.config.level)
+
+    @property
+    def Noun(self) -> str:  # noqa: N802 (the capitalised word, for headings)
+        return self.noun.capitalize()
 
     def _site(self, site_id: object, display: object = None) -> Any:
         """A site's cell: its name (IDN domains in their own script), then in small print the

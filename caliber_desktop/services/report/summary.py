@@ -33,6 +33,8 @@ from caliber_desktop.services.report.layout import (
     share,
     table,
 )
+from caliber_desktop.services.scoring.lists import ListImpact
+from caliber_desktop.services.vocabulary import counted, unit_noun
 
 
 class SummarySections(SectionBase):
@@ -117,9 +119,10 @@ class SummarySections(SectionBase):
         )  # fmt: skip
         median = float(np.nanmedian(sites["score"])) if len(sites) else float("nan")
         points = [
-            f"Caliber scored <b>{count(run.site_count)}</b> sites from "
+            f"Caliber scored <b>{count(run.site_count)}</b> {self.noun} from "
             f"{count(run.rows_read)} report rows. The campaign's impression-weighted score is "
-            f"<b>{score(run.campaign_score)} / 100</b>; the median site scores {score(median)}.",
+            f"<b>{score(run.campaign_score)} / 100</b>; the median "
+            f"{unit_noun(c.result.config.level, plural=False)} scores {score(median)}.",
         ]
         parts = []
         for rec in charts.RECOMMENDATION_ORDER:
@@ -132,11 +135,9 @@ class SummarySections(SectionBase):
         block, allow = c.lists.impact.get("block"), c.lists.impact.get("allow")
         if block is not None and allow is not None:
             points.append(
-                f"The block list ({block.sites:,} sites) removes "
-                f"{share(block.shares.get('impressions'))} of impressions and "
-                f"{share(block.shares.get('spend'))} of spend; the allow list ({allow.sites:,} "
-                f"sites) keeps {share(allow.shares.get('impressions'))} of impressions and "
-                f"{share(allow.shares.get('spend'))} of spend."
+                f"The block list ({counted(block.sites, c.result.config.level)}) removes "
+                f"{_shares(block)}; the allow list "
+                f"({counted(allow.sites, c.result.config.level)}) keeps {_shares(allow)}."
             )
         if len(sites):
             top, low = sites.iloc[0], sites.iloc[-1]
@@ -151,7 +152,7 @@ class SummarySections(SectionBase):
         drivers = sorted(shares_.items(), key=lambda kv: -float(kv[1] or 0))[:3]
         if drivers:
             points.append(
-                "What separated the sites most: "
+                f"What separated the {self.noun} most: "
                 + ", ".join(
                     f"{labels.get(k, k)} ({share(v)} of the score variance)" for k, v in drivers
                 )
@@ -170,12 +171,19 @@ class SummarySections(SectionBase):
         pinned = int(c.lists.sites["overridden"].sum())
         if pinned:
             points.append(
-                f"{pinned:,} sites are pinned to a list by the analyst; the lists follow the pins."
+                f"{counted(pinned, c.result.config.level)} pinned to a list by the analyst; "
+                "the lists follow the pins."
             )
+        quality = c.result.quality
         if run.rows_dropped:
             points.append(
                 f"{count(run.rows_dropped)} report rows could not be scored "
                 "(see the Data quality appendix)."
+            )
+        if quality.warnings:
+            points.append(
+                f"<b>{len(quality.warnings):,} data warning(s)</b> about the input file; read "
+                "them in the Data quality appendix before acting on the lists."
             )
         out: list[Flowable] = [para("Executive summary", "h1"), tiles, Spacer(1, 5 * mm)]
         out += bullets(points)
@@ -301,3 +309,12 @@ class SummarySections(SectionBase):
 
 def _tile(label: str, value: str) -> list[Flowable]:
     return [para(label, "tile_label"), para(value, "tile_value")]
+
+
+def _shares(impact: ListImpact) -> str:
+    """Impressions and spend shares of a list; a column the report lacks is named as missing."""
+    parts = [
+        f"{share(impact.shares[c])} of {c}" if c in impact.shares else f"no {c} (not in the report)"
+        for c in ("impressions", "spend")
+    ]
+    return " and ".join(parts)

@@ -45,23 +45,23 @@ class TableSections(SectionBase):
         n = min(TOP_N, len(sites))
         top = sites.iloc[:n]
         bottom = sites.iloc[::-1].iloc[: min(TOP_N, max(len(sites) - n, 0))]
-        out: list[Flowable] = [PageBreak(), para("Top and bottom sites", "h1")]
+        out: list[Flowable] = [PageBreak(), para(f"Top and bottom {self.noun}", "h1")]
         out.append(para(
             "Main drivers: the metrics that moved a site's score most, with its value and the "
             "points it gained (+) or lost (−) against a median site (the campaign medians are in "
             "the Overview).",
             "small",
         ))  # fmt: skip
-        out.append(para(f"Top {len(top):,} sites by score", "h2"))
+        out.append(para(f"Top {len(top):,} {self.noun} by score", "h2"))
         out.append(self._ranked(top, 1))
         if len(bottom):
             out.append(CondPageBreak(60 * mm))
-            out.append(para(f"Bottom {len(bottom):,} sites by score (lowest first)", "h2"))
+            out.append(para(f"Bottom {len(bottom):,} {self.noun} by score (lowest first)", "h2"))
             out.append(self._ranked(bottom, len(sites), step=-1))
         if len(sites) > 2 * TOP_N:
             out.append(para(
-                f"{len(sites) - 2 * TOP_N:,} sites in between are not shown here; the Site details "
-                "appendix lists the largest by spend, and the results export has every site.",
+                f"{len(sites) - 2 * TOP_N:,} {self.noun} in between are not shown here; the "
+                "details appendix lists the largest by spend, and the results export has them all.",
                 "note",
             ))  # fmt: skip
         return out
@@ -104,21 +104,33 @@ class TableSections(SectionBase):
         ]
         out: list[Flowable] = [PageBreak(), para("Recommendations and list impact", "h1")]
         out += bullets(rules)
-        rows: list[list[Any]] = [["List", "Sites", "Impressions", "Spend", "Clicks", "Conversions"]]
+        rows: list[list[Any]] = [
+            ["List", self.Noun, "Impressions", "Spend", "Clicks", "Conversions"]
+        ]
+        missing: set[str] = set()
         for name in ("allow", "monitor", "block"):
             impact = c.lists.impact.get(name)
             if impact is None:
                 continue
+            missing.update(impact.unmeasured)
             rows.append([
                 self._rec_cell(name),
                 count(impact.sites),
-                *(share(impact.shares.get(col)) for col in ("impressions", "spend", "clicks", "conversions")),  # noqa: E501
+                *(share(impact.shares[col]) if col in impact.shares else "not in report"
+                  for col in ("impressions", "spend", "clicks", "conversions")),
             ])  # fmt: skip
         out += [
             para("What each list touches (share of the campaign's totals)", "h2"),
             table(rows, [30 * mm, 22 * mm, 28 * mm, 28 * mm, 28 * mm, 28 * mm], right=range(1, 6)),
             para(
-                "Monitor includes sites with insufficient data and sites that cannot go on a list.",
+                f"Monitor includes {self.noun} with insufficient data and {self.noun} that "
+                "cannot go on a list."
+                + (
+                    f" The report has no {' or '.join(sorted(missing))} column, so no share of "
+                    "it is shown."
+                    if missing
+                    else ""
+                ),
                 "note",
             ),
         ]
@@ -127,8 +139,8 @@ class TableSections(SectionBase):
             out.append(data(block.warning, "warning"))
         members = c.lists.sites
         for name, title in (
-            ("block", "Largest sites on the block list"),
-            ("allow", "Largest sites on the allow list"),
+            ("block", f"Largest {self.noun} on the block list"),
+            ("allow", f"Largest {self.noun} on the allow list"),
         ):
             listed = members[members["list_action"] == name]
             if listed.empty:

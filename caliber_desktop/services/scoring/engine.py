@@ -22,6 +22,7 @@ from caliber_desktop.services.scoring.model import (
     RawReport,
     ScoreResult,
     ScoringConfig,
+    counted,
 )
 from caliber_desktop.services.scoring.pipeline import score_sites
 from caliber_desktop.services.scoring.preprocess import preprocess
@@ -148,7 +149,13 @@ def score_file(
     read_progress(1, 1, f"Read {len(report.frame):,} rows")
     cancel.raise_if_cancelled()
     config = resolve_config(request, report.detection, report.source)
-    table = preprocess(report, config.level, progress=_stage(progress, "preprocess"), cancel=cancel)
+    table = preprocess(
+        report,
+        config.level,
+        channel=config.channel,
+        progress=_stage(progress, "preprocess"),
+        cancel=cancel,
+    )
     known = {(issue.code, issue.message) for issue in table.quality.issues}
     table.quality.issues[:0] = [i for i in report.issues if (i.code, i.message) not in known]
     source = {
@@ -163,5 +170,5 @@ def score_file(
     del report  # the row frame is the largest object of the run: free it before scoring
     cancel.raise_if_cancelled()
     result = score_sites(table, config, progress=_stage(progress, "score"), cancel=cancel)
-    progress(100, 100, f"Scored {len(result.sites):,} sites")
+    progress(100, 100, f"Scored {counted(len(result.sites), config.level)}")
     return ScoredReport(result=result, mapping=mapping, detection=detection, source=source)

@@ -5,6 +5,12 @@ it stays unmapped and the analyst maps it by hand, so a wrong guess can never hi
 Where several headers could feed one column (spend in two currencies, several conversion pixels)
 one is chosen by a stated rule, the others are kept as alternatives, and nothing is summed that
 would double count.
+
+Platform-aware, never platform-blind: the platform's own names win; a column the file has under
+none of them is taken from the other platform's names, then from generic ones (``Spend``,
+``Total Conversions``…), and ``ColumnMapping.origins`` records which — so a Trade Desk report
+with a PulsePoint-style ``Total Spend`` keeps its spend instead of rebuilding it from a CPM
+column, and says so. One header may feed only one number or id field.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from importlib import resources
 
 from caliber_desktop.errors import ValidationError
 from caliber_desktop.models.enums import Channel, Platform
+from caliber_desktop.services.scoring.header_notes import alternative_notes, borrowed_notes
 from caliber_desktop.services.scoring.model import (
     COUNT_COLUMNS,
     DIMENSION_COLUMNS,
@@ -61,33 +68,49 @@ def normalize_header(header: str) -> tuple[str, str | None]:
     return key, currency
 
 
+#: The alias tables of headers.toml: one per platform, and names any export uses ("generic").
+GENERIC = "generic"
+
+
 @cache
-def load_aliases(platform: Platform) -> dict[str, tuple[str, ...]]:
-    """canonical → normalised aliases in order of preference, from the bundled table."""
+def _tables() -> dict[str, dict[str, tuple[str, ...]]]:
     text = resources.files("caliber_desktop.services.scoring").joinpath("data/aliases.toml")
-    table = tomllib.loads(text.read_text(encoding="utf-8"))[platform.value]
+    raw = tomllib.loads(text.read_text(encoding="utf-8"))
     return {
-        canonical: tuple(normalize_header(alias)[0] for alias in aliases)
-        for canonical, aliases in table.items()
+        name: {
+            canonical: tuple(normalize_header(alias)[0] for alias in aliases)
+            for canonical, aliases in table.items()
+        }
+        for name, table in raw.items()
     }
 
 
+def load_aliases(platform: Platform | str) -> dict[str, tuple[str, ...]]:
+    """canonical → normalised aliases in order of preference, from the bundled table."""
+    return _tables()[str(platform)]
+
+
 @cache
-def _alias_index(platform: Platform) -> dict[str, tuple[str, int]]:
-    """normalised alias → (canonical, preference rank)."""
+def _alias_index(table: Platform | str) -> dict[str, tuple[str, int]]:
+    """normalised alias → (canonical, preference rank) in one table (a platform or generic)."""
     index: dict[str, tuple[str, int]] = {}
-    for canonical, aliases in load_aliases(platform).items():
+    for canonical, aliases in load_aliases(table).items():
         for rank, alias in enumerate(aliases):
             index.setdefault(alias, (canonical, rank))
     return index
 
 
+def fallback_tables(platform: Platform) -> tuple[str, ...]:
+    """Where a column the platform's own names miss is looked for, in order."""
+    return (*(p.value for p in Platform if p is not platform), GENERIC)
+
+
 def is_known_header(header: str) -> bool:
-    """True when a header is an alias of any platform or a conversion/revenue pattern."""
+    """True when a header is an alias of any table or a conversion/revenue pattern."""
     key, _ = normalize_header(header)
     if not key:
         return False
-    if any(key in _alias_index(p) for p in Platform):
+    if any(key in _alias_index(t) for t in (*Platform, GENERIC)):
         return True
     patterns = (_PIXEL_TOTAL, _PIXEL_PART, _REVENUE)
     known_keys = {k for k, _ in _AGGREGATES + _POST_PAIR}
@@ -125,6 +148,23 @@ class _Candidate:
         return (currency, self.rank, self.position)
 
 
+def _candidates(
+    present: Sequence[str], index: Mapping[str, tuple[str, int]]
+) -> dict[str, list[_Candidate]]:
+    """canonical → the headers of ``present`` that ``index`` names, best first."""
+    found: dict[str, list[_Candidate]] = {}
+    for position, header in enumerate(present):
+        key, currency = normalize_header(header)
+        if key in index:
+            canonical, rank = index[key]
+            found.setdefault(canonical, []).append(_Candidate(header, currency, rank, position))
+    return {c: sorted(f, key=_Candidate.order) for c, f in found.items()}
+
+
+def _has_pattern(present: Sequence[str], pattern: re.Pattern[str]) -> bool:
+    return any(pattern.match(normalize_header(h)[0]) for h in present)
+
+
 def map_headers(
     headers: Sequence[str],
     *,
@@ -135,42 +175,52 @@ def map_headers(
     kpi_pixels: Sequence[str] | None = None,
     default_kpi_pixel: str = "01",
 ) -> HeaderMap:
-    """Map ``headers`` (as written, in file order) for ``platform``; see the module docstring."""
+    """Map ``headers`` (as written, in file order) for ``platform``; see the module docstring.
+
+    The platform's own names win. A column the file has under none of them is taken from the
+    other platform's names, then from the generic ones, and ``origins`` says which it was; a
+    name of another platform gets a warning (the platform may be the wrong one). Every header
+    that also matched a column already found is listed as an alternative, with a note.
+    """
     present = [h for h in headers if h and str(h).strip()]
     issues: list[Issue] = []
-    index = _alias_index(platform)
-    candidates: dict[str, list[_Candidate]] = {}
-    for position, header in enumerate(present):
-        key, currency = normalize_header(header)
-        if key in index:
-            canonical, rank = index[key]
-            candidates.setdefault(canonical, []).append(
-                _Candidate(header, currency, rank, position)
-            )
     columns: dict[str, str] = {}
+    origins: dict[str, str] = {}
     currency_of: dict[str, str] = {}
     alternatives: dict[str, tuple[str, ...]] = {}
-    for canonical, found in candidates.items():
-        ordered = sorted(found, key=_Candidate.order)
-        columns[canonical] = ordered[0].header
-        if ordered[0].currency:
-            currency_of[canonical] = ordered[0].currency
-        if len(ordered) > 1:
-            alternatives[canonical] = tuple(c.header for c in ordered[1:])
-            if canonical == "spend":
-                others = ", ".join(f"'{h}'" for h in alternatives[canonical])
-                issues.append(
-                    Issue(
-                        "spend_column_chosen",
-                        f"{source}: spend is taken from '{columns[canonical]}'; {others} "
-                        "also matched and is ignored (two cost columns are never added). "
-                        "Change it in the column mapping if that is the wrong one.",
-                        column=columns[canonical],
-                        severity="info",
-                    )
+    taken: set[str] = set()
+    borrowed: dict[str, list[str]] = {}
+    for table in (platform.value, *fallback_tables(platform)):
+        free = [h for h in present if h not in taken]
+        for canonical, ordered in _candidates(free, _alias_index(table)).items():
+            if canonical in columns or (
+                table != platform.value and _owned_by_pattern(canonical, present)
+            ):
+                alternatives[canonical] = (
+                    *alternatives.get(canonical, ()),
+                    *(c.header for c in ordered),
                 )
+            else:
+                columns[canonical] = ordered[0].header
+                origins[canonical] = (
+                    "platform"
+                    if table == platform.value
+                    else (GENERIC if table == GENERIC else f"other_platform:{table}")
+                )
+                if table not in (platform.value, GENERIC):
+                    borrowed.setdefault(table, []).append(canonical)
+                if ordered[0].currency:
+                    currency_of[canonical] = ordered[0].currency
+                if len(ordered) > 1:
+                    alternatives[canonical] = tuple(c.header for c in ordered[1:])
+            taken.update(c.header for c in ordered)
+    if "site" not in columns and "app_name" in columns:  # an `App` column alone names the apps
+        columns["site"] = columns.pop("app_name")
+        origins["site"] = "app"
+        origins.pop("app_name", None)
     if "site" not in columns and channel is Channel.CTV and "publisher" in columns:
         columns["site"] = columns["publisher"]
+        origins["site"] = "publisher"
         issues.append(
             Issue(
                 "site_from_publisher",
@@ -180,13 +230,17 @@ def map_headers(
             )
         )
     sources: dict[str, tuple[str, ...]] = {c: (h,) for c, h in columns.items()}
+    plain_conversions = origins.get("conversions")
     pixels = _conversions(present, platform, columns, alternatives, sources)
     kpi: tuple[str, ...] = ()
     if pixels:
+        origins["conversions"] = plain_conversions or "pattern"
         kpi = _choose_kpi(pixels, kpi_pixels, default_kpi_pixel, source, issues)
         sources["conversions"] = tuple(pixels[p] for p in kpi)
         columns["conversions"] = pixels[kpi[0]]
         _revenue(present, pixels, kpi, columns, alternatives, sources)
+        if "revenue" in sources and origins.get("revenue") is None:
+            origins["revenue"] = "pattern"
     elif kpi_pixels:
         raise ValidationError(
             f"{source}: KPI pixel(s) {', '.join(kpi_pixels)} were asked for but the file has "
@@ -196,13 +250,18 @@ def map_headers(
         )
     cpa = [h for h in present if _CPA.search(normalize_header(h)[0])]
     if cpa and "cpa" not in columns:
-        columns["cpa"], sources["cpa"] = cpa[0], (cpa[0],)
+        columns["cpa"], sources["cpa"], origins["cpa"] = cpa[0], (cpa[0],), "platform"
         if len(cpa) > 1:
             alternatives["cpa"] = tuple(cpa[1:])
     if mapping_override:
         _apply_override(mapping_override, present, source, columns, currency_of, sources, pixels)
+        for canonical in mapping_override:
+            origins[canonical] = "override"
         if "conversions" in mapping_override:
             kpi = (columns["conversions"],)
+    _check_single_use(sources, source)
+    issues += borrowed_notes(source, platform, borrowed, columns)
+    issues += alternative_notes(source, columns, alternatives, _SINGLE_USE)
     used = set(columns.values()) | set(pixels.values()) | {h for s in sources.values() for h in s}
     used |= {h for alt in alternatives.values() for h in alt}
     unmapped = tuple(h for h in present if h not in used)
@@ -213,8 +272,42 @@ def map_headers(
         kpi_pixels=kpi,
         alternatives=alternatives,
         unmapped=unmapped,
+        origins={c: o for c, o in origins.items() if c in columns},
     )
     return HeaderMap(mapping, sources, issues)
+
+
+def _owned_by_pattern(canonical: str, present: Sequence[str]) -> bool:
+    """Conversions and revenue found by the platform's patterns are never replaced by a name."""
+    if canonical == "conversions":
+        keys = {normalize_header(h)[0] for h in present}
+        aggregates = {k for k, _ in _AGGREGATES + _POST_PAIR}
+        return _has_pattern(present, _PIXEL_TOTAL) or bool(keys & aggregates)
+    if canonical == "revenue":
+        return _has_pattern(present, _REVENUE)
+    return False
+
+
+#: Canonical columns one header may feed only once: every number, and the ids.
+_SINGLE_USE = frozenset({*COUNT_COLUMNS, *RATE_COLUMNS, "site", "supply_vendor"})
+
+
+def _check_single_use(sources: Mapping[str, tuple[str, ...]], source: str) -> None:
+    """One column feeding two fields (impressions *and* clicks) would double count: refuse."""
+    fields_of: dict[str, list[str]] = {}
+    for canonical, headers in sources.items():
+        if canonical in _SINGLE_USE:
+            for header in headers:
+                fields_of.setdefault(header, []).append(canonical)
+    for header, found in fields_of.items():
+        if len(found) > 1:
+            names = " and ".join(found)
+            raise ValidationError(
+                f"{source}: the column mapping uses '{header}' for both {names}; one column can "
+                "feed only one field.",
+                field="mapping",
+                hint=f"Choose another column for {found[-1]} in the column mapping.",
+            )
 
 
 def _conversions(

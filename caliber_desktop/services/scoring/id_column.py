@@ -57,6 +57,10 @@ class DistinctIds:
     site_id: Objects
     host: Objects
     kind: Objects
+    #: Per value: kept whole as an app on its rows' evidence where the shape said web.
+    in_app: Bools | None = None
+    #: Per value: what the shape alone made of it (its registrable domain), where ``in_app``.
+    web_site_id: Objects | None = None
 
 
 @dataclass(frozen=True)
@@ -193,12 +197,19 @@ def _classify_fast(values: pa.Array, raw: Objects) -> tuple[Ints, Objects, Objec
 
 
 def classify_column(
-    values: pd.Series, level: AnalysisLevel | str = AnalysisLevel.DOMAIN
+    values: pd.Series,
+    level: AnalysisLevel | str = AnalysisLevel.DOMAIN,
+    *,
+    in_app_rows: Bools | None = None,
+    all_in_app: bool = False,
 ) -> DistinctIds:
     """Factor codes per row and each distinct value classified once (missing cells are blank).
 
     A 1M-row column with 100k distinct spellings costs 100k classifications, not 1M, and the
     clean hosts among them (most of a real report) go through :func:`_classify_fast`.
+    ``in_app_rows`` marks the rows that say they are in an app (an app name beside the id);
+    ``all_in_app`` says every row is (a CTV report, an app column). A value with such a row is
+    classified by :func:`~.identifiers.app_identifier`.
     """
     codes, uniques = pd.factorize(values.astype("string").fillna(""), use_na_sentinel=False)
     raw = np.asarray(uniques, dtype=object)
@@ -214,7 +225,25 @@ def classify_column(
     for i in np.flatnonzero(todo):
         found = identifiers.classify_id(raw[i], level)
         site[i], host[i], kind[i] = found.site_id, found.host, found.kind
-    return DistinctIds(np.asarray(codes, dtype=np.intp), raw, site, host, kind)
+    codes = np.asarray(codes, dtype=np.intp)
+    if str(level) == AnalysisLevel.SUPPLY_VENDOR.value or not (
+        all_in_app or in_app_rows is not None
+    ):
+        return DistinctIds(codes, raw, site, host, kind)
+    if all_in_app:
+        evidence = np.ones(len(raw), dtype=bool)
+    else:
+        assert in_app_rows is not None
+        evidence = np.bincount(codes[in_app_rows], minlength=len(raw)) > 0
+    changed = np.zeros(len(raw), dtype=bool)
+    web_site = np.full(len(raw), "", dtype=object)
+    for i in np.flatnonzero(evidence & (kind == "domain")):
+        found = identifiers.Identifier(site[i], host[i], kind[i])
+        app = identifiers.app_identifier(raw[i], found)
+        if app is not found:
+            changed[i], web_site[i] = True, site[i]
+            site[i], host[i], kind[i] = app.site_id, app.host, app.kind
+    return DistinctIds(codes, raw, site, host, kind, changed, web_site)
 
 
 def classify_distinct(

@@ -28,6 +28,15 @@ Domain or bundle? Both are dot-separated labels. The rule (first match wins):
    as ``fr.example.app`` is read as a bundle.
 5. Otherwise a domain (``pluto.tv``, ``news.foo.xyz``).
 
+The shape alone cannot tell every Android package from a web host: package names need not start
+with ``com.`` and their last label is often a real gTLD (``tile.match.zen.games``,
+``word.quest.android``, ``weather.radar.app``, ``de.example.quiz.es``). Cutting such an id to a
+"registrable domain" merges unrelated apps into one fake site (``zen.games``) and puts it on a
+web list. So the row's own evidence comes first (:func:`app_identifier`, applied by
+:mod:`.id_column`): a row that names an app (TTD's ``App`` column beside ``Site``), a site column
+that holds apps (``App Bundle``), or a CTV report makes a dotted id an app bundle, kept whole —
+unless it is written as a URL (scheme, path or ``www.``), which no app id is.
+
 Public Suffix List: both sections, ICANN and private. The lists we write target registrable
 domains, and under a private suffix (``blogspot.com``, ``github.io``) each registrable domain
 (``foo.blogspot.com``) belongs to a different owner: merging them into ``blogspot.com`` would
@@ -308,6 +317,20 @@ def _looks_like_bundle(text: str) -> bool:
         and len(last) != 2
         and last not in _LEGACY_GTLDS
     )
+
+
+def app_identifier(value: str, found: Identifier) -> Identifier:
+    """``found`` (the shape's answer for ``value``) for a row known to be in an app.
+
+    A web answer becomes a bundle kept whole (lowercased, trailing dot dropped) unless the cell
+    is written as a URL; every other answer (store id, bundle, app name, placeholder) stands.
+    """
+    if found.kind != "domain":
+        return found
+    text = _SPACE_RE.sub(" ", value.strip())
+    if " " in text or _URL_HINT_RE.search(text) or _IPV4_RE.match(text):
+        return found
+    return Identifier(text.lower().rstrip("."), "", "bundle")
 
 
 def classify_id(value: str, level: AnalysisLevel | str = AnalysisLevel.DOMAIN) -> Identifier:

@@ -15,6 +15,8 @@ over), and nothing here writes into them: the report's frame stays as it came.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -54,12 +56,39 @@ def _quantum(rate: Floats) -> float:
     return 0.0
 
 
-def _fill(count: Floats | None, derived: Floats, rounded: bool) -> Floats:
-    """Count cells the file left empty take the value implied by its rate."""
+def _fill(count: Floats | None, derived: Floats, rounded: bool) -> tuple[Floats, int]:
+    """Count cells the file left empty take the value implied by its rate; how many did."""
     value = np.round(derived) if rounded else derived
     if count is None:
-        return value
-    return np.where(np.isnan(count) & ~np.isnan(value), value, count)
+        return value, int(np.count_nonzero(~np.isnan(value)))
+    filled = np.isnan(count) & ~np.isnan(value)
+    if not filled.any():
+        return count, 0
+    return np.where(filled, value, count), int(filled.sum())
+
+
+#: count → (its name in sentences, the formula in words) for notes on counts rebuilt from a rate.
+REBUILT: dict[str, tuple[str, str]] = {
+    "spend": ("spend", "CPM × Impressions ÷ 1000"),
+    "clicks": ("clicks", "CTR × Impressions"),
+    "conversions": ("conversions", "Spend ÷ CPA"),
+    "viewed_imps": ("viewable impressions", "viewability × measured (or all) impressions"),
+    "completes": ("completed views", "completion rate × starts (or impressions)"),
+}
+
+
+def _rebuilt_note(source: str, name: str, rows: int, whole_column: bool) -> Issue:
+    """Say that a count was computed from a rate: never a silent guess."""
+    label, formula = REBUILT[name]
+    if whole_column:
+        text = (
+            f"{source}: the report has no {label} column, so {label} is computed as "
+            f"{formula} on {rows:,} rows. Map the {label} column if the file has one."
+        )
+    else:
+        text = f"{source}: {label} is empty on {rows:,} rows and is computed there as {formula}."
+    severity: Literal["info", "warning"] = "warning" if name == "spend" else "info"
+    return Issue("count_from_rate", text, column=name, severity=severity)
 
 
 def _check_rate(
@@ -73,7 +102,10 @@ def _check_rate(
     tolerance = MISMATCH_RELATIVE * np.abs(computed) + _quantum(rate) / 2 + 1e-12
     bad = np.abs(rate[ok] - computed) > tolerance
     n_bad, compared = int(bad.sum()), int(ok.sum())
-    if n_bad <= max(MISMATCH_MIN_ROWS, MISMATCH_MIN_SHARE * compared):
+    # A few rows off is rounding noise in a big file; in a small one, most rows off is not.
+    if n_bad == 0 or (
+        n_bad <= max(MISMATCH_MIN_ROWS, MISMATCH_MIN_SHARE * compared) and 2 * n_bad < compared
+    ):
         return None
     first = int(rows[ok][bad][0])
     label = RATE_LABELS[name]
@@ -89,8 +121,16 @@ def _check_rate(
     )
 
 
-def rate_counts(frame: pd.DataFrame, rows: Ints) -> tuple[dict[str, Floats], list[Issue]]:
-    """Every count column the file has or implies (rates → counts), and the mismatch warnings."""
+def rate_counts(
+    frame: pd.DataFrame, rows: Ints, source: str = "The report"
+) -> tuple[dict[str, Floats], list[Issue]]:
+    """Every count column the file has or implies (rates → counts), and the notes on both.
+
+    Counts win: a rate fills only the cells its count left empty, and spend is never rebuilt
+    from a CPM column when the file has a spend column (its empty cells stay missing: a CPM
+    that disagrees with the spend, as exports' rounded CPMs do, must not invent money). Every
+    count computed from a rate is said so in a note.
+    """
     c: dict[str, Floats] = {}
     for name in COUNT_COLUMNS:
         values = column(frame, name)
@@ -107,19 +147,24 @@ def rate_counts(frame: pd.DataFrame, rows: Ints) -> tuple[dict[str, Floats], lis
         if (issue := _check_rate(name, r[name], num, den, rows, formula)) is not None:
             issues.append(issue)
 
+    def fill(name: str, derived: Floats, rounded: bool) -> None:
+        c[name], n = _fill(c.get(name), derived, rounded)
+        if n:
+            issues.append(_rebuilt_note(source, name, n, name not in original))
+
     if imps is not None:
         check("ctr", original.get("clicks"), imps, "Clicks ÷ Impressions")
         spend = original.get("spend")
         check("cpm", None if spend is None else spend * 1000.0, imps, "1000 × Spend ÷ Impressions")
-        if "cpm" in r:
-            c["spend"] = _fill(c.get("spend"), r["cpm"] * imps / 1000.0, rounded=False)
+        if "cpm" in r and spend is None:
+            fill("spend", r["cpm"] * imps / 1000.0, rounded=False)
         if "ctr" in r:
-            c["clicks"] = _fill(c.get("clicks"), r["ctr"] * imps, rounded=True)
+            fill("clicks", r["ctr"] * imps, rounded=True)
     if "spend" in c:
         check("cpa", original.get("spend"), original.get("conversions"), "Spend ÷ Conversions")
         if "cpa" in r:
             cpa = np.where(r["cpa"] > 0, r["cpa"], np.nan)
-            c["conversions"] = _fill(c.get("conversions"), c["spend"] / cpa, rounded=True)
+            fill("conversions", c["spend"] / cpa, rounded=True)
     check(
         "viewability", original.get("viewed_imps"), original.get("tracked_imps"), "Viewed ÷ Tracked"
     )
@@ -128,7 +173,7 @@ def rate_counts(frame: pd.DataFrame, rows: Ints) -> tuple[dict[str, Floats], lis
         base = imps if tracked is None else np.where(np.isnan(tracked), imps, tracked)
         viewed = c.get("viewed_imps")
         missing = np.isnan(viewed) if viewed is not None else np.ones(len(imps), dtype=bool)
-        c["viewed_imps"] = _fill(viewed, r["viewability"] * base, rounded=True)
+        fill("viewed_imps", r["viewability"] * base, rounded=True)
         use_imps = missing & ~np.isnan(r["viewability"])
         if tracked is not None or use_imps.any():
             c["tracked_imps"] = np.where(use_imps, base, np.nan if tracked is None else tracked)
@@ -142,7 +187,7 @@ def rate_counts(frame: pd.DataFrame, rows: Ints) -> tuple[dict[str, Floats], lis
     )
     if "vcr" in r and den is not None:
         base = den if imps is None else np.where(np.isnan(den), imps, den)
-        c["completes"] = _fill(c.get("completes"), r["vcr"] * base, rounded=True)
+        fill("completes", r["vcr"] * base, rounded=True)
     return {name: c[name] for name in COUNT_COLUMNS if name in c}, issues
 
 

@@ -35,13 +35,32 @@ class Override:
 
 @dataclass(frozen=True)
 class ListImpact:
-    """What one list touches, as shares (0–1) of the run's totals over all scored sites."""
+    """What one list touches, as shares (0–1) of the run's totals over all scored sites.
+
+    ``shares`` and ``totals`` hold only the columns the report has; ``unmeasured`` names the
+    others (a report without conversions has no conversion share, never "0 %").
+    """
 
     list_name: ListName
     sites: int
     shares: Mapping[str, float]
     totals: Mapping[str, float]
     warning: str | None = None
+    unmeasured: tuple[str, ...] = ()
+
+    def share_text(self, column: str, fmt: str = ".1%") -> str:
+        """``"12.3%"`` of one column, or ``"not in the report"``."""
+        if column not in self.shares:
+            return "not in the report"
+        return format(self.shares[column], fmt)
+
+    def describe(self, verb: str) -> str:
+        """``"removes 12.0% of impressions, 9.5% of spend; conversions are not in the report"``."""
+        text = f"{verb} " + ", ".join(f"{v:.1%} of {c}" for c, v in self.shares.items())
+        if self.unmeasured:
+            missing = " and ".join(self.unmeasured)
+            text += f"; {missing} {'are' if len(self.unmeasured) > 1 else 'is'} not in the report"
+        return text
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -49,6 +68,7 @@ class ListImpact:
             "sites": self.sites,
             "shares": dict(self.shares),
             "totals": dict(self.totals),
+            "not_in_report": list(self.unmeasured),
             "warning": self.warning,
         }
 
@@ -140,9 +160,13 @@ def build_lists(
     frame["display_name"] = sites.get("display_name", pd.Series(sites.index, index=sites.index))
     frame["score"] = sites["score"] if "score" in sites else float("nan")
     frame["recommendation"] = sites["recommendation"].astype(str)
+    measured = []
     for column in IMPACT_COLUMNS:
-        values = sites[column] if column in sites else pd.Series(0.0, index=sites.index)
-        frame[column] = pd.to_numeric(values, errors="coerce").fillna(0.0)
+        values = sites[column] if column in sites else pd.Series(float("nan"), index=sites.index)
+        numbers = pd.to_numeric(values, errors="coerce")
+        if numbers.notna().any() or numbers.empty:
+            measured.append(column)
+        frame[column] = numbers.fillna(0.0) if column in measured else numbers
     action = frame["recommendation"].where(
         frame["recommendation"].isin(["allow", "block"]), "monitor"
     )
@@ -158,26 +182,29 @@ def build_lists(
         for i, o in zip(frame.index, frame["overridden"], strict=True)
     ]
     lists = SiteLists(frame)
-    totals = {c: float(frame[c].sum()) for c in IMPACT_COLUMNS}
+    totals = {c: float(frame[c].sum()) for c in measured}
+    unmeasured = tuple(c for c in IMPACT_COLUMNS if c not in measured)
     for name in ("allow", "block", "monitor"):
-        lists.impact[name] = _impact(lists, name, totals, warning_share)
+        lists.impact[name] = _impact(lists, name, totals, warning_share, unmeasured)
     return lists
 
 
 def _impact(
-    lists: SiteLists, name: ListName, totals: Mapping[str, float], warning_share: float
+    lists: SiteLists,
+    name: ListName,
+    totals: Mapping[str, float],
+    warning_share: float,
+    unmeasured: tuple[str, ...],
 ) -> ListImpact:
     members = lists.members(name)
-    shares = {
-        c: (float(members[c].sum()) / totals[c]) if totals[c] > 0 else 0.0 for c in IMPACT_COLUMNS
-    }
+    shares = {c: (float(members[c].sum()) / t) if t > 0 else 0.0 for c, t in totals.items()}
     warning = None
     if name == "block":
-        heavy = [c for c in IMPACT_COLUMNS if shares[c] > warning_share]
+        heavy = [c for c in shares if shares[c] > warning_share]
         if heavy:
             parts = ", ".join(f"{shares[c]:.0%} of {c}" for c in heavy)
             warning = (
                 f"The block list removes {parts} (above the {warning_share:.0%} warning "
                 "threshold). Check the largest blocked sites before uploading it."
             )
-    return ListImpact(name, len(members), shares, dict(totals), warning)
+    return ListImpact(name, len(members), shares, dict(totals), warning, unmeasured)

@@ -12,9 +12,14 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from caliber_desktop.models.enums import AnalysisLevel, Channel, FileFormat, Goal, Platform
+from caliber_desktop.services.vocabulary import PLATFORM_LABELS, counted, unit_noun
+
+__all__ = ["PLATFORM_LABELS", "counted", "unit_noun"]  # re-exported for the stages
 
 # ----------------------------------------------------------------------------- canonical columns
 
@@ -47,6 +52,7 @@ RATE_COLUMNS: tuple[str, ...] = ("ctr", "cpm", "cpa", "viewability", "vcr")
 #: Text dimensions.
 DIMENSION_COLUMNS: tuple[str, ...] = (
     "site",
+    "app_name",
     "supply_vendor",
     "publisher",
     "date",
@@ -57,6 +63,8 @@ DIMENSION_COLUMNS: tuple[str, ...] = (
 SiteKind = Literal["domain", "bundle", "store_id", "app_name", "supply_vendor", "non_targetable"]
 #: Kinds that go to the app list files rather than the web-domain files.
 APP_KINDS: frozenset[str] = frozenset({"bundle", "store_id", "app_name"})
+#: The counts every result, list impact and summary reports, measured or not.
+BASE_COLUMNS: tuple[str, ...] = ("impressions", "spend", "clicks", "conversions")
 
 
 # ----------------------------------------------------------------------------- reading
@@ -77,6 +85,22 @@ class Issue:
     severity: Literal["info", "warning"] = "warning"
 
 
+#: How a header was chosen for a canonical column (``ColumnMapping.origins``): (a few words for
+#: a table cell, the sentence). ``other_platform:<platform>`` carries the platform after a colon.
+ORIGINS: dict[str, tuple[str, str]] = {
+    "platform": ("{platform} name", "{platform} column name"),
+    "pattern": ("{platform} pattern", "{platform} conversion or revenue column"),
+    "other_platform": ("{other} name ⚠", "{other} column name (the file has no {platform} one)"),
+    "generic": ("common name", "common column name (the file has no {platform} one)"),
+    "publisher": (
+        "publisher column",
+        "publisher column (no site column: CTV apps are read from it)",
+    ),
+    "app": ("App column", "App column (no site column)"),
+    "override": ("your mapping", "your mapping"),
+}
+
+
 @dataclass(frozen=True)
 class ColumnMapping:
     """Which header of the file feeds which canonical column, and the choices made on the way."""
@@ -93,10 +117,28 @@ class ColumnMapping:
     alternatives: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: Headers nothing was mapped from.
     unmapped: tuple[str, ...] = ()
+    #: canonical → how its header was found (a key of :data:`ORIGINS`).
+    origins: Mapping[str, str] = field(default_factory=dict)
+
+    def origin_text(
+        self, canonical: str, platform: Platform | str | None = None, *, short: bool = False
+    ) -> str:
+        """Where ``canonical``'s header came from, in words ("" when it is not mapped)."""
+        origin = self.origins.get(canonical)
+        if origin is None:
+            return ""
+        texts = ORIGINS.get(origin.split(":", 1)[0], (origin, origin))
+        text = texts[0] if short else texts[1]
+        other = origin.split(":", 1)[1] if ":" in origin else ""
+        return text.format(
+            platform=PLATFORM_LABELS.get(str(getattr(platform, "value", platform)), "the platform"),
+            other=PLATFORM_LABELS.get(other, other),
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
             "columns": dict(self.columns),
+            "origins": dict(self.origins),
             "currency": dict(self.currency),
             "conversion_pixels": dict(self.conversion_pixels),
             "kpi_pixels": list(self.kpi_pixels),
@@ -127,6 +169,31 @@ class Detection:
         )
 
 
+#: The count a file-supplied rate stands in for when the file lacks that count.
+RATE_COUNTS: dict[str, str] = {
+    "ctr": "clicks",
+    "cpm": "spend",
+    "cpa": "conversions",
+    "viewability": "viewed_imps",
+    "vcr": "completes",
+}
+
+
+@dataclass(frozen=True)
+class UnreadableCells:
+    """Cells of one number column that hold text but no number (``two thousand``).
+
+    ``mask`` is aligned with :attr:`RawReport.frame`; ``examples`` are ``(row, text)`` of the
+    first few. A row with such a cell in a count it is scored on is dropped and counted: its
+    other numbers without that one would skew every rate of its site.
+    """
+
+    canonical: str
+    header: str
+    mask: npt.NDArray[np.bool_]
+    examples: tuple[tuple[int, str], ...] = ()
+
+
 @dataclass
 class RawReport:
     """A report file read into canonical columns, one row per data row, nothing dropped yet.
@@ -149,6 +216,11 @@ class RawReport:
     #: Every header of the header row as written, in file order (blank cells kept as ""), so
     #: the import preview can offer all of them for mapping. Empty when built without a reader.
     headers: list[str] = field(default_factory=list)
+    #: Number columns with text cells that drop their rows (see :class:`UnreadableCells`).
+    unreadable: list[UnreadableCells] = field(default_factory=list)
+    #: Rows of the file with every mapped cell empty (``,,,``): not in ``frame``, counted.
+    empty_rows: int = 0
+    empty_examples: tuple[int, ...] = ()
 
 
 # ----------------------------------------------------------------------------- preprocessing
@@ -158,17 +230,76 @@ class RawReport:
 class DroppedRows:
     """Rows left out of scoring for one reason, with what they carried."""
 
-    reason: str  # stable code: "total_row", "non_targetable", "blank_id", "zero_impressions"…
+    reason: str  # stable code: a key of DROP_SHORT
     label: str  # plain words for the report
     rows: int
     impressions: float
     spend: float
     examples: tuple[str, ...] = ()
 
+    @property
+    def short(self) -> str:
+        """The reason in a few words, for one-line summaries ("3 total rows")."""
+        return DROP_SHORT.get(self.reason, self.label)
+
+
+#: Drop reasons in precedence order (a row is counted under the first that applies), with the
+#: few words one-line summaries use.
+DROP_SHORT: dict[str, str] = {
+    "empty_row": "empty",
+    "total_row": "total rows",
+    "blank_id": "with a blank id",
+    "non_targetable": "with an id no list can target",
+    "unreadable_number": "with a count that is not a number",
+    "zero_impressions": "with spend but 0 impressions",
+    "no_impressions": "of sites without impressions",
+}
+
+
+@dataclass(frozen=True)
+class IdSummary:
+    """How the id column was understood: what each id is, and which ids were merged.
+
+    ``kinds`` counts scored sites per kind (``domain``, ``bundle``…). ``rolled_up`` is the
+    number of distinct web hosts scored under another id (their registrable domain, e.g.
+    ``m.x.com`` → ``x.com``), ``in_app`` the number of ids kept whole as apps because their rows
+    say so (an App column, the CTV channel) where their shape alone would have made them web
+    hosts; each with a few ``"raw → id"`` examples.
+    """
+
+    kinds: Mapping[str, int] = field(default_factory=dict)
+    rolled_up: int = 0
+    rollup_examples: tuple[str, ...] = ()
+    in_app: int = 0
+    in_app_examples: tuple[str, ...] = ()
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> IdSummary:
+        return cls(
+            kinds={str(k): int(v) for k, v in dict(data.get("kinds", {})).items()},
+            rolled_up=int(data.get("rolled_up", 0)),
+            rollup_examples=tuple(data.get("rollup_examples", ())),
+            in_app=int(data.get("in_app", 0)),
+            in_app_examples=tuple(data.get("in_app_examples", ())),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kinds": dict(self.kinds),
+            "rolled_up": self.rolled_up,
+            "rollup_examples": list(self.rollup_examples),
+            "in_app": self.in_app,
+            "in_app_examples": list(self.in_app_examples),
+        }
+
 
 @dataclass
 class DataQuality:
-    """What happened to the input on its way to scoring; stored with the run, shown before it."""
+    """What happened to the input on its way to scoring; stored with the run, shown before it.
+
+    Every data row of the file is accounted for: ``rows_read == rows_scored + rows_dropped``,
+    each dropped row under exactly one reason.
+    """
 
     source: str
     rows_read: int = 0
@@ -176,10 +307,25 @@ class DataQuality:
     sites: int = 0
     dropped: list[DroppedRows] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
+    ids: IdSummary = field(default_factory=IdSummary)
+    level: str = AnalysisLevel.DOMAIN.value
 
     @property
     def rows_dropped(self) -> int:
         return sum(d.rows for d in self.dropped)
+
+    @property
+    def warnings(self) -> list[Issue]:
+        """The issues an analyst must see (severity warning), in the order they were found."""
+        return [i for i in self.issues if i.severity == "warning"]
+
+    def accounting(self) -> str:
+        """``"3 rows read = 2 scored + 1 left out (1 with a count that is not a number)"``."""
+        text = f"{self.rows_read:,} rows read = {self.rows_scored:,} scored"
+        if not self.dropped:
+            return text + ", none left out"
+        parts = ", ".join(f"{d.rows:,} {d.short}" for d in self.dropped)
+        return f"{text} + {self.rows_dropped:,} left out ({parts})"
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> DataQuality:
@@ -194,6 +340,8 @@ class DataQuality:
                 for d in data.get("dropped", [])
             ],
             issues=[Issue(**i) for i in data.get("issues", [])],
+            ids=IdSummary.from_json(data.get("ids", {})),
+            level=str(data.get("level", AnalysisLevel.DOMAIN.value)),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -203,8 +351,12 @@ class DataQuality:
             "rows_scored": self.rows_scored,
             "rows_dropped": self.rows_dropped,
             "sites": self.sites,
+            "accounting": self.accounting(),
             "dropped": [asdict(d) | {"examples": list(d.examples)} for d in self.dropped],
+            "warnings": sum(1 for i in self.issues if i.severity == "warning"),
             "issues": [asdict(i) for i in self.issues],
+            "ids": self.ids.to_json(),
+            "level": self.level,
         }
 
 

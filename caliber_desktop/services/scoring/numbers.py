@@ -55,6 +55,25 @@ class ParsedColumn:
     #: Cells that carried a ``%`` sign (already divided by 100).
     percent: npt.NDArray[np.bool_]
     issues: tuple[Issue, ...] = ()
+    #: Cells that hold text but no number (``two thousand``): NaN in ``values``.
+    bad: npt.NDArray[np.bool_] | None = None
+
+    def bad_examples(
+        self, cells: pa.Array, rows: npt.NDArray[np.int64], limit: int = 5
+    ) -> list[tuple[int, str]]:
+        """``(row, text)`` of the first ``limit`` unreadable cells of ``cells``."""
+        if self.bad is None:
+            return []
+        return [
+            (int(rows[i]), str(cells[int(i)].as_py())) for i in np.flatnonzero(self.bad)[:limit]
+        ]
+
+
+#: What happens to unreadable cells, as :func:`parse_numbers` words it by default.
+READ_AS_MISSING = (
+    "they are read as missing, not 0. Fix them in the file, or map another column, if they "
+    "should count."
+)
 
 
 def _as_array(values: pd.Series | pa.Array | pa.ChunkedArray | Sequence[object]) -> pa.Array:
@@ -129,11 +148,13 @@ def parse_numbers(
     source: str = "",
     rows: npt.NDArray[np.int64] | None = None,
     locale_hint: Locale | None = None,
+    consequence: str = READ_AS_MISSING,
 ) -> ParsedColumn:
     """float64 values of a text column; cells that are not numbers become NaN with one Issue.
 
     ``rows`` are the 1-based file rows of the cells (for the message); ``locale_hint`` decides a
-    column whose every separator is ambiguous (``1,234`` / ``1.234``), else US is assumed.
+    column whose every separator is ambiguous (``1,234`` / ``1.234``), else US is assumed;
+    ``consequence`` ends the Issue's sentence: what becomes of the unreadable cells.
     """
     text, percent = _clean(_as_array(values))
     votes = _votes(text)
@@ -167,21 +188,21 @@ def parse_numbers(
     pct = np.asarray(percent.to_numpy(zero_copy_only=False), dtype=bool)
     out[pct] /= 100.0
     n_bad = _count(bad)
+    bad_mask = np.asarray(bad.to_numpy(zero_copy_only=False), dtype=bool)
     if n_bad:
-        first = int(np.flatnonzero(np.asarray(bad.to_numpy(zero_copy_only=False)))[0])
+        first = int(np.flatnonzero(bad_mask)[0])
         row = int(rows[first]) if rows is not None else first + 1
         example = _as_array(values)[first].as_py()
         issues.append(
             Issue(
                 "text_in_number_column",
-                f"{source}: column '{header}' has {n_bad} cell(s) that are not numbers (first at "
-                f"row {row}: '{example}'); they are read as missing, not 0. Fix them in the "
-                "file, or map another column, if they should count.",
+                f"{source}: column '{header}' has {n_bad:,} cell(s) that are not numbers (first "
+                f"at row {row}: '{example}'); {consequence}",
                 column=header,
                 row=row,
             )
         )
-    return ParsedColumn(out, locale, pct, tuple(issues))
+    return ParsedColumn(out, locale, pct, tuple(issues), bad_mask if n_bad else None)
 
 
 # ----------------------------------------------------------------------------- percent scale

@@ -19,10 +19,17 @@ from caliber_desktop.errors import ValidationError
 from caliber_desktop.models.enums import Channel
 from caliber_desktop.services.progress import CancelToken, ProgressCallback, no_progress
 from caliber_desktop.services.scoring import explain, metrics, normalize, outliers, score, weighting
-from caliber_desktop.services.scoring.model import MetricUse, ScoreResult, ScoringConfig, SiteTable
+from caliber_desktop.services.scoring.model import (
+    BASE_COLUMNS,
+    DroppedRows,
+    MetricUse,
+    ScoreResult,
+    ScoringConfig,
+    SiteTable,
+    unit_noun,
+)
 
 STAGES = 7
-BASE_COLUMNS = ("impressions", "spend", "clicks", "conversions")
 #: Site columns kept as ``object`` (names as the input had them; tuples for the flags).
 OBJECT_COLUMNS = frozenset({"kind", "display_name", "flags", "flag_evidence"})
 
@@ -84,13 +91,13 @@ def score_sites(
             field="impressions",
             hint="Map the impressions column in the column mapping.",
         )
-    frame = frame[frame["impressions"].fillna(0.0) > 0].sort_index(kind="stable")
+    rated = frame["impressions"].fillna(0.0) > 0
+    if not rated.all():  # preprocess drops these; a table built elsewhere is held to the same
+        _count_unrated(table, frame[~rated])
+        frame = frame[rated]
+    frame = frame.sort_index(kind="stable")
     if frame.empty:
-        raise ValidationError(
-            "No site in this report has impressions, so there is nothing to score.",
-            field="file",
-            hint="Check that the file has data rows and that the site column is mapped.",
-        )
+        raise ValidationError(_nothing_to_score(table), field="file", hint=_NOTHING_HINT)
     rules = weighting.flag_rules()
 
     progress(1, STAGES, "Computing metrics with small-sample shrinkage")
@@ -177,6 +184,7 @@ def score_sites(
     progress(7, STAGES, "Summarising the campaign")
     summary = _summary(sites, config, uses, dropped, key_info, priors, candidates, medians)
     summary["data_quality"] = table.quality.to_json()
+    summary["measured"] = [c for c in BASE_COLUMNS if _measured(frame, c)]
     summary["thresholds"] = {"good_cut": good_cut, "poor_cut": poor_cut}
     return ScoreResult(
         config=config,
@@ -188,6 +196,52 @@ def score_sites(
         quality=table.quality,
         children=dict(table.children),
     )
+
+
+_NOTHING_HINT = (
+    "Check that the file has data rows, that its numbers are numbers, and that the site and "
+    "impressions columns are mapped."
+)
+
+
+def _nothing_to_score(table: SiteTable) -> str:
+    """Why no site is left, naming the file and the largest reason its rows were left out."""
+    quality = table.quality
+    one = unit_noun(table.level, plural=False)
+    text = (
+        f"{quality.source or 'The report'}: no {one} has impressions, so there is nothing to score."
+    )
+    if quality.dropped:
+        worst = max(quality.dropped, key=lambda d: d.rows)
+        example = f" (e.g. {worst.examples[0]})" if worst.examples else ""
+        text += (
+            f" {quality.rows_dropped:,} of {quality.rows_read:,} rows were left out, "
+            f"{worst.rows:,} of them {worst.short}{example}."
+        )
+    return text
+
+
+def _count_unrated(table: SiteTable, unrated: pd.DataFrame) -> None:
+    """Account for sites without impressions in a table preprocess did not make."""
+    rows = int(unrated["n_rows"].sum()) if "n_rows" in unrated else len(unrated)
+    spend = float(unrated["spend"].sum()) if "spend" in unrated else 0.0
+    table.quality.dropped.append(
+        DroppedRows(
+            "no_impressions",
+            f"Rows of {unit_noun(table.level)} with no impressions at all: nothing to rate",
+            rows,
+            0.0,
+            spend,
+            tuple(str(i) for i in unrated.index[:5]),
+        )
+    )
+    table.quality.rows_scored -= rows
+    table.quality.sites -= len(unrated)
+
+
+def _measured(frame: pd.DataFrame, column: str) -> bool:
+    """Whether the report has ``column`` with at least one value for a scored site."""
+    return column in frame.columns and bool(frame[column].notna().any())
 
 
 def _objects(values: Sequence[object]) -> npt.NDArray[np.object_]:
@@ -207,10 +261,10 @@ def _assemble(
         "n_rows": frame["n_rows"].to_numpy(),
     }
     for col in BASE_COLUMNS:
-        if col in frame.columns:
+        if _measured(frame, col):
             cols[col] = frame[col].fillna(0.0).to_numpy(dtype="float64")
-        else:
-            cols[col] = np.zeros(len(frame))
+        else:  # not in the report: missing, never a made-up 0
+            cols[col] = np.full(len(frame), np.nan)
     for m in candidates:
         for suffix in ("", "_shrunk", "_lo", "_hi"):
             cols[f"{m}{suffix}"] = mt[f"{m}{suffix}"].to_numpy(dtype="float64")
@@ -231,7 +285,7 @@ def _decide(
 ) -> dict[str, Any]:
     """Adds ``confidence`` and ``recommendation``; returns the key-rate facts for the summary."""
     imps = sites["impressions"]
-    n = len(sites)
+    n = len(imps)  # ``sites`` holds the columns: its length is theirs, not the sites'
     if key is None:  # no rate at all: only flags and volume can decide
         lo = hi = np.full(n, np.nan)
         median, volume, trials = float("nan"), float(config.min_impressions), imps

@@ -25,11 +25,14 @@ from caliber_desktop.services.scoring.headers import HeaderMap, map_headers
 from caliber_desktop.services.scoring.model import (
     COUNT_COLUMNS,
     RATE_COLUMNS,
+    RATE_COUNTS,
     Issue,
     RawReport,
+    UnreadableCells,
 )
 from caliber_desktop.services.scoring.numbers import (
     Locale,
+    ParsedColumn,
     Votes,
     file_locale,
     locale_votes,
@@ -40,12 +43,18 @@ from caliber_desktop.services.scoring.numbers import (
 from caliber_desktop.services.scoring.read_excel import _load_excel, _scan_excel
 from caliber_desktop.services.scoring.read_grid import FloatArray, _Columns, _Grid
 from caliber_desktop.services.scoring.read_text import _load_text, _scan_text
+from caliber_desktop.services.scoring.unused_columns import unused_column_warnings
 from caliber_desktop.services.sniff import sniff
 
 NUMERIC: frozenset[str] = frozenset(COUNT_COLUMNS + RATE_COLUMNS)
 #: Counts that are whole numbers: a fraction in one betrays ``48.421`` meaning 48,421.
 WHOLE_COUNTS: frozenset[str] = frozenset(COUNT_COLUMNS) - {"spend", "revenue"}
 #: Rates given as percentages in some exports, with what recomputes them.
+#: What becomes of a count's unreadable cells (the end of the reader's sentence about them).
+ROWS_LEFT_OUT = (
+    "those rows are left out of scoring and counted under 'with a count that is not a number'. "
+    "Fix the cells in the file to score them."
+)
 PERCENT_RATES: dict[str, tuple[tuple[str, str], ...]] = {
     "ctr": (("clicks", "impressions"),),
     "vcr": (("completes", "starts"), ("completes", "impressions")),
@@ -82,6 +91,7 @@ def read_report(
         default_kpi_pixel=default_kpi_pixel,
     )
     issues = [*grid.issues, *hmap.issues]
+    issues += unused_column_warnings(hmap.mapping, grid.headers, grid.sample, shown)
     if detection.platform is None:
         issues.append(
             Issue(
@@ -96,7 +106,8 @@ def read_report(
         columns = _load_excel(path, grid, kinds)
     else:
         columns = _load_text(path, sniffed, shown, grid, kinds)
-    frame = _frame(columns, hmap, position, grid, shown, issues)
+    frame, unreadable = _frame(columns, hmap, position, grid, shown, issues)
+    frame, unreadable, empty = _drop_blank(frame, unreadable)
     if frame.empty:
         raise FileRejectedError(
             shown,
@@ -115,6 +126,9 @@ def read_report(
         sheet_name=grid.sheet,
         issues=issues,
         headers=list(grid.headers),
+        unreadable=unreadable,
+        empty_rows=len(empty),
+        empty_examples=tuple(int(r) for r in empty[:5]),
     )
 
 
@@ -133,6 +147,15 @@ def _kinds(hmap: HeaderMap, position: Mapping[str, int]) -> dict[int, str]:
 # ----------------------------------------------------------------------------- the frame
 
 
+def _drops_rows(canonical: str, hmap: HeaderMap) -> bool:
+    """Whether an unreadable cell of ``canonical`` leaves its row out: counts always, a rate
+    only where it stands in for a count the file lacks."""
+    if canonical in COUNT_COLUMNS:
+        return True
+    count = RATE_COUNTS.get(canonical)
+    return count is not None and count not in hmap.sources
+
+
 def _frame(
     columns: _Columns,
     hmap: HeaderMap,
@@ -140,32 +163,37 @@ def _frame(
     grid: _Grid,
     shown: str,
     issues: list[Issue],
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, list[UnreadableCells]]:
     rows = columns.rows
     numeric = {position[h] for c, hs in hmap.sources.items() if c in NUMERIC for h in hs}
     votes: list[Votes] = [locale_votes(a) for i, a in columns.text.items() if i in numeric]
     hint: Locale | None = file_locale(votes)
-    parsed: dict[int, FloatArray] = {}
-    percent: dict[int, npt.NDArray[np.bool_]] = {}
+    parsed: dict[int, ParsedColumn] = {}
     data: dict[str, object] = {}
+    unreadable: list[UnreadableCells] = []
     for canonical, headers in hmap.sources.items():
         if canonical not in NUMERIC:
             values = columns.text[position[headers[0]]]
             data[canonical] = pd.Series(values.to_pandas(), dtype="str").fillna("")
             continue
+        drops = _drops_rows(canonical, hmap)
         parts: list[FloatArray] = []
         for header in headers:
             i = position[header]
             if i not in parsed:
-                parsed[i], percent[i] = _number_column(
-                    columns, i, header, shown, rows, hint, issues
-                )
-            parts.append(parsed[i])
+                parsed[i] = _number_column(columns, i, header, shown, rows, hint, issues, drops)
+                found = parsed[i]
+                if drops and found.bad is not None:
+                    examples = found.bad_examples(columns.text[i], rows)
+                    unreadable.append(
+                        UnreadableCells(canonical, header, found.bad, tuple(examples))
+                    )
+            parts.append(parsed[i].values)
         data[canonical] = parts[0] if len(parts) == 1 else _sum_present(parts)
     for canonical, ratios in PERCENT_RATES.items():
         if canonical in data:
             header = hmap.sources[canonical][0]
-            mask = percent[position[header]]
+            mask = parsed[position[header]].percent
             data[canonical] = _scale_rate(canonical, header, data, mask, ratios, shown, issues)
     frame = pd.DataFrame(data, copy=False)
     if "date" in frame:
@@ -181,7 +209,7 @@ def _frame(
                 )
             )
     frame["_row"] = rows
-    return _drop_blank(frame)
+    return frame, unreadable
 
 
 def _sum_present(parts: Sequence[FloatArray]) -> FloatArray:
@@ -200,18 +228,27 @@ def _number_column(
     rows: npt.NDArray[np.int64],
     hint: Locale | None,
     issues: list[Issue],
-) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+    drops: bool,
+) -> ParsedColumn:
     numbers = columns.numbers.get(i)
     text = columns.text.get(i)
     if text is None:
         assert numbers is not None
-        return numbers, np.zeros(len(numbers), dtype=bool)
-    result = parse_numbers(text, header=header, source=shown, rows=rows, locale_hint=hint)
+        return ParsedColumn(numbers, None, np.zeros(len(numbers), dtype=bool))
+    result = parse_numbers(
+        text,
+        header=header,
+        source=shown,
+        rows=rows,
+        locale_hint=hint,
+        **({"consequence": ROWS_LEFT_OUT} if drops else {}),
+    )
     issues.extend(result.issues)
     if numbers is None:
-        return result.values, result.percent
+        return result
     merged = np.where(np.isfinite(numbers), numbers, result.values)
-    return merged, result.percent
+    bad = None if result.bad is None else result.bad & ~np.isfinite(numbers)
+    return ParsedColumn(merged, result.locale, result.percent, result.issues, bad)
 
 
 def _scale_rate(
@@ -254,14 +291,22 @@ def _scale_issue(shown: str, header: str, why: str, fraction: bool = False) -> I
     )
 
 
-def _drop_blank(frame: pd.DataFrame) -> pd.DataFrame:
-    """Wholly blank rows (``,,,`` or an empty line) are not data rows."""
+def _drop_blank(
+    frame: pd.DataFrame, unreadable: list[UnreadableCells]
+) -> tuple[pd.DataFrame, list[UnreadableCells], npt.NDArray[np.int64]]:
+    """Wholly blank rows (``,,,`` or an empty line) leave the frame; their row numbers are
+    returned so they are counted. A cell with unreadable text is not blank."""
     blank = np.ones(len(frame), dtype=bool)
     for name in frame.columns:
         if name == "_row":
             continue
         column = frame[name]
         blank &= (column == "").to_numpy() if column.dtype == "str" else column.isna().to_numpy()
-    if blank.any():
-        frame = frame.loc[~blank].reset_index(drop=True)
-    return frame
+    for cells in unreadable:
+        blank &= ~cells.mask
+    if not blank.any():
+        return frame, unreadable, np.zeros(0, dtype=np.int64)
+    empty = frame["_row"].to_numpy(dtype=np.int64)[blank]
+    frame = frame.loc[~blank].reset_index(drop=True)
+    kept = [UnreadableCells(c.canonical, c.header, c.mask[~blank], c.examples) for c in unreadable]
+    return frame, kept, empty

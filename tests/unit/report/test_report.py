@@ -241,3 +241,31 @@ def test_fifty_thousand_sites(workspace: Workspace, tmp_path: Path) -> None:
     assert "The 250 sites with the most spend of 50,000" in text
     assert re.search(r"2,000\s+of\s+[\d,]+\s+sites\s+with\s+spend\s+are\s+drawn", text)
     assert out.stat().st_size < 2_000_000
+
+
+def test_the_appendix_accounts_for_every_row_and_lists_the_warnings(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """A report outside our generator: PulsePoint names in a Trade Desk campaign, a row with
+    text for impressions, no clicks or conversions column."""
+    rows = "".join(
+        f"s{i}.com,{1000 + 37 * i},{(1000 + 37 * i) * (1 + i % 5) / 1000:.2f},{50 + i % 7}.0%\n"
+        for i in range(60)
+    )
+    report = tmp_path / "outside.csv"
+    report.write_text(
+        "Domain,Impressions,Total Spend,Sampled In-View Rate\n" + rows + "bad.com,many,1.00,50%\n",
+        encoding="utf-8",
+    )
+    campaign = scored_campaign(workspace, report, "Outside")
+    out = tmp_path / "outside.pdf"
+    write_report(workspace, campaign, out)
+    text = " ".join(pdf_text(out).split())
+    assert "61 rows read = 60 scored + 1 left out (1 with a count that is not a number)" in text
+    assert "row 62: Impressions 'many'" in text
+    assert "Warnings (2)" in text
+    assert "used PulsePoint names instead (spend from 'Total Spend')" in text
+    assert "PulsePoint column name (the file has no The Trade Desk one)" in text  # mapping table
+    assert "The report has no clicks or conversions column" in text  # the impact table's note
+    assert "0.0 % of conversions" not in text
+    assert "2 data warning(s)" in text  # the executive summary points at them

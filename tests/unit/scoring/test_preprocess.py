@@ -150,10 +150,13 @@ def test_zero_impression_rows_with_spend_are_reported_on_their_own() -> None:
         DOMAIN,
     )
     assert table.frame.loc["a.com", "spend"] == 1  # the $3 bought nothing to rate
-    assert table.frame.loc["b.com", "impressions"] == 0  # no spend: harmless, kept
-    (zero,) = table.quality.dropped
+    assert "b.com" not in table.frame.index  # no impressions at all: nothing to rate, counted
+    zero, none = table.quality.dropped
     assert (zero.reason, zero.rows, zero.impressions, zero.spend) == ("zero_impressions", 1, 0, 3)
     assert zero.examples == ("row 2: a.com (3.00 spend)",)
+    assert (none.reason, none.rows, none.examples) == ("no_impressions", 1, ("row 4: b.com",))
+    quality = table.quality
+    assert quality.rows_read == quality.rows_scored + quality.rows_dropped == 3
 
 
 def test_missing_id_column_is_a_clear_error() -> None:
@@ -265,7 +268,10 @@ def test_rate_only_ctr_becomes_clicks_before_summing() -> None:
         DOMAIN,
     )
     assert table.frame.loc["a.com", "clicks"] == 2  # 0.99 → 1 and 1.01 → 1, never averaged
-    assert table.quality.issues == []
+    (note,) = table.quality.issues  # computed, and said so
+    assert note.code == "count_from_rate"
+    assert "no clicks column" in note.message
+    assert "CTR × Impressions on 2 rows" in note.message
 
 
 def test_other_rate_only_columns_become_counts() -> None:
@@ -344,7 +350,7 @@ def test_impossible_numbers_become_flags_not_crashes() -> None:
     assert flags["b.com"] == ("conversions > impressions (101 > 100)",)
     assert flags["c.com"] == ("completes > starts (60 > 50)",)
     assert flags["d.com"] == ("negative spend on 1 row(s)",)
-    assert any(i.code == "integrity" and "4 site(s)" in i.message for i in table.quality.issues)
+    assert any(i.code == "integrity" and "4 sites" in i.message for i in table.quality.issues)
 
 
 def test_viewed_above_tracked_is_flagged() -> None:
@@ -427,7 +433,11 @@ def test_splitting_a_row_changes_nothing(
         preprocess(report(_frame(split)), DOMAIN),
     )
     pd.testing.assert_frame_equal(_comparable(base), _comparable(after))
-    assert after.frame["n_rows"].sum() == base.frame["n_rows"].sum() + 1
+    assert after.quality.rows_read == base.quality.rows_read + 1
+    for table in (base, after):  # every row counted once: scored (in a site) or dropped
+        quality = table.quality
+        assert quality.rows_read == quality.rows_scored + quality.rows_dropped
+        assert table.frame["n_rows"].sum() == quality.rows_scored
 
 
 # ----------------------------------------------------------------------------- shared samples
@@ -456,7 +466,16 @@ def test_pulsepoint_messy_sample_matches_the_truth(shared_data: Path) -> None:
     assert scored + dropped["non_targetable"].impressions + dropped["blank_id"].impressions == (
         dropped["total_row"].impressions
     )
-    assert table.quality.issues == []  # CTR and eCPM agree with the counts up to rounding
+    # CTR and eCPM agree with the counts up to rounding: the only note is on the subdomains
+    (rollup,) = table.quality.issues
+    assert rollup.code == "hosts_rolled_up"
+    subdomains = truth[(truth["entity"] != truth["registrable_domain"])]
+    assert table.quality.ids.rolled_up == len(subdomains)  # m.x.com → x.com, each counted once
+    assert (
+        table.quality.ids.kinds
+        == truth["entity_kind"].replace("ios_id", "store_id").value_counts().to_dict()
+    )
+    assert table.quality.rows_read == table.quality.rows_scored + table.quality.rows_dropped
     # Each truth entity is one host (``www.`` is not a host of its own), so no domain has children;
     # subdomain entities (``m.x.com``) are scored under their registrable domain.
     assert table.children == {}
