@@ -53,6 +53,7 @@ from caliber_desktop.services.records import CampaignRecord, UploadRecord
 from caliber_desktop.services.workspace import Workspace
 from caliber_desktop.ui.common import error_box
 from caliber_desktop.ui.import_view import NOT_IN_FILE, InspectionView
+from caliber_desktop.ui.quality_view import DataQualityView
 from caliber_desktop.ui.table_models import TextTableModel
 from caliber_desktop.workers.base import ErrorInfo, FunctionWorker
 from caliber_desktop.workers.registry import WorkerRegistry
@@ -100,7 +101,12 @@ class ImportDialog(InspectionView, QDialog):
     # ------------------------------------------------------------------ layout
     def _build(self) -> None:
         metrics = self.fontMetrics()
-        self.resize(metrics.horizontalAdvance("M") * 80, metrics.height() * 54)
+        width, height = metrics.horizontalAdvance("M") * 100, metrics.height() * 54
+        screen = self.screen().availableGeometry() if self.screen() is not None else None
+        if screen is not None:  # room for the mapping and the data quality side by side
+            width = min(width, round(screen.width() * 0.92))
+            height = min(height, round(screen.height() * 0.92))
+        self.resize(width, height)
         self.pages = QStackedWidget(self)
         busy = QWidget()
         self.busy_label = QLabel(f"Attaching {self.path.name} to “{self.campaign.name}”…")
@@ -141,29 +147,24 @@ class ImportDialog(InspectionView, QDialog):
         self.detection_label = QLabel()
         self.facts_label = QLabel(wordWrap=True)
         self.note_label = QLabel(wordWrap=True)
-        self.mapping_table = QTableWidget(0, 2)
-        self.mapping_table.setHorizontalHeaderLabels(["Field", "Column in the file"])
+        self.mapping_table = QTableWidget(0, 3)
+        self.mapping_table.setHorizontalHeaderLabels(["Field", "Column in the file", "Found by"])
         self.mapping_table.verticalHeader().hide()
-        self.mapping_table.horizontalHeader().setSectionResizeMode(
-            0, QHeaderView.ResizeMode.ResizeToContents
-        )
-        self.mapping_table.horizontalHeader().setStretchLastSection(True)
+        mapping_header = self.mapping_table.horizontalHeader()
+        mapping_header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        mapping_header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        mapping_header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         self.mapping_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.combos: dict[str, QComboBox] = {}
         self.pixel_list = QListWidget()
         self.pixel_list.itemChanged.connect(self._pixels_changed)
         self.pixel_list.setMaximumHeight(self.fontMetrics().height() * 5)
         self.pixel_box = _group("KPI conversion pixel(s)", self.pixel_list)
-        self.summary_label = QLabel(wordWrap=True)
-        self.dropped_model = TextTableModel(self)
-        self.dropped_view = _table_view(self.dropped_model)
-        self.issue_list = QListWidget()
-        self.issue_list.setWordWrap(True)
-        quality = QWidget()
-        quality_layout = QVBoxLayout(quality)
-        quality_layout.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.summary_label, self.dropped_view, self.issue_list):
-            quality_layout.addWidget(widget)
+        self.quality_view = DataQualityView()
+        self.summary_label = self.quality_view.summary_label
+        self.dropped_model = self.quality_view.dropped_model
+        self.issue_list = self.quality_view.issue_list
+        quality = self.quality_view
         side = QWidget()
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(0, 0, 0, 0)
@@ -218,6 +219,7 @@ class ImportDialog(InspectionView, QDialog):
             "display_name": self.upload.original_name,
             "platform": campaign.platform,
             "level": campaign.analysis_level,
+            "channel": campaign.channel,
             "default_kpi_pixel": self.campaign.kpi_pixel or settings.scoring.default_kpi_pixel,
             "preview_rows": settings.uploads.preview_rows,
         }

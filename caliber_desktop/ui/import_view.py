@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QComboBox, QListWidgetItem, QStyle, QTableWidgetItem
+from PySide6.QtWidgets import QComboBox, QListWidgetItem, QTableWidgetItem
 
 from caliber_desktop.models.enums import Platform
 from caliber_desktop.services.ingest import SCORING_FIELDS, Inspection
@@ -69,6 +69,13 @@ class InspectionView:
                 else ""
             )
             combo.blockSignals(False)
+            origin = inspection.mapping.origin_text(name, inspection.platform, short=True)
+            found = QTableWidgetItem(origin or ("" if name in columns else "not in the file"))
+            found.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            found.setToolTip(inspection.mapping.origin_text(name, inspection.platform))
+            if inspection.mapping.origins.get(name, "").startswith("other_platform"):
+                found.setForeground(_warning_color(self.palette()))
+            self.mapping_table.setItem(row, 2, found)
             item = self.mapping_table.item(row, 0)
             changed = columns.get(name) != detected.get(name)
             item.setBackground(changed_brush if changed else QColor(Qt.GlobalColor.transparent))
@@ -131,35 +138,12 @@ class InspectionView:
         self.facts_label.setText(" · ".join(facts))
 
     def _show_quality(self, inspection: Inspection) -> None:
-        quality = inspection.quality
-        self.summary_label.setText(
-            f"{quality.rows_read:,} rows read · {quality.rows_scored:,} scored · "
-            f"{quality.rows_dropped:,} left out · {inspection.sites:,} sites"
+        self.quality_view.show_quality(
+            inspection.quality, sites=inspection.sites, problem=inspection.problem
         )
-        rows = [
-            [f"{d.rows:,}", f"{d.impressions:,.0f}", f"{d.spend:,.2f}", d.label]
-            for d in quality.dropped
-        ]
-        self.dropped_model.set_rows(["Rows", "Impressions", "Spend", "Left out because"], rows)
-        self.dropped_view.setVisible(bool(rows))
-        issues = [(i.severity, i.message) for i in quality.issues]
-        if inspection.problem:
-            issues.insert(0, ("error", inspection.problem))
-        self._show_issues(issues)
 
     def _show_issues(self, issues: Sequence[tuple[str, str]]) -> None:
-        icons = {
-            "error": QStyle.StandardPixmap.SP_MessageBoxCritical,
-            "warning": QStyle.StandardPixmap.SP_MessageBoxWarning,
-            "info": QStyle.StandardPixmap.SP_MessageBoxInformation,
-        }
-        self.issue_list.clear()
-        for severity, message in issues:
-            item = QListWidgetItem(self._icon(icons.get(severity, icons["info"])), message)
-            item.setToolTip(message)
-            self.issue_list.addItem(item)
-        if not issues:
-            self.issue_list.addItem("No problems found.")
+        self.quality_view.show_issues(issues)
 
 
 def _changed_color(palette: QPalette) -> QColor:

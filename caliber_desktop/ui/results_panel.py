@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from caliber_desktop.services.scoring.lists import Override
 from caliber_desktop.services.scoring.model import ScoreResult
+from caliber_desktop.services.vocabulary import counted, unit_noun
 from caliber_desktop.ui.charts import ScoreHistogram, SpendScatter
 from caliber_desktop.ui.common import scaled_font
 from caliber_desktop.ui.frame_model import (
@@ -47,8 +48,10 @@ from caliber_desktop.ui.frame_model import (
     recommendation_color,
     recommendation_text,
 )
+from caliber_desktop.ui.quality_view import DataQualityDialog, chip_text
 from caliber_desktop.ui.result_columns import ColumnSpec, result_columns
 from caliber_desktop.ui.results_filters import ResultsFilters
+from caliber_desktop.ui.tones import tone_colour
 
 #: Typing pauses this long before the table is filtered, so each keystroke does not refilter.
 SEARCH_DEBOUNCE_MS = 150
@@ -72,12 +75,17 @@ class ResultsPanel(QWidget):
         self._frame = pd.DataFrame()
         self._overrides: dict[str, Override] = {}
         self._syncing = False
+        self.quality_dialog: DataQualityDialog | None = None
         self.model = FrameTableModel(parent=self)
 
         self.score_label = QLabel()
         self.score_label.setFont(scaled_font(self.font(), 1.5, bold=True))
         self.sites_label = QLabel()
-        self.dropped_label = QLabel()
+        self.quality_button = QToolButton()
+        self.quality_button.setAutoRaise(True)
+        self.quality_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.quality_button.clicked.connect(self._on_quality_clicked)
+        self.quality_button.hide()
         self.shown_label = QLabel()
         self.chips: dict[str, QToolButton] = {}
         header = QHBoxLayout()
@@ -93,7 +101,7 @@ class ResultsPanel(QWidget):
             self.chips[name] = chip
             header.addWidget(chip)
         header.addStretch(1)
-        header.addWidget(self.dropped_label)
+        header.addWidget(self.quality_button)
 
         self.filters = ResultsFilters(self.shown_label)
         self.search_edit = self.filters.search_edit
@@ -195,8 +203,9 @@ class ResultsPanel(QWidget):
         self.histogram.clear_sites()
         self.scatter.clear_points()
         self.score_label.setText("No results")
-        for label in (self.sites_label, self.dropped_label, self.shown_label):
+        for label in (self.sites_label, self.shown_label):
             label.clear()
+        self.quality_button.hide()
         for chip in self.chips.values():
             chip.hide()
 
@@ -277,18 +286,31 @@ class ResultsPanel(QWidget):
         summary = result.summary
         score = summary.get("campaign_score")
         self.score_label.setText("–" if score is None else f"Campaign score {score:.1f}")
-        self.score_label.setToolTip("Impression-weighted mean score of the scored sites")
-        self.sites_label.setText(f"{len(result.sites):,} sites")
+        level = result.config.level
+        self.score_label.setToolTip(
+            f"Impression-weighted mean score of the scored {unit_noun(level)}"
+        )
+        self.sites_label.setText(counted(len(result.sites), level))
         counts = summary.get("recommendations", {})
         for name, chip in self.chips.items():
             chip.setText(f"● {counts.get(name, 0):,} {recommendation_text(name)}")
             chip.setStyleSheet(f"color: {recommendation_color(name, self.palette()).name()};")
+            chip.setToolTip(
+                f"Show only {unit_noun(level)} recommended: {recommendation_text(name)}"
+            )
             chip.show()
-        dropped = result.quality.rows_dropped
-        self.dropped_label.setText(f"{dropped:,} rows dropped" if dropped else "No rows dropped")
-        self.dropped_label.setToolTip(
-            "\n".join(f"{d.label}: {d.rows:,} rows" for d in result.quality.dropped) or ""
+        quality = result.quality
+        text, tone = chip_text(quality)
+        self.quality_button.setText(text)
+        self.quality_button.setStyleSheet(
+            f"color: {tone_colour(self.palette(), tone).name()};" if tone == "warn" else ""
         )
+        self.quality_button.setToolTip(
+            quality.accounting()
+            + "".join(f"\n⚠ {i.message}" for i in quality.warnings[:5])
+            + "\nClick for the full data-quality report."
+        )
+        self.quality_button.show()
 
     def _update_charts(self) -> None:
         rows = self.model.frame_rows()
@@ -350,7 +372,8 @@ class ResultsPanel(QWidget):
         ids = self.selected_site_ids()
         if not ids:
             return
-        what = ids[0] if len(ids) == 1 else f"{len(ids):,} sites"
+        level = self._result.config.level if self._result is not None else None
+        what = ids[0] if len(ids) == 1 else counted(len(ids), level)
         reason, ok = QInputDialog.getText(
             self, f"Pin to {action} list", f"Why pin {what} to the {action} list? (optional)"
         )
@@ -377,6 +400,15 @@ class ResultsPanel(QWidget):
         ids = self.selected_site_ids()
         if ids:
             QGuiApplication.clipboard().setText("\n".join(ids))
+
+    @Slot()
+    def _on_quality_clicked(self) -> None:
+        if self._result is None:
+            return
+        if self.quality_dialog is not None:
+            self.quality_dialog.deleteLater()
+        self.quality_dialog = DataQualityDialog(self._result.quality, len(self._result.sites), self)
+        self.quality_dialog.open()
 
     @Slot()
     def _on_chip_clicked(self) -> None:
