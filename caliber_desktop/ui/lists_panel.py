@@ -35,7 +35,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from caliber_desktop.models.enums import AnalysisLevel
 from caliber_desktop.services.scoring.lists import IMPACT_COLUMNS, ListImpact, ListName, SiteLists
+from caliber_desktop.services.vocabulary import counted, unit_noun
 from caliber_desktop.ui.common import scaled_font
 from caliber_desktop.ui.item_models import SITE_ID_ROLE
 from caliber_desktop.ui.table_models import ListMembersModel
@@ -189,6 +191,7 @@ class ListsPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("listsPanel")
         self._lists: SiteLists | None = None
+        self._level = AnalysisLevel.DOMAIN
         heading = QLabel("Allow and block lists", self)
         heading.setFont(scaled_font(self.font(), 1.3, bold=True))
         self.files_label = QLabel(self)
@@ -225,8 +228,10 @@ class ListsPanel(QWidget):
     # ------------------------------------------------------------------ public API
     def set_lists(self, lists: SiteLists, *, vendor_level: bool = False) -> None:
         self._lists = lists
+        self._level = AnalysisLevel.SUPPLY_VENDOR if vendor_level else AnalysisLevel.DOMAIN
         for index, name in enumerate(LIST_NAMES):
             page = self.pages[name]
+            page.model.set_unit(unit_noun(self._level, plural=False).capitalize())
             page.model.set_frame(lists.members(name))
             page.view.sortByColumn(
                 page.view.horizontalHeader().sortIndicatorSection(),
@@ -293,7 +298,7 @@ class ListsPanel(QWidget):
         ids = self.selected_ids()
         if not ids:
             return
-        what = ids[0] if len(ids) == 1 else f"these {len(ids):,} sites"
+        what = ids[0] if len(ids) == 1 else f"these {counted(len(ids), self._level)}"
         reason, ok = QInputDialog.getText(
             self,
             f"Pin to {action}",

@@ -82,6 +82,13 @@ class ListMembersModel(FlatTableModel):
         super().__init__(parent)
         self.set_frame(None)
 
+    def set_unit(self, noun: str) -> None:
+        """Name the first column for what the rows are ("Site", or "Vendor" at vendor level)."""
+        columns = (noun, *type(self).COLUMNS[1:])
+        if columns != self.COLUMNS:
+            self.COLUMNS = columns
+            self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, 0)
+
     def set_frame(self, members: pd.DataFrame | None) -> None:
         """Replace every row (a reset: a new run or a new pin changes membership wholesale)."""
         frame = members if members is not None else pd.DataFrame()

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 from support.real_exports import write
 
-from caliber_desktop.models.enums import Channel, Goal, Platform
+from caliber_desktop.models.enums import AnalysisLevel, Channel, Goal, Platform
 from caliber_desktop.services.scoring.engine import ScoreRequest, score_file
 from caliber_desktop.services.scoring.lists import build_lists
 from caliber_desktop.services.scoring.model import ScoreResult
@@ -87,3 +87,30 @@ def test_list_impact_names_the_columns_the_report_lacks(qtbot: QtBot, tmp_path: 
     assert page.share_labels["clicks"].text() == "not in report"
     assert page.share_labels["impressions"].text().endswith("%")
     assert not page.bars["conversions"].isEnabled()
+
+
+def test_a_vendor_run_says_vendors_in_the_window(qtbot: QtBot, tmp_path: Path) -> None:
+    rows = "".join(
+        f"Vendor {i % 7},s{i}.com,{1000 + 37 * i},{(1 + i % 5) * 1.1:.2f}\n" for i in range(70)
+    )
+    path = write(tmp_path / "v.csv", "Supply Vendor,Site,Impressions,Spend\n" + rows)
+    result = score_file(
+        path,
+        ScoreRequest(
+            goal=Goal.AWARENESS,
+            platform=Platform.PULSEPOINT,
+            channel=Channel.DISPLAY,
+            level=AnalysisLevel.SUPPLY_VENDOR,
+            min_impressions=0,
+        ),
+    ).result
+    panel = ResultsPanel()
+    qtbot.addWidget(panel)
+    panel.set_result(result)
+    assert panel.sites_label.text() == "7 vendors"
+    assert "vendors recommended" in panel.chips["allow"].toolTip()
+    lists = ListsPanel()
+    qtbot.addWidget(lists)
+    lists.set_lists(build_lists(result.sites), vendor_level=True)
+    model = lists.pages["block"].model
+    assert model.headerData(0, Qt.Orientation.Horizontal) == "Vendor"
