@@ -89,6 +89,12 @@ def _add_settings_args(parser: argparse.ArgumentParser) -> None:
         choices=[a.value for a in AnalysisLevel],
         help="score sites (domain) or supply vendors",
     )
+    parser.add_argument(
+        "--decision-confidence",
+        type=float,
+        metavar="P",
+        help="how sure a site must be to go on a list: 0.5–0.99 or 50–99 (default: Settings)",
+    )
 
 
 def _settings_from(args: argparse.Namespace) -> dict[str, Any]:
@@ -182,7 +188,10 @@ def cmd_templates(args: argparse.Namespace, ws: Workspace, out: Output) -> int:
         out.emit(items, _template_rows(items) if items else "No templates yet.")
     elif args.action == "create":
         record = ws.templates.create(
-            args.name, _settings_from(args), description=args.description or ""
+            args.name,
+            _settings_from(args),
+            description=args.description or "",
+            decision_confidence=args.decision_confidence,
         )
         out.emit(record, f"Created template {record.id}: {record.name} ({record.settings.label()})")
     elif args.action == "delete":
@@ -203,6 +212,12 @@ def _campaign_text(c: CampaignRecord, uploads: Sequence[UploadRecord]) -> str:
         f"  settings    {c.settings.label()}",
         f"  template    {c.template_id if c.template_id is not None else '— (explicit settings)'}",
         f"  KPI pixel   {c.kpi_pixel or 'default'}",
+        "  confidence  "
+        + (
+            f"{c.decision_confidence:.0%} to go on a list"
+            if c.decision_confidence
+            else "the Settings default"
+        ),
         f"  progress    {progress}",
         f"  created     {_when(c.created_at)}",
     ]
@@ -249,6 +264,7 @@ def cmd_campaigns(args: argparse.Namespace, ws: Workspace, out: Output) -> int:
             settings=_settings_from(args),
             description=args.description or "",
             kpi_pixel=args.kpi_pixel,
+            decision_confidence=args.decision_confidence,
         )
         out.emit(record, _campaign_text(record, []))
     elif args.action == "show":

@@ -183,6 +183,10 @@ def _compare_text(result: Any, limit: int, table: Any) -> str:
         for name, c in result.list_counts.items()
     )
     lines.append(f"Lists: {counts}")
+    moves = result.list_changes.head(limit)
+    if len(moves):
+        lines.append(f"List moves (first {len(moves)} of {len(result.list_changes):,}):")
+        lines += [f"  {str(site)[:40]}: {row['move']}" for site, row in moves.iterrows()]
     lines.append(
         f"New sites: {len(result.new_sites):,}; removed sites: {len(result.removed_sites):,}"
     )

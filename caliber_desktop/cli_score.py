@@ -54,6 +54,12 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
         "--level", choices=[a.value for a in AnalysisLevel], default=AnalysisLevel.DOMAIN.value
     )
     score.add_argument("--min-impressions", type=int, metavar="N")
+    score.add_argument(
+        "--decision-confidence",
+        type=float,
+        metavar="P",
+        help="how sure a site must be to go on a list: 0.5–0.99 or 50–99 (default: Settings, 0.90)",
+    )
     score.add_argument("--kpi-pixel", action="append", metavar="NN", help="repeat for several")
     score.add_argument("--mapping", type=Path, metavar="FILE.json", help="canonical → header")
     score.add_argument("--out", type=Path, metavar="DIR", help="folder for the output files")
@@ -130,8 +136,11 @@ def cmd_score(args: argparse.Namespace, paths: Paths, out: Any) -> int:
     settings = settings or ScoringSettings()
     if args.min_impressions is not None and args.min_impressions < 0:
         raise ValidationError("--min-impressions must be 0 or more.", field="min_impressions")
+    from caliber_desktop.services.templates import clean_confidence
+
+    confidence = clean_confidence(args.decision_confidence)
     if args.campaign is not None:
-        return _score_campaign(args, paths, out, settings)
+        return _score_campaign(args, paths, out, settings, confidence)
     if args.out is None:
         raise ValidationError("Say where to write the results with --out DIR.", field="out")
     if args.goal is None:
@@ -150,6 +159,9 @@ def cmd_score(args: argparse.Namespace, paths: Paths, out: Any) -> int:
         allow_percentile=settings.allow_percentile,
         block_percentile=settings.block_percentile,
         normalization=settings.normalization,
+        decision_confidence=(
+            confidence if confidence is not None else settings.decision_confidence
+        ),
         kpi_pixels=tuple(args.kpi_pixel) if args.kpi_pixel else None,
         default_kpi_pixel=settings.default_kpi_pixel,
         mapping_override=_mapping(args.mapping),
@@ -180,7 +192,11 @@ def cmd_score(args: argparse.Namespace, paths: Paths, out: Any) -> int:
 
 
 def _score_campaign(
-    args: argparse.Namespace, paths: Paths, out: Any, settings: ScoringSettings
+    args: argparse.Namespace,
+    paths: Paths,
+    out: Any,
+    settings: ScoringSettings,
+    confidence: float | None,
 ) -> int:
     from caliber_desktop.services.runs import RunService
     from caliber_desktop.services.workspace import open_workspace
@@ -195,6 +211,7 @@ def _score_campaign(
             kpi_pixels=tuple(args.kpi_pixel) if args.kpi_pixel else None,
             progress=_progress(args.json),
             cancel=token,
+            decision_confidence=confidence,  # for this run only, over the campaign's own
         )
         lists = runs.lists(args.campaign, record.id)
         if args.out is not None:

@@ -103,6 +103,9 @@ class ScoringSettings(_Section):
     block_percentile: float = Field(default=25.0, gt=0, lt=100)
     normalization: Literal["percentile", "minmax"] = "percentile"
     default_kpi_pixel: str = Field(default="01", pattern=r"^\d{2}$")
+    #: A site goes on a list when the probability it belongs there reaches this (a template
+    #: or campaign may set its own). Added in schema 1 with a default: older files load.
+    decision_confidence: float = Field(default=0.90, ge=0.5, le=0.99)
 
 
 class AuthSettings(_Section):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from caliber_desktop.models.base import Base, Timestamps, str_enum
@@ -29,6 +29,8 @@ class CampaignSettingsColumns:
     analysis_level: Mapped[AnalysisLevel] = mapped_column(str_enum(AnalysisLevel))
     #: Optional per-metric weights overriding the profile ({metric: weight}).
     custom_weights: Mapped[dict[str, float] | None] = mapped_column(JSON)
+    #: How sure a site must be to go on a list (0.5–0.99); None: the default in Settings.
+    decision_confidence: Mapped[float | None] = mapped_column(Float)
 
 
 class CampaignTemplate(CampaignSettingsColumns, Timestamps, Base):

@@ -20,7 +20,12 @@ from caliber_desktop.models.base import utcnow
 from caliber_desktop.models.enums import CampaignStatus
 from caliber_desktop.services.records import CampaignRecord, CampaignSettings, Page
 from caliber_desktop.services.scope import UserScoped
-from caliber_desktop.services.templates import apply_settings, clean_name, settings_of
+from caliber_desktop.services.templates import (
+    apply_settings,
+    clean_confidence,
+    clean_name,
+    settings_of,
+)
 
 S = CampaignStatus
 
@@ -61,11 +66,13 @@ class CampaignService(UserScoped):
         settings: CampaignSettings | Mapping[str, Any] | None = None,
         description: str = "",
         kpi_pixel: str | None = None,
+        decision_confidence: float | None = None,
     ) -> CampaignRecord:
         """Create a pending campaign.
 
-        With ``template_id`` the template's settings (and custom weights) are **copied**; any
-        ``settings`` given as well override single fields. Without a template all five settings
+        With ``template_id`` the template's settings (custom weights and decision confidence
+        too) are **copied**; any ``settings`` given as well override single fields, and a
+        ``decision_confidence`` overrides the template's. Without a template all five settings
         are required.
         """
         clean = clean_name(name, "campaign")
@@ -89,11 +96,14 @@ class CampaignService(UserScoped):
                 row.custom_weights = (
                     dict(template.custom_weights) if template.custom_weights else None
                 )
+                row.decision_confidence = template.decision_confidence
             elif isinstance(settings, CampaignSettings):
                 resolved = settings
             else:
                 resolved = CampaignSettings.from_mapping(settings or {})
             apply_settings(row, resolved)
+            if decision_confidence is not None:
+                row.decision_confidence = clean_confidence(decision_confidence)
             session.add(row)
             session.flush()
             return self._record(session, row)
@@ -269,6 +279,7 @@ class CampaignService(UserScoped):
             completed_at=row.completed_at,
             current_run_id=row.current_run_id,
             upload_count=uploads,
+            decision_confidence=row.decision_confidence,
         )
 
 

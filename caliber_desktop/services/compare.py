@@ -119,6 +119,11 @@ def compare(
     sites["recommendation_new"] = after.sites.loc[common, "recommendation"].astype(str)
     sites["list_old"] = lists_old.loc[common].astype(str)
     sites["list_new"] = lists_new.loc[common].astype(str)
+    for column in ("p_block", "p_allow"):  # a run stored before certainty has none: blank
+        for side, frame in (("old", before.sites), ("new", after.sites)):
+            values = frame[column] if column in frame else pd.Series(np.nan, index=frame.index)
+            sites[f"{column}_{side}"] = values.loc[common].astype(float)
+    sites["move"] = _moves(sites)
     for name in metrics:
         sites[f"{name}_delta"] = deltas[f"{name}_delta"]
     sites.index.name = "site_id"
@@ -153,6 +158,25 @@ def compare(
         campaign_id, old, new, sites, metrics, new_sites, removed_sites, changes, counts,
         weights, summary,
     )  # fmt: skip
+
+
+def _moves(sites: pd.DataFrame) -> pd.Series:
+    """ "moved from monitor to block: p_block 0.62 → 0.94" for each site whose list changed
+    (the probability of the list it left or joined); "" for the others."""
+    out = pd.Series("", index=sites.index, dtype=object)
+    changed = sites.index[sites["list_old"] != sites["list_new"]]
+    for site in changed:
+        row = sites.loc[site]
+        old, new = str(row["list_old"]), str(row["list_new"])
+        text = f"moved from {old} to {new}"
+        parts = []
+        for name in ("block", "allow"):
+            if name in (old, new):
+                a, b = row[f"p_{name}_old"], row[f"p_{name}_new"]
+                if np.isfinite(a) and np.isfinite(b):
+                    parts.append(f"p_{name} {a:.2f} → {b:.2f}")
+        out[site] = text + (": " + ", ".join(parts) if parts else "")
+    return out
 
 
 def _side(frame: pd.DataFrame, lists: pd.Series, ids: pd.Index) -> pd.DataFrame:

@@ -144,6 +144,8 @@ class TemplateRecord:
     created_at: datetime
     updated_at: datetime
     campaigns_using: int
+    #: How sure a site must be to go on a list; None means the default in Settings.
+    decision_confidence: float | None = None
 
     def as_json(self) -> dict[str, Any]:
         return jsonable(self)  # type: ignore[no-any-return]
@@ -169,6 +171,8 @@ class CampaignRecord:
     completed_at: datetime | None
     current_run_id: int | None
     upload_count: int
+    #: Copied from the template at creation; None means the default in Settings.
+    decision_confidence: float | None = None
 
     @property
     def progress(self) -> float | None:

@@ -75,8 +75,13 @@ class RunService(UserScoped):
         kpi_pixels: tuple[str, ...] | None = None,
         progress: ProgressCallback = no_progress,
         cancel: CancelToken | None = None,
+        decision_confidence: float | None = None,
     ) -> RunRecord:
-        """Score the campaign's report (the latest upload unless ``upload_id``) into a new run."""
+        """Score the campaign's report (the latest upload unless ``upload_id``) into a new run.
+
+        ``decision_confidence`` overrides the campaign's own (and the Settings default) for this
+        run only.
+        """
         cancel = cancel or CancelToken()
         lock = ScoringLock(self.root, campaign_id)
         if not lock.acquire():
@@ -86,7 +91,13 @@ class RunService(UserScoped):
             )
         try:
             return self._score_locked(
-                campaign_id, upload_id, mapping_override, kpi_pixels, progress, cancel
+                campaign_id,
+                upload_id,
+                mapping_override,
+                kpi_pixels,
+                progress,
+                cancel,
+                decision_confidence,
             )
         finally:
             lock.release()
@@ -99,8 +110,11 @@ class RunService(UserScoped):
         kpi_pixels: tuple[str, ...] | None,
         progress: ProgressCallback,
         cancel: CancelToken,
+        decision_confidence: float | None = None,
     ) -> RunRecord:
-        request, upload, before = self._begin(campaign_id, upload_id, mapping_override, kpi_pixels)
+        request, upload, before = self._begin(
+            campaign_id, upload_id, mapping_override, kpi_pixels, decision_confidence
+        )
         try:
             scored = score_file(
                 self.root / upload.stored_path,
@@ -129,6 +143,7 @@ class RunService(UserScoped):
         upload_id: int | None,
         mapping_override: Mapping[str, str] | None,
         kpi_pixels: tuple[str, ...] | None,
+        decision_confidence: float | None = None,
     ) -> tuple[ScoreRequest, FileUpload, dict[str, Any]]:
         with self.store.write() as session:
             campaign = self._owned(session, Campaign, campaign_id, self.KIND)
@@ -151,6 +166,11 @@ class RunService(UserScoped):
                 block_percentile=self.settings.block_percentile,
                 normalization=self.settings.normalization,
                 custom_weights=dict(campaign.custom_weights) if campaign.custom_weights else None,
+                decision_confidence=(
+                    decision_confidence
+                    or campaign.decision_confidence
+                    or self.settings.decision_confidence
+                ),
                 kpi_pixels=kpi_pixels or ((pixel,) if pixel else None),
                 default_kpi_pixel=self.settings.default_kpi_pixel,
                 mapping_override=dict(mapping_override) if mapping_override else None,
@@ -316,6 +336,7 @@ class RunService(UserScoped):
                 direction=directions.get(name, "higher"),
                 median=number_or_none(summary.get("medians", {}).get(name)) or math.nan,
                 unit=summary.get("units", {}).get(name, "ratio"),
+                median_norm=float(summary.get("median_norms", {}).get(name, 50.0)),
             )
             for name, weight in weights.items()
         )

@@ -55,6 +55,32 @@ def clean_weights(raw: Mapping[str, Any] | None) -> dict[str, float] | None:
     return weights or None
 
 
+#: The range a decision confidence may take: above a coin flip, below certainty.
+CONFIDENCE_RANGE = (0.5, 0.99)
+
+
+def clean_confidence(raw: object) -> float | None:
+    """A decision confidence (0.5–0.99, a share or a percentage), or None for the default."""
+    if raw is None or raw == "":
+        return None
+    try:
+        value = float(raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValidationError(
+            f"The decision confidence must be a number (got {raw!r}).", field="decision_confidence"
+        ) from None
+    if value > 1.0:  # 90 means 90 %
+        value /= 100.0
+    low, high = CONFIDENCE_RANGE
+    if not low <= value <= high:
+        raise ValidationError(
+            f"The decision confidence must be between {low:.0%} and {high:.0%} (got {raw!r}).",
+            field="decision_confidence",
+            hint="90 % is the default: a site goes on a list when it is 90 % sure to belong there.",
+        )
+    return round(value, 4)
+
+
 def settings_of(row: CampaignTemplate | Campaign) -> CampaignSettings:
     return CampaignSettings(
         platform=row.platform,
@@ -99,6 +125,7 @@ class TemplateService(UserScoped):
         *,
         description: str = "",
         custom_weights: Mapping[str, Any] | None = None,
+        decision_confidence: float | None = None,
     ) -> TemplateRecord:
         if not isinstance(settings, CampaignSettings):
             settings = CampaignSettings.from_mapping(settings)
@@ -107,6 +134,7 @@ class TemplateService(UserScoped):
             name=clean_name(name, "template"),
             description=description.strip(),
             custom_weights=clean_weights(custom_weights),
+            decision_confidence=clean_confidence(decision_confidence),
         )
         apply_settings(row, settings)
         with self.store.write() as session:
@@ -123,8 +151,12 @@ class TemplateService(UserScoped):
         description: str | None = None,
         settings: Mapping[str, Any] | None = None,
         custom_weights: Mapping[str, Any] | None = None,
+        decision_confidence: float | str | None = "",
     ) -> TemplateRecord:
-        """Change a template. Campaigns already made from it keep their own copy."""
+        """Change a template. Campaigns already made from it keep their own copy.
+
+        ``decision_confidence``: a value, None (back to the default), or "" (unchanged).
+        """
         with self.store.write() as session:
             row = self._owned(session, CampaignTemplate, template_id, self.KIND)
             if name is not None:
@@ -137,6 +169,8 @@ class TemplateService(UserScoped):
                 apply_settings(row, settings_of(row).with_changes(settings))
             if custom_weights is not None:
                 row.custom_weights = clean_weights(custom_weights)
+            if decision_confidence != "":
+                row.decision_confidence = clean_confidence(decision_confidence)
             self._flush(session, row.name)
             return self._record(session, row)
 
@@ -194,6 +228,7 @@ class TemplateService(UserScoped):
             description=row.description,
             settings=settings_of(row),
             custom_weights=dict(row.custom_weights) if row.custom_weights else None,
+            decision_confidence=row.decision_confidence,
             created_at=row.created_at,
             updated_at=row.updated_at,
             campaigns_using=using,

@@ -14,12 +14,45 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
 from PySide6.QtGui import QPalette, QStandardItemModel
-from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QWidget
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QWidget
 
 from caliber_desktop.errors import ValidationError
 from caliber_desktop.models.enums import AnalysisLevel, CampaignStatus, Channel, Goal, Platform
 from caliber_desktop.services.records import SETTING_FIELDS, CampaignSettings
 from caliber_desktop.ui.item_models import status_color
+
+#: The spin box value (percent) that means "use the default in Settings" where one is offered.
+CONFIDENCE_DEFAULT = 49.0
+
+
+def confidence_box(
+    parent: QWidget, value: float | None, *, default_text: str | None = None
+) -> QDoubleSpinBox:
+    """A decision confidence as a percentage (50–99 %).
+
+    With ``default_text`` the value below 50 stands for "no value of its own": the box shows
+    that text and :func:`confidence_value` gives None.
+    """
+    box = QDoubleSpinBox(parent)
+    box.setObjectName("decisionConfidence")
+    box.setDecimals(0)
+    box.setSuffix(" %")
+    box.setSingleStep(1.0)
+    box.setRange(CONFIDENCE_DEFAULT if default_text else 50.0, 99.0)
+    if default_text:
+        box.setSpecialValueText(default_text)
+    box.setValue(CONFIDENCE_DEFAULT if value is None else round(value * 100.0))
+    box.setToolTip(
+        "A site goes on the allow or block list when the probability that it belongs there "
+        "reaches this. Higher: shorter, surer lists; lower: longer lists with more mistakes."
+    )
+    return box
+
+
+def confidence_value(box: QDoubleSpinBox) -> float | None:
+    """The box's confidence as a share (0.9), or None when it shows the default."""
+    value = box.value()
+    return None if value <= CONFIDENCE_DEFAULT else round(value / 100.0, 4)
 
 
 def fit_height(window: QWidget) -> None:

@@ -34,7 +34,7 @@ from caliber_desktop.config import Settings
 from caliber_desktop.errors import ValidationError
 from caliber_desktop.ui.ai_settings_box import AISettingsBox
 from caliber_desktop.ui.api_key_box import ApiKeyBox
-from caliber_desktop.ui.forms import FieldError
+from caliber_desktop.ui.forms import FieldError, confidence_box
 from caliber_desktop.ui.housekeeping import HousekeepingBox
 
 if TYPE_CHECKING:
@@ -84,6 +84,7 @@ class SettingsDialog(QDialog):
         )
         self.allow_percentile = self._percentile_box("allowPercentile", scoring.allow_percentile)
         self.block_percentile = self._percentile_box("blockPercentile", scoring.block_percentile)
+        self.decision_confidence = confidence_box(self, scoring.decision_confidence)
         self.percentile_error = FieldError(self)
         self.percentile_error.setObjectName("percentileError")
         self.normalization = QComboBox(self)
@@ -111,6 +112,7 @@ class SettingsDialog(QDialog):
         form.addRow("Allow at or above percentile:", self.allow_percentile)
         form.addRow("Block at or below percentile:", self.block_percentile)
         form.addRow("", self.percentile_error)
+        form.addRow("Sure enough for a list:", self.decision_confidence)
         form.addRow("Normalisation:", self.normalization)
         form.addRow("Default KPI pixel:", self.kpi_pixel)
         form.addRow("", self.kpi_error)
@@ -215,6 +217,7 @@ class SettingsDialog(QDialog):
                 "min_impressions": self.min_impressions.value(),
                 "allow_percentile": round(self.allow_percentile.value(), 1),
                 "block_percentile": round(self.block_percentile.value(), 1),
+                "decision_confidence": round(self.decision_confidence.value() / 100.0, 4),
                 "normalization": self.normalization.currentData(),
                 "default_kpi_pixel": self.kpi_pixel.text(),
             }

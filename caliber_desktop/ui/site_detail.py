@@ -83,6 +83,8 @@ class SiteDetailPanel(QWidget):
         self.chip.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
         self.recommended_label = _label(body, "recommendedAction")
         self.volume_label = _label(body, "siteVolume")
+        self.certainty_label = _label(body, "scoreCertainty", wrap=True)
+        self.decision_label = _label(body, "decisionReason", wrap=True, selectable=True)
         self.sentence_label = _label(body, "topDrivers", wrap=True, selectable=True)
 
         self.contribution_chart = ContributionChart(body)
@@ -124,6 +126,8 @@ class SiteDetailPanel(QWidget):
         layout.addWidget(self.name_label)
         layout.addWidget(self.kind_label)
         layout.addLayout(head)
+        layout.addWidget(self.certainty_label)
+        layout.addWidget(self.decision_label)
         layout.addWidget(self.sentence_label)
         for title, widget in (
             ("Points vs a median site", self.contribution_chart),
@@ -206,6 +210,7 @@ class SiteDetailPanel(QWidget):
             f"{_num(e['impressions']):,.0f} impressions · "
             f"{format_value(_num(e['spend']), 'money')} spend"
         )
+        self._show_certainty(e)
         self.sentence_label.setText(e["top_drivers"] or "No metric moved this score.")
         used = [m for m in e["metrics"] if m["used"]]
         self.contribution_chart.set_metrics(
@@ -213,6 +218,28 @@ class SiteDetailPanel(QWidget):
         )
         self._fill_table(e)
         self._fill_flags(e["flags"])
+
+    def _show_certainty(self, e: dict[str, Any]) -> None:
+        """The score's interval, both probabilities and the rule that decided (a run stored
+        before certainty has none: the lines hide)."""
+        lo, hi = (_num(v) for v in e.get("score_interval") or (None, None))
+        p_block, p_allow = _num(e.get("p_block")), _num(e.get("p_allow"))
+        known = not (math.isnan(lo) or math.isnan(p_block))
+        self.certainty_label.setVisible(known)
+        self.decision_label.setVisible(bool(e.get("decision_reason")))
+        if known:
+            decision = e.get("decision") or {}
+            need = decision.get("confidence")
+            self.certainty_label.setText(
+                f"90 % interval {lo:.0f}–{hi:.0f} · p_block {p_block:.0%} · p_allow {p_allow:.0%}"
+                + (f" (a list needs {float(need):.0%})" if need else "")
+            )
+            self.certainty_label.setToolTip(
+                "How sure the score is: the interval holds the site's score with 90 % "
+                "probability given its evidence; p_block is the probability it is below the "
+                "block cut, p_allow that it is at or above the allow cut."
+            )
+        self.decision_label.setText(str(e.get("decision_reason") or ""))
 
     def _fill_table(self, e: dict[str, Any]) -> None:
         table = self.metrics_table

@@ -30,7 +30,16 @@ from caliber_desktop.errors import ValidationError
 from caliber_desktop.services.records import SETTING_FIELDS, TemplateRecord
 from caliber_desktop.services.templates import TemplateService, clean_name
 from caliber_desktop.services.workspace import Workspace
-from caliber_desktop.ui.forms import FieldError, Rejected, SettingsEditor, alive, rejected_or
+from caliber_desktop.ui.forms import (
+    CONFIDENCE_DEFAULT,
+    FieldError,
+    Rejected,
+    SettingsEditor,
+    alive,
+    confidence_box,
+    confidence_value,
+    rejected_or,
+)
 from caliber_desktop.workers.base import ErrorInfo, FunctionWorker
 from caliber_desktop.workers.registry import WorkerRegistry
 
@@ -80,6 +89,8 @@ class TemplateManagerDialog(QDialog):
         form.addRow("", self.name_error)
         form.addRow("Description:", self.description_edit)
         self.settings_editor = SettingsEditor(form, self.form_box)
+        self.confidence_box = confidence_box(self.form_box, None, default_text="Settings default")
+        form.addRow("Sure enough for a list:", self.confidence_box)
         form.addRow(self.save_button)
         self.save_reason = QLabel(self.form_box)
         self.save_reason.setObjectName("saveReason")
@@ -178,6 +189,11 @@ class TemplateManagerDialog(QDialog):
         self.name_edit.setText(record.name if record else "")
         self.description_edit.setText(record.description if record else "")
         self.settings_editor.set_settings(record.settings if record else None)
+        self.confidence_box.setValue(
+            CONFIDENCE_DEFAULT
+            if record is None or record.decision_confidence is None
+            else round(record.decision_confidence * 100.0)
+        )
         self.error.show_message(None)
         self.name_error.show_message(None)
         self._validate()
@@ -221,15 +237,17 @@ class TemplateManagerDialog(QDialog):
         service: TemplateService = self.workspace.templates
         name, description = self.name_edit.text(), self.description_edit.text()
         record = self.current_template()
+        confidence = confidence_value(self.confidence_box)
         if record is None:
             worker = FunctionWorker(
                 rejected_or, service.create, name, settings, description=description,
-                title="Creating template",
+                decision_confidence=confidence, title="Creating template",
             )  # fmt: skip
         else:
             worker = FunctionWorker(
                 rejected_or, service.update, record.id, name=name, description=description,
-                settings=settings.as_dict() if settings else None, title="Saving template",
+                settings=settings.as_dict() if settings else None,
+                decision_confidence=confidence, title="Saving template",
             )  # fmt: skip
         self.error.show_message(None)
         self._set_busy(True, "Saving…")

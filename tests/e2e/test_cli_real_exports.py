@@ -41,7 +41,7 @@ def test_other_platforms_columns_are_used_and_the_warning_is_printed(
     code, out, err = run(capsys, *args)
     assert code == 0, err
     assert "rows            3 rows read = 3 scored, none left out" in out
-    warnings = out.split("Warnings (2):")[1]
+    warnings = out.split("Warnings (3):")[1]
     assert "! plain.csv: the report has no The Trade Desk column for conversions, spend" in warnings
     assert "used PulsePoint names instead (conversions from 'Conversions', spend from" in warnings
     assert "The file's CPM disagrees with 1000 × Spend ÷ Impressions" in out
@@ -50,9 +50,13 @@ def test_other_platforms_columns_are_used_and_the_warning_is_printed(
     assert float(rows["demo.com"]["spend"]) == 300.0
     assert float(rows["demo.com"]["conversions"]) == 15.0
     quality = json.loads((out_dir / "data_quality.json").read_text(encoding="utf-8"))
-    assert quality["warnings"] == 2
+    assert quality["warnings"] == 3  # the columns, the CPM, and 3 sites too few to rank
     _, data = as_json(capsys, *args[:-2], "--out", str(tmp_path / "again"))
-    assert {w["code"] for w in data["warnings"]} == {"other_platform_columns", "rate_mismatch"}
+    assert {w["code"] for w in data["warnings"]} == {
+        "other_platform_columns",
+        "rate_mismatch",
+        "small_campaign",
+    }
     assert data["mapping"]["origins"]["spend"] == "other_platform:pulsepoint"
 
 
@@ -194,3 +198,57 @@ def test_a_failed_campaign_scoring_leaves_its_runs_as_they_were(
     assert [r["id"] for r in runs] == [first["run"]["id"]]
     _, shown = as_json(capsys, "campaigns", "show", cid)
     assert shown["current_run_id"] == first["run"]["id"]
+
+
+def test_decision_confidence_from_the_command_line(
+    capsys: pytest.CaptureFixture[str], shared_data: Path, tmp_path: Path
+) -> None:
+    sample = str(shared_data / "ttd_display_awareness_sample.csv")
+    lists: dict[float, dict[str, set[str]]] = {}
+    for confidence in (0.8, 0.95):
+        out_dir = tmp_path / str(confidence)
+        _, _data = as_json(
+            capsys, "score", sample, "--goal", "awareness", "--out", str(out_dir),
+            "--decision-confidence", str(confidence * 100),
+        )  # fmt: skip
+        summary = json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))
+        assert summary["decision"]["confidence"] == confidence
+        with (out_dir / "scores.csv").open(encoding="utf-8-sig") as handle:
+            rows = list(csv.DictReader(handle))
+        assert {"score_lo", "score_hi", "p_block", "p_allow", "decision_reason"} <= set(rows[0])
+        lists[confidence] = {
+            name: {r["site_id"] for r in rows if r["recommendation"] == name}
+            for name in ("allow", "block")
+        }
+        blocked = [r for r in rows if r["decision_reason"].startswith("Blocked: ")]
+        assert all(float(r["p_block"]) >= confidence for r in blocked)
+    for name in ("allow", "block"):  # a higher bar never adds a site
+        assert lists[0.95][name] < lists[0.8][name]
+    code, _out, err = run(
+        capsys, "score", sample, "--goal", "awareness", "--out", str(tmp_path / "x"),
+        "--decision-confidence", "1.5",
+    )  # fmt: skip
+    assert code == 2
+    assert "between 50% and 99%" in err
+
+
+def test_a_templates_decision_confidence_reaches_its_campaigns_runs(
+    capsys: pytest.CaptureFixture[str], shared_data: Path
+) -> None:
+    _, template = as_json(
+        capsys, "templates", "create", "Careful", "--platform", "trade_desk", "--goal",
+        "awareness", "--channel", "display", "--no-ctr-sensitivity", "--level", "domain",
+        "--decision-confidence", "97",
+    )  # fmt: skip
+    assert template["decision_confidence"] == 0.97
+    _, campaign = as_json(
+        capsys, "campaigns", "create", "Careful Q1", "--template", str(template["id"])
+    )
+    cid = str(campaign["id"])
+    _code, text, _ = run(capsys, "campaigns", "show", cid)
+    assert "confidence  97% to go on a list" in text
+    as_json(
+        capsys, "import", str(shared_data / "ttd_display_awareness_sample.csv"), "--campaign", cid
+    )
+    _, scored = as_json(capsys, "score", "--campaign", cid)
+    assert scored["run"]["summary"]["decision"]["confidence"] == 0.97

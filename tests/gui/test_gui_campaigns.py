@@ -401,6 +401,8 @@ def test_settings_dialog_round_trips_values(
     dialog.normalization.setCurrentIndex(dialog.normalization.findData("minmax"))
     dialog.kpi_pixel.setText("07")
     dialog.max_upload.setValue(50)
+    assert dialog.decision_confidence.value() == 90  # the default, as a percentage
+    dialog.decision_confidence.setValue(95)
     result = dialog.result_settings()
     assert result.scoring.model_dump() == {
         "min_impressions": 1000,
@@ -408,6 +410,7 @@ def test_settings_dialog_round_trips_values(
         "block_percentile": 10.0,
         "normalization": "minmax",
         "default_kpi_pixel": "07",
+        "decision_confidence": 0.95,
     }
     assert result.uploads.max_size_mb == 50
     assert original.scoring.min_impressions == 250  # a copy; the dialog never saves

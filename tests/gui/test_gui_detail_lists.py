@@ -83,6 +83,13 @@ def test_detail_shows_the_real_explanation(
     assert detail.score_label.text() == f"{explanation['score']:.0f}"
     assert detail.sentence_label.text() == explanation["top_drivers"]
     assert detail.chip.text() == explanation["recommendation"].capitalize()
+    lo, hi = explanation["score_interval"]
+    certainty = detail.certainty_label.text()
+    assert certainty.startswith(f"90 % interval {lo:.0f}–{hi:.0f} · p_block ")
+    assert f"p_allow {explanation['p_allow']:.0%}" in certainty
+    assert "(a list needs 90%)" in certainty
+    assert detail.decision_label.text() == explanation["decision_reason"]
+    assert explanation["decision_reason"].startswith(("Blocked", "Monitor", "Allowed", "Insuff"))
 
     chart = detail.contribution_chart
     assert chart.labels == [m["label"] for m in used]

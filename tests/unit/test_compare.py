@@ -110,3 +110,27 @@ def test_defaults_and_refusals(
     ws.bind(add_user(ws, "uid-2", "b@example.com"))
     with pytest.raises(NotFoundError):
         compare(ws, cid, old, new)
+
+
+def test_a_list_move_names_the_probabilities_before_and_after(
+    workspace: Workspace, shared_data: Path
+) -> None:
+    """Same report, the campaign's decision confidence lowered from 0.95 to 0.80: sites join
+    the lists, each move saying how sure the run was before and after."""
+    campaign = workspace.campaigns.create("Confidence", settings=SETTINGS, decision_confidence=0.95)
+    workspace.uploads.attach(campaign.id, shared_data / "ttd_display_awareness_sample.csv")
+    strict = workspace.runs.score_campaign(campaign.id)
+    loose = workspace.runs.score_campaign(campaign.id, decision_confidence=0.80)
+    assert strict.summary["decision"]["confidence"] == 0.95
+    assert loose.summary["decision"]["confidence"] == 0.80
+    result = compare(workspace, campaign.id, strict.id, loose.id)
+    joined = result.list_changes[result.list_changes["list_new"] == "block"]
+    assert len(joined) > 0
+    assert (joined["list_old"] == "monitor").all()  # a looser bar never takes a site off
+    site, row = next(iter(joined.iterrows()))
+    p_old, p_new = row["p_block_old"], row["p_block_new"]
+    assert 0.80 <= p_new < 0.95
+    assert p_old == pytest.approx(p_new)  # same evidence, only the bar moved
+    assert row["move"] == f"moved from monitor to block: p_block {p_old:.2f} → {p_new:.2f}"
+    moves = {r["site_id"]: r["move"] for r in result.as_json()["list_changes"]}
+    assert moves[str(site)] == row["move"]

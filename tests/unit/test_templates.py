@@ -324,3 +324,28 @@ def test_unknown_setting_names_are_refused(workspace: Workspace, settings) -> No
     with pytest.raises(ValidationError) as caught:
         workspace.templates.update(template.id, settings={"budget": 10})
     assert caught.value.field == "budget"
+
+
+def test_a_template_carries_its_decision_confidence_to_its_campaigns(
+    workspace: Workspace, settings
+) -> None:
+    service = workspace.templates
+    sure = service.create("Sure", settings, decision_confidence=95)  # 95 means 95 %
+    assert sure.decision_confidence == 0.95
+    assert service.create("Default", OTHER_SETTINGS).decision_confidence is None
+    campaign = workspace.campaigns.create("From sure", template_id=sure.id)
+    assert campaign.decision_confidence == 0.95
+    own = workspace.campaigns.create("Own", template_id=sure.id, decision_confidence=0.8)
+    assert own.decision_confidence == 0.8
+    assert service.update(sure.id, decision_confidence=None).decision_confidence is None
+    assert service.update(sure.id, name="Sure v2").decision_confidence is None  # unchanged
+    assert workspace.campaigns.get(campaign.id).decision_confidence == 0.95  # a copy
+
+
+@pytest.mark.parametrize("value", [0.3, 1.5, 100, "high", -1])
+def test_a_decision_confidence_outside_50_to_99_percent_is_refused(
+    workspace: Workspace, settings, value: object
+) -> None:
+    with pytest.raises(ValidationError, match="decision confidence") as caught:
+        workspace.templates.create("Odd", settings, decision_confidence=value)  # type: ignore[arg-type]
+    assert caught.value.field == "decision_confidence"

@@ -66,6 +66,8 @@ def _site(entry: Mapping[str, Any]) -> dict[str, Any]:
         "score": _num(entry.get("score")),
         "impressions": _num(entry.get("impressions")),
         "recommendation": str(entry.get("recommendation", "")),
+        "p_block": _num(entry.get("p_block")),
+        "p_allow": _num(entry.get("p_allow")),
     }
 
 
@@ -98,6 +100,8 @@ def _list_sites(facts: RunFacts, name: str) -> list[dict[str, Any]]:
                 "site": str(site_id),
                 "name": str(row["display_name"]),
                 "score": _num(row["score"]),
+                "p_block": _num(sites.at[site_id, "p_block"]) if "p_block" in sites else None,
+                "p_allow": _num(sites.at[site_id, "p_allow"]) if "p_allow" in sites else None,
                 "impressions": _num(row["impressions"]),
                 "spend": _num(row["spend"]),
                 "flags": sorted(str(f) for f in (flags or ())),
@@ -131,6 +135,11 @@ def base_context(facts: RunFacts) -> dict[str, Any]:
         },
         "campaign_score": _num(summary.get("campaign_score")),
         "recommendations": {k: int(v) for k, v in summary.get("recommendations", {}).items()},
+        # How a site reaches a list: the probability it belongs there reaches the confidence.
+        "decision": {
+            str(k): _num(v) if isinstance(v, int | float) else v
+            for k, v in summary.get("decision", {}).items()
+        },
         "quality_status": {k: int(v) for k, v in summary.get("quality_status", {}).items()},
         "flags": {str(k): int(v) for k, v in summary.get("flags", {}).items()},
         "weights": {str(k): _num(v) for k, v in summary.get("weights", {}).items()},
@@ -209,6 +218,10 @@ def site_context(facts: RunFacts, subject: str | None) -> dict[str, Any]:
         "quality_status": detail["quality_status"],
         "confidence": detail["confidence"],
         "recommendation": detail["recommendation"],
+        "score_interval": [_num(v) for v in detail["score_interval"]],
+        "p_block": _num(detail["p_block"]),
+        "p_allow": _num(detail["p_allow"]),
+        "decision_reason": detail["decision_reason"],
         "list": action,
         "flags": [{"code": f["code"], "evidence": f["evidence"]} for f in detail["flags"]],
         "top_drivers": detail["top_drivers"],

@@ -13,7 +13,6 @@ from caliber_desktop.services.report.common import (
     MAX_ISSUES,
     SectionBase,
     bullet_data,
-    metric_value,
     plain_markup,
     when,
 )
@@ -62,7 +61,7 @@ class AppendixSections(SectionBase):
     def methodology(self) -> list[Flowable]:
         c = self.content
         cfg, summary = c.result.config, c.result.summary
-        key = summary.get("key_rate", {})
+        decision = summary.get("decision", {})
         spend_header = c.run.column_mapping.get("columns", {}).get("spend")
         norm = (
             "percentile rank (mid-rank for ties)"
@@ -96,12 +95,24 @@ class AppendixSections(SectionBase):
             + "; the score is the weighted sum (0–100). Quality status: good from the "
             f"{cfg.allow_percentile:.0f}th percentile of scores, poor below the "
             f"{cfg.block_percentile:.0f}th. The campaign score is the impression-weighted mean.",
-            f"<b>Recommendations</b> use the key rate "
-            f"{plain_markup(summary.get('labels', {}).get(key.get('name'), key.get('name', '–')))}"
-            f" (campaign median {metric_value(key.get('median'), 'percent')}) and need at least "
-            f"{count(key.get('volume', cfg.min_impressions))} impressions "
-            f"(minimum setting {cfg.min_impressions:,}).",
+            "<b>Recommendations</b> decide on the score's own uncertainty: each metric's "
+            "credible interval is pushed through the normalisation and the weights, giving a "
+            f"{cfg.credible_level:.0%} interval for the score and the probabilities p_block "
+            f"(below the block cut, P{cfg.block_percentile:.0f}) and p_allow (at or above the "
+            f"allow cut, P{cfg.allow_percentile:.0f}); a {self.noun[:-1]} goes on a list when "
+            f"its probability reaches {float(decision.get('confidence', 0.9)):.0%}, or a hard "
+            f"red flag blocks it. Below {cfg.min_impressions:,} impressions, or with an "
+            "interval over half the scale, it is insufficient data.",
         ]
+        scale = summary.get("scale", {})
+        if scale.get("method") == "robust":
+            steps.append(
+                f"<b>Too few to rank.</b> {count(scale.get('sites'))} {self.noun} are fewer "
+                f"than the {count(scale.get('minimum_ranked'))} a percentile ranking needs, so "
+                "each metric is scored against the campaign's median and robust spread "
+                "(log-odds for rates, log for money) instead, and the cuts are the 25th and "
+                "75th percentiles of that scale."
+            )
         if spend_header:
             steps.append(
                 "Money is in the report's own currency (spend from the column "

@@ -35,7 +35,10 @@ FLAG_TEXT = {
     "non_targetable": "an id that cannot go on a DSP list",
     "ctr_anomaly": "CTR over 5× the campaign median with no conversions (click fraud pattern)",
     "mfa_pattern": "made-for-advertising pattern (top viewability and completion at bottom CPM, "
-    "or heavy ad load / refresh)",
+    "heavy ad load / refresh, muted autoplay that completes; without quality columns: the "
+    "cheapest CPM with a credibly low CTR and no conversions)",
+    "dead_inventory": "dead inventory (viewability, or without it CTR, credibly below half the "
+    "campaign median, with no conversions)",
     "ctv_clicks": "clicks on CTV, where nobody can click",
     "low_uniques": "very few unique viewers for the impressions (CTV/audio)",
 }

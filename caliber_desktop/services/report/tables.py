@@ -88,19 +88,28 @@ class TableSections(SectionBase):
     def recommendations(self) -> list[Flowable]:
         c = self.content
         cfg = c.result.config
-        key = c.result.summary.get("key_rate", {})
-        key_label = c.result.summary.get("labels", {}).get(
-            key.get("name"), key.get("name", "the key rate")
-        )
+        decision = c.result.summary.get("decision", {})
+        sure = float(decision.get("confidence", cfg.decision_confidence))
+        block_cut = decision.get("block_cut")
+        allow_cut = decision.get("allow_cut")
+
+        def cut(value: object) -> str:
+            return "" if value is None else f" ({float(value):.1f})"  # type: ignore[arg-type]
+
         rules = [
-            f"<b>Allow</b>: score in the top {100 - cfg.allow_percentile:.0f} %, no red flag, and "
-            f"the {cfg.credible_level:.0%} credible interval of {key_label} above the campaign "
-            "median.",
-            f"<b>Block</b>: a hard red flag with enough volume, or a score in the bottom "
-            f"{cfg.block_percentile:.0f} % with {key_label}'s interval below the median.",
-            f"<b>Insufficient data</b>: fewer impressions than needed to judge {key_label} "
-            f"(at least {count(key.get('volume', cfg.min_impressions))}).",
-            "<b>Monitor</b>: everything else: no clear evidence either way.",
+            f"<b>Block</b>: a hard red flag, or at least {sure:.0%} sure (p_block) that the "
+            f"score is below the block cut{cut(block_cut)}, the {cfg.block_percentile:.0f}th "
+            "percentile of scores.",
+            f"<b>Allow</b>: no red flag and at least {sure:.0%} sure (p_allow) that the score is "
+            f"at or above the allow cut{cut(allow_cut)}, the {cfg.allow_percentile:.0f}th "
+            "percentile.",
+            f"<b>Insufficient data</b>: fewer than {cfg.min_impressions:,} impressions, or a "
+            "score interval so wide (over half the scale) that the data cannot place the "
+            f"{self.noun[:-1]}.",
+            "<b>Monitor</b>: everything else: neither probability is high enough.",
+            f"How sure a score is comes from the evidence of every metric: each metric's "
+            f"{cfg.credible_level:.0%} credible interval goes through the same normalisation "
+            "as the value, and the weights combine them into the score's interval.",
         ]
         out: list[Flowable] = [PageBreak(), para("Recommendations and list impact", "h1")]
         out += bullets(rules)

@@ -47,6 +47,7 @@ class ScoreRequest:
     block_percentile: float = 25.0
     normalization: Normalization = "percentile"
     custom_weights: Mapping[str, float] | None = None
+    decision_confidence: float = 0.90
     kpi_pixels: tuple[str, ...] | None = None
     default_kpi_pixel: str = "01"
     mapping_override: Mapping[str, str] | None = None
@@ -114,6 +115,7 @@ def resolve_config(request: ScoreRequest, detection: Detection, source: str) -> 
         block_percentile=request.block_percentile,
         normalization=request.normalization,
         custom_weights=request.custom_weights,
+        decision_confidence=request.decision_confidence,
     )
 
 

@@ -2,8 +2,10 @@
 
 Every score is ``Σ weight × normalised value``, so each metric's contribution in points is exact
 and they add up to the score. The sentence reports contributions relative to a median site
-(``weight × (normalised − 50)``): "+14 pts" means this metric lifted the site 14 points above
-where an average value would have put it.
+(``weight × (normalised − the median's normalised value)``): "+14 pts" means this metric lifted
+the site 14 points above where the campaign's median value would have put it, so the sign is
+always the side of the median the value is on — except where a stated rule sets the value (an
+abnormally high CTR is normalised as the worst), and then the sentence says so.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from caliber_desktop.errors import ValidationError
-from caliber_desktop.services.scoring.model import MetricUse, ScoreResult
+from caliber_desktop.services.scoring.model import MetricUse, ScoreResult, unit_noun
 
 FloatArray = npt.NDArray[np.float64]
 #: How many metrics the sentence names.
@@ -38,6 +40,8 @@ def format_value(value: float, unit: str) -> str:
 
 
 def _points(delta: float) -> str:
+    if not abs(delta) >= 0.05:  # NaN too, as in _points_array
+        return "0 pts"
     text = f"{abs(delta):.0f}" if abs(delta) >= 0.5 else f"{abs(delta):.1f}"
     return ("+" if delta >= 0 else "−") + text + " pts"
 
@@ -69,15 +73,16 @@ def format_values(values: FloatArray, unit: str) -> npt.NDArray[np.object_]:
 def _points_array(delta: FloatArray) -> npt.NDArray[np.object_]:
     """``_points`` over an array (same texts; NaN falls in the one-decimal, "−" branch as there)."""
     size = np.abs(delta)
-    whole, plus = size >= 0.5, delta >= 0
+    whole, plus, zero = size >= 0.5, delta >= 0, ~(size >= 0.05)
     text = np.empty(delta.shape, dtype=object)
     for mask, fmt in (
         (whole & plus, "+{:.0f} pts"),
         (whole & ~plus, "−{:.0f} pts"),
-        (~whole & plus, "+{:.1f} pts"),
-        (~whole & ~plus, "−{:.1f} pts"),
+        (~whole & plus & ~zero, "+{:.1f} pts"),
+        (~whole & ~plus & ~zero, "−{:.1f} pts"),
     ):
         text[mask] = [fmt.format(v) for v in size[mask].tolist()]
+    text[zero] = "0 pts"
     return text
 
 
@@ -94,7 +99,12 @@ def top_drivers(sites: pd.DataFrame, uses: Sequence[MetricUse]) -> list[str]:
         return [""] * n
     contrib = np.column_stack([sites[f"{u.name}_contrib"].to_numpy(float) for u in uses])
     weights = np.array([u.weight for u in uses])
-    delta = contrib - weights * 50.0
+    delta = contrib - weights * np.array([u.median_norm for u in uses])
+    unrewarded = (
+        sites["ctr_unrewarded"].to_numpy(bool)
+        if "ctr_unrewarded" in sites.columns
+        else np.zeros(n, dtype=bool)
+    )
     order = np.argsort(-np.abs(delta), axis=1, kind="stable")[:, : min(TOP_DRIVERS, len(uses))]
     phrases = np.empty(order.shape, dtype=object)
     for j, use in enumerate(uses):
@@ -105,12 +115,16 @@ def top_drivers(sites: pd.DataFrame, uses: Sequence[MetricUse]) -> list[str]:
         values = sites[f"{use.name}_shrunk"].to_numpy(float)[rows]
         median = format_value(use.median, use.unit)
         head, tail = f"{use.label} ", f" vs median {median} ("
+        ends = np.full(rows.size, ")", dtype=object)
+        if use.name == "ctr":
+            ends[unrewarded[rows]] = ": an abnormally high CTR is never rewarded)"
         phrase = np.array(
             [
-                head + v + tail + p + ")"
-                for v, p in zip(
+                head + v + tail + p + e
+                for v, p, e in zip(
                     format_values(values, use.unit).tolist(),
                     _points_array(delta[rows, j]).tolist(),
+                    ends.tolist(),
                     strict=True,
                 )
             ],
@@ -120,6 +134,128 @@ def top_drivers(sites: pd.DataFrame, uses: Sequence[MetricUse]) -> list[str]:
         r, rank = np.nonzero(chosen[rows])
         phrases[rows[r], rank] = phrase[r]
     return ["; ".join(p) + "." for p in phrases.tolist()]
+
+
+def lead_with_flags(
+    drivers: npt.NDArray[np.object_],
+    rules: npt.NDArray[np.object_],
+    flags: Sequence[tuple[str, ...]],
+    evidence: Sequence[tuple[str, ...]],
+    hard: frozenset[str],
+) -> npt.NDArray[np.object_]:
+    """A site a red flag blocked is explained by the flag first: its evidence, then the score's
+    drivers (which may well be positive — the flag is why it is blocked anyway)."""
+    out = drivers.copy()
+    for i in np.flatnonzero(rules == "red_flag").tolist():
+        reasons = [e for code, e in zip(flags[i], evidence[i], strict=True) if code in hard]
+        if reasons:
+            out[i] = f"Blocked by a red flag: {' '.join(reasons)} Score: {drivers[i]}"
+    return out
+
+
+def _pct(values: FloatArray) -> npt.NDArray[np.str_]:
+    """0.934 → "93 %" for a whole array in C (``np.char``), not a ``format`` per value."""
+    return np.char.add(np.char.mod("%d", np.round(values * 100.0).astype(np.int64)), " %")
+
+
+def _two(values: FloatArray) -> npt.NDArray[np.str_]:
+    """0.934 → "0.93" for a whole array in C."""
+    return np.char.mod("%.2f", values)
+
+
+def _whole(values: FloatArray) -> npt.NDArray[np.str_]:
+    return np.char.mod("%d", np.round(values).astype(np.int64))
+
+
+def _join(*parts: npt.NDArray[np.str_] | str) -> npt.NDArray[np.str_]:
+    out = parts[0]
+    for part in parts[1:]:
+        out = np.char.add(out, part)
+    return np.asarray(out)
+
+
+def decision_reasons(result: ScoreResult, sites: pd.DataFrame | None = None) -> pd.Series:
+    """The rule that decided each site (of ``sites``, default all), in one sentence with its
+    numbers; "" for a run stored before certainty.
+
+    Words, not data: made when shown or exported, from the stored rule, probabilities and
+    interval (so scoring 100k sites does not pay for 100k sentences). Built per rule with
+    ``np.char`` over that rule's sites; the few flagged sites one by one.
+    """
+    frame = result.sites if sites is None else sites
+    decision = result.summary.get("decision")
+    if decision is None or "decision_rule" not in frame.columns:
+        return pd.Series("", index=frame.index, dtype=object)
+    hard = frozenset(decision.get("hard_flags", ()))
+    noun = unit_noun(result.config.level, plural=False)
+    flags: list[tuple[str, ...]] = list(frame["flags"])
+    rule = frame["decision_rule"].to_numpy(dtype=object)
+
+    def col(name: str) -> FloatArray:
+        return np.asarray(frame[name].to_numpy(dtype="float64", na_value=np.nan))
+
+    p_block, p_allow = col("p_block"), col("p_allow")
+    lo, hi, imps = col("score_lo"), col("score_hi"), col("impressions")
+    sure = float(decision["confidence"])
+    block_cut, allow_cut = float(decision["block_cut"]), float(decision["allow_cut"])
+    minimum = int(decision["min_impressions"])
+    out = np.empty(len(rule), dtype=object)
+
+    def put(mask: npt.NDArray[np.bool_], texts: Any) -> None:
+        where = np.flatnonzero(mask)
+        if len(where):
+            out[where] = texts(where)
+
+    def interval(i: npt.NDArray[np.intp]) -> npt.NDArray[np.str_]:
+        return _join(" (90 % interval ", _whole(lo[i]), "–", _whole(hi[i]), ").")
+
+    put(
+        rule == "p_block",
+        lambda i: _join(
+            "Blocked: ", _pct(p_block[i]), " sure the score is below the block cut ",
+            f"{block_cut:.1f}", interval(i),
+        ),
+    )  # fmt: skip
+    put(
+        rule == "p_allow",
+        lambda i: _join(
+            "Allowed: ", _pct(p_allow[i]), " sure the score is at or above the allow cut ",
+            f"{allow_cut:.1f}", interval(i),
+        ),
+    )  # fmt: skip
+    put(
+        rule == "below minimum impressions",
+        lambda i: _join(
+            "Insufficient data: ", np.char.mod("%d", np.nan_to_num(imps[i]).astype(np.int64)),
+            f" impressions, fewer than the {minimum:,} a {noun} needs to be judged.",
+        ),
+    )  # fmt: skip
+    put(
+        rule == "interval too wide to place the site",
+        lambda i: _join(
+            "Insufficient data: the score could be anywhere from ", _whole(lo[i]), " to ",
+            _whole(hi[i]), f" (90 % interval), too wide to place this {noun}.",
+        ),
+    )  # fmt: skip
+    monitor = rule == "neither probability reaches the confidence"
+    soft = np.fromiter(map(bool, flags), dtype=bool, count=len(rule))
+    put(
+        monitor & ~soft,
+        lambda i: _join(
+            "Monitor: p_block ", _two(p_block[i]), " and p_allow ", _two(p_allow[i]),
+            f"; neither reaches {sure:.0%}", interval(i),
+        ),
+    )  # fmt: skip
+    for i in np.flatnonzero(rule == "red_flag").tolist():
+        codes = ", ".join(c.replace("_", " ") for c in flags[i] if c in hard)
+        out[i] = f"Blocked by a red flag: {codes}."
+    for i in np.flatnonzero(monitor & soft).tolist():
+        codes = ", ".join(c.replace("_", " ") for c in flags[i])
+        out[i] = (
+            f"Monitor: flagged ({codes}), so never allowed; p_block {p_block[i]:.2f} is below "
+            f"{sure:.0%}."
+        )
+    return pd.Series([str(t) for t in out], index=frame.index, dtype=object)
 
 
 def variance_shares(sites: pd.DataFrame, uses: Sequence[MetricUse]) -> dict[str, float]:
@@ -172,7 +308,7 @@ def explain_site(result: ScoreResult, site_id: str) -> dict[str, Any]:
                 "normalized": _json(row[f"{name}_norm"]),
                 "weight": weight,
                 "contribution": contrib,
-                "points_vs_median": contrib - weight * 50.0,
+                "points_vs_median": contrib - weight * (use.median_norm if use else 50.0),
                 "used": use is not None,
             }
         )
@@ -188,6 +324,12 @@ def explain_site(result: ScoreResult, site_id: str) -> dict[str, Any]:
         "quality_status": str(row["quality_status"]),
         "confidence": str(row["confidence"]),
         "recommendation": str(row["recommendation"]),
+        "score_interval": [_json(row.get("score_lo")), _json(row.get("score_hi"))],
+        "p_block": _json(row.get("p_block")),
+        "p_allow": _json(row.get("p_allow")),
+        "decision_rule": str(row.get("decision_rule", "")),
+        "decision_reason": str(decision_reasons(result, result.sites.loc[[site_id]]).iloc[0]),
+        "decision": result.summary.get("decision"),
         "flags": [
             {"code": c, "evidence": e}
             for c, e in zip(row["flags"], row["flag_evidence"], strict=True)
@@ -197,7 +339,6 @@ def explain_site(result: ScoreResult, site_id: str) -> dict[str, Any]:
         "contributions_sum": float(sum(contributions)),
         "dropped_metrics": dict(result.dropped_metrics),
         "profile": result.profile,
-        "key_rate": result.summary.get("key_rate"),
     }
 
 

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from caliber_desktop.models.enums import AnalysisLevel
+from caliber_desktop.services.scoring.explain import decision_reasons
 from caliber_desktop.services.scoring.lists import SiteLists
 from caliber_desktop.services.scoring.model import ScoreResult
 from caliber_desktop.services.sheets import (
@@ -45,9 +46,14 @@ __all__ = [
 LEAD_COLUMNS = ("site_id", "kind", "display_name", "impressions", "spend", "clicks", "conversions")
 TAIL_COLUMNS = (
     "score",
+    "score_lo",
+    "score_hi",
     "percentile",
     "quality_status",
+    "p_block",
+    "p_allow",
     "recommendation",
+    "decision_reason",
     "confidence",
     "flags",
     "top_drivers",
@@ -66,8 +72,9 @@ def results_table(result: ScoreResult, extra: pd.DataFrame | None = None) -> pd.
     for metric in result.metric_names():
         out[metric] = sites[metric]
         out[f"{metric}_shrunk"] = sites[f"{metric}_shrunk"]
-    for column in TAIL_COLUMNS:
-        out[column] = sites[column]
+    reasons = decision_reasons(result)  # words for the stored rule, made for the export
+    for column in TAIL_COLUMNS:  # a run stored before certainty has no interval: blank
+        out[column] = reasons if column == "decision_reason" else sites.get(column, np.nan)
     out["flags"] = [";".join(map(str, flags)) for flags in sites["flags"]]
     floats = out.select_dtypes("float").columns
     out[floats] = out[floats].round(6)  # summing cents leaves 6.800000000000001

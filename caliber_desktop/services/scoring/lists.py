@@ -19,6 +19,8 @@ import pandas as pd
 from caliber_desktop.services.scoring.model import APP_KINDS
 
 ListName = Literal["allow", "block", "monitor"]
+#: How sure each recommendation is, carried onto every list row.
+CERTAINTY_COLUMNS = ("score_lo", "score_hi", "p_block", "p_allow")
 #: Columns whose shares the impact preview reports.
 IMPACT_COLUMNS = ("impressions", "spend", "clicks", "conversions")
 #: TTD bid-list adjustments: 0 removes the site from bidding, 1 bids as usual.
@@ -159,6 +161,8 @@ def build_lists(
     frame["kind"] = sites["kind"].astype(str)
     frame["display_name"] = sites.get("display_name", pd.Series(sites.index, index=sites.index))
     frame["score"] = sites["score"] if "score" in sites else float("nan")
+    for column in CERTAINTY_COLUMNS:  # how sure the recommendation is (NaN for older runs)
+        frame[column] = sites[column] if column in sites else float("nan")
     frame["recommendation"] = sites["recommendation"].astype(str)
     measured = []
     for column in IMPACT_COLUMNS:

@@ -403,6 +403,8 @@ class ScoringConfig:
     outliers: OutlierMethod = "winsorize"
     winsor_p: float = 0.01
     credible_level: float = 0.90
+    #: A site goes on a list when the probability it belongs there reaches this (§6).
+    decision_confidence: float = 0.90
     #: metric → weight from a template; replaces the profile's weights (directions stay).
     custom_weights: Mapping[str, float] | None = None
     #: Above this share of impressions (or spend) removed, the block list carries a warning.
@@ -441,6 +443,9 @@ class MetricUse:
     direction: Direction
     median: float  # campaign median of the shrunk value (what "vs median" means)
     unit: Literal["percent", "money", "ratio"] = "percent"
+    #: The normalised value of a site at that median (50 on a percentile or robust scale):
+    #: "points vs the median site" are ``weight × (normalised − median_norm)``.
+    median_norm: float = 50.0
 
 
 @dataclass

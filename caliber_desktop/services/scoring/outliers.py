@@ -25,8 +25,17 @@ FLAG_CODES: tuple[str, ...] = (
     "non_targetable",
     "ctr_anomaly",
     "mfa_pattern",
+    "dead_inventory",
     "ctv_clicks",
     "low_uniques",
+)
+#: Columns whose presence lets the made-for-advertising pattern use quality signals; without
+#: any of them (a PulsePoint report: CPM, CTR, conversions) it reads price and engagement.
+MFA_QUALITY_METRICS = (
+    "viewability_shrunk",
+    "vcr_shrunk",
+    "refresh_rate_shrunk",
+    "ad_load_rate_shrunk",
 )
 
 
@@ -45,8 +54,12 @@ class FlagRules:
     mfa_saturated_completion: float = 0.90
     low_uniques_ratio: float = 0.10
     ctv_clicks_ctr: float = 0.001
+    #: Dead inventory: CTR credibly below this share of the campaign median, ...
+    dead_ctr_share: float = 0.5
+    #: ... on at least this many clicks the median CTR would have given (volume).
+    dead_min_expected_clicks: float = 10.0
     #: Flags that block on their own (with at least ``min_impressions``).
-    hard: frozenset[str] = frozenset({"ctr_anomaly", "mfa_pattern", "integrity"})
+    hard: frozenset[str] = frozenset({"ctr_anomaly", "mfa_pattern", "dead_inventory", "integrity"})
 
 
 def clip_bounds(values: FloatArray, method: OutlierMethod, p: float = 0.01) -> tuple[float, float]:
@@ -93,7 +106,12 @@ def _pct(v: FloatArray, q: float) -> float:
 
 
 def flag_masks(
-    table: pd.DataFrame, metrics: pd.DataFrame, channel: Channel, rules: FlagRules
+    table: pd.DataFrame,
+    metrics: pd.DataFrame,
+    channel: Channel,
+    rules: FlagRules,
+    *,
+    small: bool = False,
 ) -> dict[str, tuple[npt.NDArray[np.bool_], list[str]]]:
     """flag → (mask over sites, evidence sentence per flagged site in index order)."""
     out: dict[str, tuple[npt.NDArray[np.bool_], list[str]]] = {}
@@ -123,13 +141,17 @@ def flag_masks(
     out["ctr_anomaly"] = (
         m,
         [
-            f"CTR {c:.2%} is {c / median_ctr:.1f}× the campaign median {median_ctr:.2%} "
-            f"with {k:,.0f} clicks and {v:,.0f} conversions "
-            f"(the campaign's rate would give {per_click * k:,.1f})."
+            f"CTR {c:.2%} is {c / median_ctr:.0f}× the campaign median {median_ctr:.2%} with "
+            f"{'no' if v == 0 else f'{v:,.0f}'} conversions on {k:,.0f} clicks (the campaign's "
+            f"rate would give {per_click * k:,.1f}) — click-fraud pattern."
             for c, k, v in zip(ctr[m], clicks[m], conv0[m], strict=True)
         ],
     )
-    out["mfa_pattern"] = _mfa(metrics, rules)
+    if any(np.isfinite(_col(metrics, c)).any() for c in MFA_QUALITY_METRICS):
+        out["mfa_pattern"] = _mfa(metrics, rules, small=small)
+    elif not small:
+        out["mfa_pattern"] = _mfa_from_price(metrics, ctr, median_ctr, no_conv, conv0, imps, rules)
+    out["dead_inventory"] = _dead(metrics, ctr, median_ctr, no_conv, clicks0, imps, rules)
     if channel is Channel.CTV:
         m = ctr > rules.ctv_clicks_ctr
         out["ctv_clicks"] = (
@@ -154,9 +176,98 @@ def flag_masks(
     return out
 
 
-def _mfa(metrics: pd.DataFrame, rules: FlagRules) -> tuple[npt.NDArray[np.bool_], list[str]]:
-    """Made-for-advertising: suspiciously perfect and cheap, or refresh/ad-load stuffed."""
+def _credibly_low_ctr(
+    metrics: pd.DataFrame, median_ctr: float, share: float
+) -> npt.NDArray[np.bool_]:
+    """Whether each site's CTR interval lies wholly below ``share`` × the campaign median."""
+    hi = _col(metrics, "ctr_hi")
+    return np.isfinite(hi) & (hi < share * median_ctr)
+
+
+def _mfa_from_price(
+    metrics: pd.DataFrame,
+    ctr: FloatArray,
+    median_ctr: float,
+    no_conv: npt.NDArray[np.bool_],
+    conv: FloatArray,
+    imps: FloatArray,
+    rules: FlagRules,
+) -> tuple[npt.NDArray[np.bool_], list[str]]:
+    """Made-for-advertising from what a report without quality columns has (PulsePoint: CPM,
+    CTR, conversions): the cheapest inventory, with a CTR credibly below the campaign's and no
+    conversions where the campaign's rate would have given at least one."""
+    cpm = _col(metrics, "cpm_shrunk")
+    cvr = _col(metrics, "cvr_shrunk")
+    p_cpm = _pct(cpm, rules.mfa_low_percentile)
+    rate = float(np.nanmedian(cvr)) if np.isfinite(cvr).any() else np.nan
+    expected = np.nan_to_num(imps) * (rate if np.isfinite(rate) else 0.0)
+    mask = (
+        (cpm <= p_cpm) & _credibly_low_ctr(metrics, median_ctr, 1.0) & no_conv & (expected >= 1.0)
+    )
+    evidence = [
+        f"Made-for-advertising pattern: CPM ${c:.2f} among the cheapest "
+        f"{rules.mfa_low_percentile:.0f} % (≤ ${p_cpm:.2f}) with CTR {r:.2%} credibly below "
+        f"the campaign median {median_ctr:.2%} "
+        f"and {v:,.0f} conversions where the campaign's rate would give {e:,.1f}."
+        for c, r, v, e in zip(cpm[mask], ctr[mask], conv[mask], expected[mask], strict=True)
+    ]
+    return mask, evidence
+
+
+def _dead(
+    metrics: pd.DataFrame,
+    ctr: FloatArray,
+    median_ctr: float,
+    no_conv: npt.NDArray[np.bool_],
+    clicks: FloatArray,
+    imps: FloatArray,
+    rules: FlagRules,
+) -> tuple[npt.NDArray[np.bool_], list[str]]:
+    """Dead inventory, with no conversions: viewability credibly below ``dead_ctr_share`` of
+    the campaign median (its ads are not seen), or — a report without viewability — a CTR
+    credibly that far below the median at volume (the median CTR would have given at least
+    ``dead_min_expected_clicks`` clicks)."""
+    n = len(metrics)
+    share = rules.dead_ctr_share
+    view, view_hi = _col(metrics, "viewability_shrunk"), _col(metrics, "viewability_hi")
+    median_view = float(np.nanmedian(view)) if np.isfinite(view).any() else np.nan
+    unseen = np.zeros(n, dtype=bool)
+    if np.isfinite(median_view) and median_view > 0:
+        unseen = np.isfinite(view_hi) & (view_hi < share * median_view) & no_conv
+    quiet = np.zeros(n, dtype=bool)
+    expected = np.zeros(n)
+    if np.isfinite(median_ctr) and median_ctr > 0:
+        expected = np.nan_to_num(imps) * median_ctr
+        quiet = (
+            _credibly_low_ctr(metrics, median_ctr, share)
+            & no_conv
+            & (expected >= rules.dead_min_expected_clicks)
+        )
+    mask = unseen | quiet
+    evidence = []
+    for i in np.flatnonzero(mask).tolist():
+        if unseen[i]:
+            text = (
+                f"Dead inventory: viewability {view[i]:.0%} is credibly below {share:.0%} of the "
+                f"campaign median {median_view:.0%}"
+            )
+        else:
+            text = (
+                f"Dead inventory: CTR {ctr[i]:.2%} is credibly below {share:.0%} of the campaign "
+                f"median {median_ctr:.2%} ({clicks[i]:,.0f} clicks where the median gives "
+                f"{expected[i]:,.0f})"
+            )
+        evidence.append(text + ", with no conversions.")
+    return mask, evidence
+
+
+def _mfa(
+    metrics: pd.DataFrame, rules: FlagRules, *, small: bool = False
+) -> tuple[npt.NDArray[np.bool_], list[str]]:
+    """Made-for-advertising: suspiciously perfect and cheap, refresh/ad-load stuffed, or video
+    that completes nearly always while muted nearly always (muted autoplay: nobody watches)."""
     view, vcr = _col(metrics, "viewability_shrunk"), _col(metrics, "vcr_shrunk")
+    mute = _col(metrics, "mute_rate_shrunk")
     cpm = _col(metrics, "cpm_shrunk")
     refresh, load = _col(metrics, "refresh_rate_shrunk"), _col(metrics, "ad_load_rate_shrunk")
     hi, lo = rules.mfa_high_percentile, rules.mfa_low_percentile
@@ -170,10 +281,13 @@ def _mfa(metrics: pd.DataFrame, rules: FlagRules) -> tuple[npt.NDArray[np.bool_]
         if np.isfinite(v).any() and not (v is vcr and saturated):
             perfect &= v >= _pct(v, hi)
             have_any = True
-    pattern = cheap & perfect if have_any else np.zeros(len(metrics), dtype=bool)
+    pattern = cheap & perfect if have_any and not small else np.zeros(len(metrics), dtype=bool)
     refresh0, load0 = np.nan_to_num(refresh), np.nan_to_num(load)  # once, not per flagged site
     stuffed = (refresh0 >= rules.mfa_share) | (load0 >= rules.mfa_share)
-    mask = pattern | stuffed
+    muted = np.zeros(len(metrics), dtype=bool)
+    if np.isfinite(mute).any() and np.isfinite(vcr).any() and not saturated and not small:
+        muted = (vcr >= _pct(vcr, hi)) & (mute >= _pct(mute, hi))
+    mask = pattern | stuffed | muted
     evidence: list[str] = []
     p_cpm = _pct(cpm, lo)
     for i in np.flatnonzero(mask):
@@ -189,6 +303,11 @@ def _mfa(metrics: pd.DataFrame, rules: FlagRules) -> tuple[npt.NDArray[np.bool_]
             parts.append(f"{refresh[i]:.0%} of impressions refresh in under 15 s")
         if load0[i] >= rules.mfa_share:
             parts.append(f"{load[i]:.0%} of impressions on pages with excessive ad load")
+        if muted[i]:
+            parts.append(
+                f"completion {vcr[i]:.0%} and mute rate {mute[i]:.0%}, both ≥ P{hi:.0f}: "
+                "muted autoplay that completes"
+            )
         evidence.append("Made-for-advertising pattern: " + "; ".join(parts) + ".")
     return mask, evidence
 
@@ -198,12 +317,16 @@ def red_flags(
     metrics: pd.DataFrame,
     channel: Channel,
     rules: FlagRules | None = None,
+    *,
+    small: bool = False,
 ) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
     """Per site (in ``table`` order): flag codes and their evidence sentences.
 
     Unflagged sites (nearly all of them) share one empty tuple; only flagged sites are touched.
+    ``small``: too few sites for percentiles, so the patterns that read them (top-decile
+    viewability at a bottom-decile CPM…) are not tested; the absolute ones still are.
     """
-    masks = flag_masks(table, metrics, channel, rules or FlagRules())
+    masks = flag_masks(table, metrics, channel, rules or FlagRules(), small=small)
     n = len(table)
     empty: tuple[str, ...] = ()
     codes = [empty] * n

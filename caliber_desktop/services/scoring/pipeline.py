@@ -8,6 +8,7 @@ byte-identical output whatever order the sites came in.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,20 +19,31 @@ import pandas as pd
 from caliber_desktop.errors import ValidationError
 from caliber_desktop.models.enums import Channel
 from caliber_desktop.services.progress import CancelToken, ProgressCallback, no_progress
-from caliber_desktop.services.scoring import explain, metrics, normalize, outliers, score, weighting
+from caliber_desktop.services.scoring import (
+    certainty,
+    explain,
+    metrics,
+    normalize,
+    outliers,
+    score,
+    weighting,
+)
+from caliber_desktop.services.scoring.certainty import NormMap
 from caliber_desktop.services.scoring.model import (
     BASE_COLUMNS,
     DroppedRows,
+    Issue,
     MetricUse,
     ScoreResult,
     ScoringConfig,
     SiteTable,
+    counted,
     unit_noun,
 )
 
 STAGES = 7
 #: Site columns kept as ``object`` (names as the input had them; tuples for the flags).
-OBJECT_COLUMNS = frozenset({"kind", "display_name", "flags", "flag_evidence"})
+OBJECT_COLUMNS = frozenset({"kind", "display_name", "flags", "flag_evidence", "top_drivers"})
 
 
 def _check(cancel: CancelToken | None) -> None:
@@ -45,7 +57,7 @@ def _ctr_policy(
     config: ScoringConfig,
     rules: outliers.FlagRules,
     ctr_lo: np.ndarray[Any, np.dtype[np.float64]] | None = None,
-) -> None:
+) -> npt.NDArray[np.bool_] | None:
     """CTR as a signal (scoring.md §5), applied in place to the values that get normalised.
 
     Sensitive: capped at P95, so the clicks the client reports on count without letting a
@@ -57,11 +69,11 @@ def _ctr_policy(
     hypothesis found such a case).
     """
     if "ctr" not in values.columns:
-        return
+        return None
     ctr = values["ctr"].to_numpy(dtype="float64", copy=True)
     finite = ctr[np.isfinite(ctr)]
     if finite.size == 0:
-        return
+        return None
     # Judged before winsorising, which would hide how far out the site is.
     raw = shrunk["ctr"].to_numpy(dtype="float64")
     median = float(np.nanmedian(raw))
@@ -73,6 +85,7 @@ def _ctr_policy(
         cap = float(np.percentile(finite, weighting.ctr_policy().sensitive_cap_percentile))
         ctr = np.minimum(ctr, cap)
     values["ctr"] = np.where(abnormal, float(finite.min()), ctr)
+    return np.asarray(abnormal, dtype=bool)
 
 
 def score_sites(
@@ -108,15 +121,17 @@ def score_sites(
 
     progress(2, STAGES, "Treating outliers and checking red flags")
     shrunk = pd.DataFrame({m: mt[f"{m}_shrunk"] for m in candidates}, index=frame.index)
-    treated = outliers.treat_outliers(shrunk, config.outliers, config.winsor_p)
+    small = len(frame) < normalize.MIN_RANKED_SITES
+    clipping = "none" if small else config.outliers  # the robust scale needs no fences
+    treated = outliers.treat_outliers(shrunk, clipping, config.winsor_p)
     ctr_lo = None
     if "ctr" in available:  # the "not rewarded" test reads it
         # the site's own evidence (Jeffreys), not the campaign prior
         clicks, trials = metrics.rate_inputs(frame)["ctr"]
         tail = (1.0 - config.credible_level) / 2.0
         ctr_lo = metrics.beta_quantiles([(clicks + 0.5, trials - clicks + 0.5, (tail,))])[0][0]
-    _ctr_policy(treated, shrunk, config, rules, ctr_lo)
-    flags, evidence = outliers.red_flags(frame, mt, config.channel, rules)
+    abnormal_ctr = _ctr_policy(treated, shrunk, config, rules, ctr_lo)
+    flags, evidence = outliers.red_flags(frame, mt, config.channel, rules, small=small)
     _check(cancel)
 
     progress(3, STAGES, "Normalising metrics")
@@ -124,14 +139,37 @@ def score_sites(
         m.prefer: weighting.DIRECTIONS[m.prefer] for m in profile.metrics if m.prefer
     }
     directions = {m: dirs.get(m, weighting.DIRECTIONS[m]) for m in candidates}
-    norm, constant = normalize.normalize(treated, directions, config.normalization)
+    units = {m: metrics.METRIC_INFO[m][1] for m in candidates}
+    norm, constant = normalize.normalize(
+        treated, directions, config.normalization, small=small, units=units
+    )
+    if small:
+        table.quality.issues.append(_small_campaign_issue(table, len(frame)))
     _check(cancel)
 
     progress(4, STAGES, "Weighting metrics")
     used, dropped = weighting.resolve_weights(
         profile, available, constant=constant, custom_weights=config.custom_weights
     )
+    maps = {
+        u.name: (
+            normalize.robust_map(
+                treated[u.name].to_numpy(dtype="float64"), directions[u.name], units[u.name]
+            )
+            if small
+            else normalize.norm_map(
+                treated[u.name].to_numpy(dtype="float64"),
+                directions[u.name],
+                config.normalization,
+                outliers.clip_bounds(
+                    shrunk[u.name].to_numpy(dtype="float64"), clipping, config.winsor_p
+                ),
+            )
+        )
+        for u in used
+    }
     medians = {m: float(np.nanmedian(shrunk[m])) for m in candidates}
+    median_norms = {u.name: float(maps[u.name](np.array([medians[u.name]]))[0]) for u in used}
     uses = tuple(
         MetricUse(
             name=u.name,
@@ -140,6 +178,7 @@ def score_sites(
             direction=u.direction,
             median=medians[u.name],
             unit=metrics.METRIC_INFO[u.name][1],
+            median_norm=median_norms[u.name],
         )
         for u in used
     )
@@ -155,19 +194,28 @@ def score_sites(
     s = contrib["score"].to_numpy(dtype="float64")
     cols["score"] = s
     cols["percentile"] = normalize.percentile_rank(s)
-    good_cut = float(np.percentile(s, config.allow_percentile))
-    poor_cut = float(np.percentile(s, config.block_percentile))
+    if small:  # the reference scale's own quantiles: P25 of a normal is 25 on it
+        good_cut, poor_cut = float(config.allow_percentile), float(config.block_percentile)
+    else:
+        good_cut = float(np.percentile(s, config.allow_percentile))
+        poor_cut = float(np.percentile(s, config.block_percentile))
     cols["quality_status"] = score.quality_status(s, good_cut, poor_cut)
-    key = weighting.key_rate(profile, available, used)
-    key_info = _decide(cols, frame, mt, config, key, flags, rules, good_cut, poor_cut)
+    decision = _decide(cols, mt, config, maps, used, flags, rules, good_cut, poor_cut, abnormal_ctr)
+    cols["ctr_unrewarded"] = (
+        abnormal_ctr if abnormal_ctr is not None else np.zeros(len(frame), dtype=bool)
+    )
     cols["flags"] = _objects(flags)
     cols["flag_evidence"] = _objects(evidence)
     _check(cancel)
 
     progress(6, STAGES, "Explaining scores")
     needed = [f"{u.name}{suffix}" for u in uses for suffix in ("_contrib", "_shrunk")]
+    needed.append("ctr_unrewarded")
     drivers = explain.top_drivers(pd.DataFrame({c: cols[c] for c in needed}), uses)
-    cols["top_drivers"] = _objects(drivers)
+    cols["top_drivers"] = explain.lead_with_flags(
+        _objects(drivers), cols["decision_rule"], flags, evidence, rules.hard
+    )
+
     order = np.lexsort((frame.index.to_numpy(dtype=str), -s))
     # one DataFrame built from the already sorted columns: inserting ~70 columns one by one and
     # then sorting the fragmented frame cost more than all the arithmetic of the stage
@@ -182,9 +230,14 @@ def score_sites(
     _check(cancel)
 
     progress(7, STAGES, "Summarising the campaign")
-    summary = _summary(sites, config, uses, dropped, key_info, priors, candidates, medians)
+    summary = _summary(sites, config, uses, dropped, decision, priors, candidates, medians)
     summary["data_quality"] = table.quality.to_json()
     summary["measured"] = [c for c in BASE_COLUMNS if _measured(frame, c)]
+    summary["scale"] = {
+        "method": "robust" if small else config.normalization,
+        "sites": len(frame),
+        "minimum_ranked": normalize.MIN_RANKED_SITES,
+    }
     summary["thresholds"] = {"good_cut": good_cut, "poor_cut": poor_cut}
     return ScoreResult(
         config=config,
@@ -219,6 +272,18 @@ def _nothing_to_score(table: SiteTable) -> str:
             f"{worst.rows:,} of them {worst.short}{example}."
         )
     return text
+
+
+def _small_campaign_issue(table: SiteTable, n: int) -> Issue:
+    """The run says when its sites are too few for percentile ranks, and what it did instead."""
+    return Issue(
+        "small_campaign",
+        f"{table.quality.source or 'The report'}: {counted(n, table.level)} "
+        f"{'is' if n == 1 else 'are'} too few to rank reliably (a ranking needs "
+        f"{normalize.MIN_RANKED_SITES}): each metric is scored against the campaign's median "
+        "and robust spread instead of a percentile rank, so close values stay close; lists "
+        "need clear differences.",
+    )
 
 
 def _count_unrated(table: SiteTable, unrated: pd.DataFrame) -> None:
@@ -274,51 +339,64 @@ def _assemble(
 
 def _decide(
     sites: dict[str, npt.NDArray[Any]],
-    frame: pd.DataFrame,
     mt: pd.DataFrame,
     config: ScoringConfig,
-    key: str | None,
+    maps: dict[str, NormMap],
+    used: Sequence[weighting.ProfileMetric],
     flags: list[tuple[str, ...]],
     rules: outliers.FlagRules,
     good_cut: float,
     poor_cut: float,
+    abnormal_ctr: npt.NDArray[np.bool_] | None,
 ) -> dict[str, Any]:
-    """Adds ``confidence`` and ``recommendation``; returns the key-rate facts for the summary."""
-    imps = sites["impressions"]
-    n = len(imps)  # ``sites`` holds the columns: its length is theirs, not the sites'
-    if key is None:  # no rate at all: only flags and volume can decide
-        lo = hi = np.full(n, np.nan)
-        median, volume, trials = float("nan"), float(config.min_impressions), imps
-        shrunk = np.full(n, np.nan)
-        higher = True
-    else:
-        shrunk = mt[f"{key}_shrunk"].to_numpy(dtype="float64")
-        lo, hi = mt[f"{key}_lo"].to_numpy(dtype="float64"), mt[f"{key}_hi"].to_numpy(float)
-        median = float(np.nanmedian(shrunk))
-        volume = score.rule_of_three_volume(median, config.min_impressions)
-        trials = metrics.rate_inputs(frame)[key][1]
-        higher = weighting.DIRECTIONS[key] == "higher"
-    sites["confidence"] = score.confidence(trials, shrunk)
-    sites["recommendation"] = score.recommend(
-        score=sites["score"],
-        impressions=imps,
-        key_lo=lo,
-        key_hi=hi,
-        key_median=median,
-        key_higher_is_better=higher,
-        volume=volume,
+    """Adds the score interval, both probabilities, ``confidence``, ``recommendation`` and the
+    rule that decided (:mod:`.certainty`); returns the decision facts for the summary."""
+    level = config.credible_level
+    spreads = {}
+    for u in used:
+        med, lo, hi = certainty.metric_bounds(u.name, mt)
+        fixed = abnormal_ctr if u.name == "ctr" else None
+        spread = certainty.normalised_spread(maps[u.name], med, lo, hi, level, fixed)
+        if fixed is not None:  # the rule fixes the value: its normalised value, no spread
+            value = sites["ctr_norm"]
+            spread = dataclasses.replace(spread, centre=np.where(fixed, value, spread.centre))
+        spreads[u.name] = spread
+    centre = sum(
+        (u.weight * np.nan_to_num(spreads[u.name].centre, nan=50.0) for u in used),
+        start=np.zeros(len(sites["score"])),
+    )
+    sure = certainty.score_certainty(
+        centre,
+        spreads,
+        {u.name: u.weight for u in used},
+        block_cut=poor_cut,
+        allow_cut=good_cut,
+        level=level,
+    )
+    sites["score_lo"], sites["score_hi"] = sure.lo, sure.hi
+    sites["p_block"], sites["p_allow"] = sure.p_block, sure.p_allow
+    sites["confidence"] = certainty.confidence_band(sure.lo, sure.hi)
+    sites["recommendation"], sites["decision_rule"] = certainty.decide(
+        certainty=sure,
+        impressions=sites["impressions"],
         min_impressions=config.min_impressions,
         flags=flags,
         hard=rules.hard,
-        allow_cut=good_cut,
-        block_cut=poor_cut,
-        high_confidence=sites["confidence"] == "high",
+        confidence=config.decision_confidence,
     )
-    return {"name": key, "median": median, "volume": volume, "hard_flags": sorted(rules.hard)}
+    return {
+        "confidence": config.decision_confidence,
+        "block_cut": poor_cut,
+        "allow_cut": good_cut,
+        "credible_level": level,
+        "min_impressions": config.min_impressions,
+        "unplaceable_width": certainty.UNPLACEABLE_WIDTH,
+        "hard_flags": sorted(rules.hard),
+    }
 
 
 def _site_list(sites: pd.DataFrame) -> list[dict[str, Any]]:
-    cols = ["display_name", "score", "impressions", "recommendation"]
+    cols = ["display_name", "score", "impressions", "recommendation", "p_block", "p_allow"]
     return [
         {
             "site_id": str(i),
@@ -326,6 +404,8 @@ def _site_list(sites: pd.DataFrame) -> list[dict[str, Any]]:
             "score": float(r["score"]),
             "impressions": float(r["impressions"]),
             "recommendation": str(r["recommendation"]),
+            "p_block": float(r["p_block"]),
+            "p_allow": float(r["p_allow"]),
         }
         for i, r in zip(sites.index, sites[cols].to_dict("records"), strict=True)
     ]
@@ -336,7 +416,7 @@ def _summary(
     config: ScoringConfig,
     uses: tuple[MetricUse, ...],
     dropped: dict[str, str],
-    key_info: dict[str, Any],
+    decision: dict[str, Any],
     priors: dict[str, metrics.BetaPrior],
     candidates: list[str],
     medians: dict[str, float],
@@ -365,12 +445,10 @@ def _summary(
         "top": _site_list(big.head(10)),
         "bottom": _site_list(big.tail(10).iloc[::-1]),
         "weights": {u.name: u.weight for u in uses},
+        "median_norms": {u.name: u.median_norm for u in uses},
         "directions": {u.name: u.direction for u in uses},
         "dropped_metrics": dict(dropped),
-        "key_rate": {
-            k: (None if isinstance(v, float) and not np.isfinite(v) else v)
-            for k, v in key_info.items()
-        },
+        "decision": decision,
         "variance_shares": explain.variance_shares(sites, uses),
         "candidate_metrics": list(candidates),
         "medians": {m: (v if np.isfinite(v) else None) for m, v in medians.items()},

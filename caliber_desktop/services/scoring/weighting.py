@@ -53,7 +53,6 @@ class Profile:
     """One row of the profile table, already resolved for ``ctr_sensitivity``."""
 
     key: str  # "trade_desk.display.awareness" (+ ".ctr_sensitive")
-    key_rate: str
     metrics: tuple[ProfileMetric, ...]
 
 
@@ -125,7 +124,7 @@ def select_profile(config: ScoringConfig) -> Profile:
                 ),
                 ProfileMetric("ctr", w, "higher"),
             )
-    return Profile(key=key, key_rate=str(entry["key_rate"]), metrics=metrics)
+    return Profile(key=key, metrics=metrics)
 
 
 def resolve_weights(
@@ -181,13 +180,3 @@ def resolve_weights(
             "spend, viewability or completion columns.",
         )
     return [ProfileMetric(m.name, m.weight / total, m.direction) for m in used], dropped
-
-
-def key_rate(profile: Profile, available: set[str], used: list[ProfileMetric]) -> str | None:
-    """The profile's key rate, or the heaviest used rate when the file lacks it."""
-    from caliber_desktop.services.scoring.metrics import RATE_NAMES
-
-    if profile.key_rate in available:
-        return profile.key_rate
-    rates = sorted((m for m in used if m.name in RATE_NAMES), key=lambda m: -m.weight)
-    return rates[0].name if rates else None

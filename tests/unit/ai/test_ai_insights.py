@@ -67,7 +67,15 @@ def test_domain_insight_about_a_hostile_site(
     assert record.title == f"Site deep-dive: {INJECTION}"
     outside, inside = split_block(openai_server.chat_requests[-1].messages[1]["content"])
     assert INJECTION not in outside
-    assert json.loads(inside)["site"]["recommendation"] == record.context["site"]["recommendation"]
+    site = json.loads(inside)["site"]
+    assert site["recommendation"] == record.context["site"]["recommendation"]
+    # the model is told how sure the recommendation is, and why it was taken
+    assert 0.0 <= site["p_block"] <= 1.0
+    assert 0.0 <= site["p_allow"] <= 1.0
+    lo, hi = site["score_interval"]
+    assert lo <= site["score"] <= hi or hi >= 99
+    assert site["decision_reason"]
+    assert json.loads(inside)["decision"]["confidence"] == 0.9
 
 
 def test_missing_context_is_a_validation_error_naming_the_field(

@@ -70,11 +70,13 @@ def test_one_extreme_site_moves_the_others_by_at_most_its_rank(
     after = res.drop("zzz-extreme.com").sort_index()
     # A site whose CTR crosses the "credibly abnormal, not rewarded" line when the prior is
     # refitted jumps by the CTR weight by design; every other site moves by one rank slot per
-    # metric (100/(n-1) points at most) plus the refitted prior's shift (bounded here at
-    # 3 slots + 2 pts). Min–max would have moved them all by tens of points.
+    # metric (100/(n-1) points at most) plus the refitted CTR prior's shift, which moves a
+    # site's normalised CTR by up to ~20 points, times the CTR weight (.167 once the display
+    # report's missing unique-ID metric is renormalised away): 3 slots + 3.5 pts. Min–max
+    # would have moved them all by tens of points.
     steady = (after["ctr_norm"] - base["ctr_norm"]).abs() < 50
     moved = (after["score"] - base["score"]).abs()[steady]
-    assert float(moved.max()) <= 3 * 100.0 / (n - 1) + 2.0
+    assert float(moved.max()) <= 3 * 100.0 / (n - 1) + 3.5
     assert int((~steady).sum()) <= 1
     # So the order of the others survives: only near-ties (within those points) can swap.
     assert float(base["score"].corr(after["score"], method="spearman")) >= 0.95

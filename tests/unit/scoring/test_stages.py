@@ -13,13 +13,13 @@ from scoring_helpers import DISPLAY, make_frame, table
 from caliber_desktop.errors import ValidationError
 from caliber_desktop.models.enums import Channel, Goal, Platform
 from caliber_desktop.services.progress import Cancelled, CancelToken
+from caliber_desktop.services.scoring.certainty import Spread, decide, score_certainty
 from caliber_desktop.services.scoring.explain import compare_runs, explain_site
 from caliber_desktop.services.scoring.metrics import compute_metrics
 from caliber_desktop.services.scoring.model import ScoringConfig
 from caliber_desktop.services.scoring.normalize import normalize, percentile_rank
 from caliber_desktop.services.scoring.outliers import clip_bounds, red_flags, treat_outliers
 from caliber_desktop.services.scoring.pipeline import score_sites
-from caliber_desktop.services.scoring.score import recommend, rule_of_three_volume
 from caliber_desktop.services.scoring.weighting import resolve_weights, select_profile
 
 
@@ -87,7 +87,7 @@ def test_profiles_missing_metric_dropped_and_renormalised() -> None:
     assert sum(u.weight for u in used) == pytest.approx(1.0)
     assert {"ad_load_rate", "refresh_rate", "uid_ratio"} <= set(dropped)
     assert [u.name for u in used] == ["viewability", "vcpm", "ctr"]
-    assert used[0].weight == pytest.approx(0.30 / 0.60)
+    assert used[0].weight == pytest.approx(0.35 / 0.60)  # viewability .35 of .35 + .10 + .15
 
 
 def test_roas_preferred_and_custom_weights() -> None:
@@ -122,23 +122,43 @@ def test_ctr_sensitive_profile_without_own_list_adds_ctr() -> None:
 
 
 def test_recommendation_rules() -> None:
-    rec = recommend(
-        score=np.array([90.0, 10.0, 10.0, 50.0, 90.0, 90.0]),
-        impressions=np.array([5e3, 5e3, 5e3, 5e3, 100.0, 5e3]),
-        key_lo=np.array([0.7, 0.1, 0.55, 0.5, 0.7, 0.7]),
-        key_hi=np.array([0.8, 0.2, 0.65, 0.6, 0.8, 0.8]),
-        key_median=0.6,
-        key_higher_is_better=True,
-        volume=250.0,
+    """allow / block on the probabilities; flags, volume and an unplaceable interval first."""
+    score = np.array([90.0, 10.0, 10.0, 50.0, 90.0, 90.0, 50.0, 80.0])
+    spread = {
+        "m": Spread(
+            centre=score,
+            down=np.array([5, 5, 20, 5, 5, 5, 30, 5.0]),
+            up=np.array([5, 5, 20, 5, 5, 5, 30, 5.0]),
+        )
+    }
+    sure = score_certainty(score, spread, {"m": 1.0}, block_cut=25.0, allow_cut=75.0, level=0.9)
+    rec, rule = decide(
+        certainty=sure,
+        impressions=np.array([5e3, 5e3, 5e3, 5e3, 100.0, 5e3, 5e3, 5e3]),
         min_impressions=250.0,
-        flags=[(), (), (), (), (), ("ctr_anomaly",)],
+        flags=[(), (), (), (), (), ("ctr_anomaly",), (), ("low_uniques",)],
         hard=frozenset({"ctr_anomaly"}),
-        allow_cut=75.0,
-        block_cut=25.0,
+        confidence=0.9,
     )
-    assert list(rec) == ["allow", "block", "monitor", "monitor", "insufficient_data", "block"]
-    assert rule_of_three_volume(0.0002, 250) == pytest.approx(15_000)
-    assert rule_of_three_volume(0.6, 250) == 250
+    assert list(rec) == [
+        "allow",  # p_allow = Φ(3) ≈ 0.999
+        "block",  # p_block = Φ(3)
+        "monitor",  # p_block = Φ(0.75) ≈ 0.77: not sure enough, interval 33 points wide
+        "monitor",  # between the cuts, and sure of it
+        "insufficient_data",  # below the minimum impressions
+        "block",  # a hard red flag
+        "insufficient_data",  # interval 0–99: the data cannot place it
+        "monitor",  # a soft flag keeps it off the allow list
+    ]
+    assert list(rule[[0, 1, 4, 5, 6]]) == [
+        "p_allow",
+        "p_block",
+        "below minimum impressions",
+        "red_flag",
+        "interval too wide to place the site",
+    ]
+    assert sure.p_allow[0] == pytest.approx(0.99865, abs=1e-5)
+    assert sure.lo[1] == pytest.approx(10.0 - 5.0 * 1.6448536, abs=1e-6)
 
 
 def test_pipeline_result_shape_explain_and_determinism() -> None:
