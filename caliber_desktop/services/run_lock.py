@@ -6,42 +6,49 @@ campaign could never be scored or deleted again. So the scoring process also hol
 OS lock on ``locks/campaign-<id>.lock`` in the data dir: the OS releases it when the process ends,
 however it ends. ``processing`` in the store with nobody holding the lock means "interrupted".
 Works across processes (the window and the ``caliber`` command share a data dir).
+
+The lock is always byte 0 of the file, and the file is never written: Windows' ``msvcrt.locking``
+locks and unlocks ``nbytes`` *from the current file position* and an unlock must name exactly a
+locked region, so every call seeks to 0 first (a file opened for append, or with content, would
+otherwise lock one byte and unlock another). Windows locks are mandatory, so a PID written into
+the locked byte could not even be read by the other process; we keep none. POSIX ``flock`` locks
+the whole file regardless of position. ``tests/unit/test_run_lock.py`` runs this module against a
+stand-in that follows Microsoft's documented ``_locking`` rules.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from pathlib import Path
 from types import TracebackType
-from typing import IO
 
-if sys.platform == "win32":  # pragma: no cover (exercised on Windows)
+#: What a non-blocking lock attempt raises when someone else holds it: ``EACCES`` from
+#: ``msvcrt.locking(LK_NBLCK)`` ("file already locked"), ``EWOULDBLOCK``/``EAGAIN`` from
+#: ``flock(LOCK_NB)``. Anything else (a bad descriptor, a network share without locks) is a real
+#: error and is raised, not read as "somebody else is scoring".
+_HELD_ELSEWHERE = {errno.EACCES, errno.EAGAIN, errno.EWOULDBLOCK, getattr(errno, "EDEADLK", -1)}
+
+if sys.platform == "win32":
     import msvcrt
 
-    def _try_lock(handle: IO[bytes]) -> bool:
-        try:
-            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
+    def _lock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
 
-    def _unlock(handle: IO[bytes]) -> None:
-        handle.seek(0)
-        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+    def _unlock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
 
 else:
     import fcntl
 
-    def _try_lock(handle: IO[bytes]) -> bool:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            return False
-        return True
+    def _lock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
-    def _unlock(handle: IO[bytes]) -> None:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 class ScoringLock:
@@ -49,36 +56,37 @@ class ScoringLock:
 
     def __init__(self, root: Path, campaign_id: int) -> None:
         self.path = root / "locks" / f"campaign-{campaign_id}.lock"
-        self._handle: IO[bytes] | None = None
+        self._fd: int | None = None
 
     def acquire(self) -> bool:
-        """True if this process now holds the lock; False if another process does."""
-        if self._handle is not None:
+        """True if this process now holds the lock; False if another process (or holder) does."""
+        if self._fd is not None:
             return True
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = self.path.open("a+b")
-        if not _try_lock(handle):
-            handle.close()
-            return False
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()).encode())
-        handle.flush()
-        self._handle = handle
+        # Not inherited by child processes (PEP 446), so none keeps the lock after we exit.
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            _lock(fd)
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno in _HELD_ELSEWHERE:
+                return False
+            raise
+        self._fd = fd
         return True
 
     def release(self) -> None:
-        if self._handle is None:
+        if self._fd is None:
             return
+        fd, self._fd = self._fd, None
         try:
-            _unlock(self._handle)
+            _unlock(fd)
         finally:
-            self._handle.close()
-            self._handle = None
+            os.close(fd)
 
     @property
     def held(self) -> bool:
-        return self._handle is not None
+        return self._fd is not None
 
     def __enter__(self) -> ScoringLock:
         return self
