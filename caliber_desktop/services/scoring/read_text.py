@@ -42,8 +42,8 @@ def _scan_text(path: Path, sniffed: Sniffed, shown: str, override: Mapping[str, 
         text = fh.read(SAMPLE_CHARS)
         complete = not fh.read(1)
     text = text.lstrip("\ufeff")
-    if not complete:
-        text = text[: max(text.rfind("\n"), 0)]
+    if not complete:  # end the sample at a line break: LF, CRLF or a Mac CR-only file's CR
+        text = text[: max(text.rfind("\n"), text.rfind("\r"), 0)]
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sniffed.delimiter or ","))
     found = _find_header(rows, shown, override)
     if found is None:

@@ -314,3 +314,28 @@ def test_same_data_in_different_dress_gives_identical_numbers(tmp_path: Path) ->
     for path in [*dressed, book]:
         got = read_report(path).frame[numeric].iloc[:3].reset_index(drop=True)
         pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-12, obj=path.name)
+
+
+# ----------------------------------------------------------------------------- line endings
+
+
+@pytest.mark.parametrize(("ending", "ragged"), [("\r", False), ("\r\n", False), ("\r", True)])
+def test_line_endings_of_every_excel_save_give_identical_numbers(
+    shared_data: Path, tmp_path: Path, ending: str, ragged: bool
+) -> None:
+    """Excel for Mac's "CSV (Macintosh)" ends lines with CR only, Windows ones with CRLF.
+
+    The sample is 2.8 M characters, so the header is found in a sample that ends mid-file: it
+    must end at a line break of either kind (it used to look for LF only, and a CR-only file had
+    "no header row" after the import dialog accepted it).
+    """
+    source = shared_data / "ttd_display_awareness_sample.csv"
+    lines = source.read_text(encoding="utf-8").splitlines()
+    if ragged:  # a short row sends the reader down its csv-module path
+        lines.insert(5, lines[5].split(",")[0])
+    plain = read_report(write(tmp_path, "lf.csv", "\n".join(lines) + "\n"))
+    other = read_report(write(tmp_path, "other.csv", ending.join(lines) + ending))
+    assert len(lines[0]) < 1000 < len(ending.join(lines))  # the sample ends mid-file
+    assert other.header_row == plain.header_row == 1
+    assert len(other.frame) == len(plain.frame) == len(lines) - 1
+    pd.testing.assert_frame_equal(other.frame, plain.frame)
