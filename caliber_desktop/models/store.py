@@ -24,7 +24,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import URL, Engine, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -41,7 +41,9 @@ _WRITE_OPTION = "caliber_write"
 
 def alembic_config(connection: Connection | None = None) -> Config:
     cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    # Alembic's options go through ConfigParser interpolation: a "%" in the install path (a user
+    # folder such as "C:\\Users\\100%") must be doubled or Alembic fails to start.
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
     cfg.attributes["connection"] = connection
     return cfg
 
@@ -116,8 +118,10 @@ class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._write_lock = threading.RLock()
+        # URL.create, not f"sqlite:///{path}": a URL string is decoded, so a data dir named
+        # "a%20b" opened "a b" and one with "?" or "#" put the database somewhere else.
         self.engine: Engine = create_engine(
-            f"sqlite:///{path}",
+            URL.create("sqlite", database=str(path)),
             connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
         )
         event.listen(self.engine, "connect", _on_connect)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
+import sys
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -97,6 +99,44 @@ def test_opening_again_at_head_runs_no_migration(tmp_path: Path) -> None:
     path = tmp_path / "fresh.db"
     Store.open(path).close()
     with Store.open(path) as store:
+        assert store.current_revision() == head_revision()
+        assert schema_differences(store, Base.metadata) == []
+
+
+# Folder names analysts really have. "?" is not allowed in Windows file names.
+ODD_FOLDERS = [
+    "100%",
+    "a%20b",
+    "%(here)s",
+    "Q4 #1",
+    pytest.param("what?x=1", marks=pytest.mark.skipif(sys.platform == "win32", reason="'?'")),
+]
+
+
+@pytest.mark.parametrize("folder", ODD_FOLDERS)
+def test_a_data_dir_with_url_or_config_characters_keeps_its_database_inside(
+    tmp_path: Path, folder: str, monkeypatch: pytest.MonkeyPatch, settings
+) -> None:
+    """The database path is never parsed as a URL ("%20" decoded, "?"/"#" cut it short)."""
+    home = tmp_path / folder
+    monkeypatch.setenv("CALIBER_HOME", str(home))
+    with open_workspace() as ws:
+        assert ws.paths.database == home.resolve() / "caliber.db"
+        ws.campaigns.create("Inside", settings=settings)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [folder]  # nothing beside it
+    with sqlite3.connect(home / "caliber.db") as db:
+        assert db.execute("SELECT name FROM campaigns").fetchall() == [("Inside",)]
+
+
+@pytest.mark.parametrize("folder", ["100%", "%(here)s"])
+def test_migrations_installed_under_a_percent_folder_still_run(
+    tmp_path: Path, folder: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Alembic reads its options through ConfigParser: an install path with "%" must work."""
+    installed = tmp_path / folder / "migrations"
+    shutil.copytree(store_module.MIGRATIONS_DIR, installed)
+    monkeypatch.setattr(store_module, "MIGRATIONS_DIR", installed)
+    with Store.open(tmp_path / "fresh.db") as store:
         assert store.current_revision() == head_revision()
         assert schema_differences(store, Base.metadata) == []
 
