@@ -52,7 +52,8 @@ class Paths:
 
     @property
     def log_file(self) -> Path:
-        return self.logs / "caliber.log"
+        """This process's log: each window and each ``caliber`` command writes its own file."""
+        return self.logs / PROCESS_LOG_NAME
 
     @property
     def uploads(self) -> Path:
@@ -245,15 +246,51 @@ def write_atomic(path: Path, text: str) -> None:
 
 _LOG_FORMAT = "%(asctime)s %(levelname)-7s %(threadName)s %(name)s: %(message)s"
 
+#: One log file per process. The window and ``caliber`` commands run at the same time on one data
+#: dir; rotating a shared file renames it under the other process, which Windows refuses while
+#: the file is open (the records are lost and logging prints tracebacks on the console). A
+#: process only ever renames its own file. The name sorts by start time.
+PROCESS_LOG_NAME = f"caliber-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+#: Log files kept in ``logs/`` (newest first, by modification time); older ones are removed when a
+#: process starts logging. Files in use elsewhere (Windows refuses to delete them) are skipped.
+KEEP_LOG_FILES = 30
+LOG_MAX_BYTES = 2 * 1024 * 1024
+LOG_BACKUPS = 2
+
 
 class _DataDirLog(logging.handlers.RotatingFileHandler):
     """The data dir's log file; a marker type so a second data dir replaces, not adds, it."""
 
 
-def setup_logging(paths: Paths, level: str = "INFO") -> logging.Handler:
-    """Log to a rotating file in the data dir (2 MB × 5).
+def prune_logs(folder: Path, keep: int = KEEP_LOG_FILES) -> list[Path]:
+    """Delete all but the ``keep`` newest log files (rotated parts included); return those gone."""
+    own = folder / PROCESS_LOG_NAME
+    found = []
+    for path in folder.glob("caliber*.log*"):
+        if path.name.startswith(own.name):
+            continue
+        try:
+            found.append((path.stat().st_mtime, path))
+        except OSError:
+            continue
+    found.sort(reverse=True)
+    removed = []
+    for _mtime, path in found[keep:]:
+        try:
+            path.unlink()
+        except OSError:  # open in another process on Windows, or already gone
+            continue
+        removed.append(path)
+    return removed
 
-    Idempotent for one data dir; opening another (``--home``, tests) moves logging there.
+
+def setup_logging(
+    paths: Paths, level: str = "INFO", *, max_bytes: int = LOG_MAX_BYTES
+) -> logging.Handler:
+    """Log to this process's own file in the data dir (rotated at 2 MB, two parts kept).
+
+    Idempotent for one data dir; opening another (``--home``, tests) moves logging there. The
+    file is created at the first record, so a command that logs nothing leaves no file.
     """
     paths.logs.mkdir(parents=True, exist_ok=True)
     root = logging.getLogger()
@@ -265,8 +302,9 @@ def setup_logging(paths: Paths, level: str = "INFO") -> logging.Handler:
                 return handler
             root.removeHandler(handler)
             handler.close()
+    prune_logs(paths.logs)
     handler = _DataDirLog(
-        target, maxBytes=2 * 1024 * 1024, backupCount=5, encoding="utf-8", delay=True
+        target, maxBytes=max_bytes, backupCount=LOG_BACKUPS, encoding="utf-8", delay=True
     )
     handler.setFormatter(logging.Formatter(_LOG_FORMAT))
     root.addHandler(handler)

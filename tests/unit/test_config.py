@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -176,10 +179,85 @@ def test_logging_writes_to_the_log_file(home: Path) -> None:
     handler.flush()
 
     text = paths.log_file.read_text(encoding="utf-8")
-    assert paths.log_file == home / "logs" / "caliber.log"
+    assert paths.log_file.parent == home / "logs"
+    assert paths.log_file.name == config.PROCESS_LOG_NAME
     assert "WARNING" in text
     assert "caliber_desktop.tests: disk is fine" in text
     assert "too chatty" not in text
+
+
+# A second Caliber on the same data dir that logs past the size limit. Its ``os.rename`` follows
+# Windows: a file another process has open cannot be renamed (ERROR_SHARING_VIOLATION).
+SECOND_PROCESS = """
+import logging, os, sys
+from pathlib import Path
+from caliber_desktop.config import Paths, setup_logging
+
+held_elsewhere = {os.path.normcase(p) for p in sys.argv[2:]}
+real_rename = os.rename
+
+def windows_rename(src, dst):
+    if os.path.normcase(os.fspath(src)) in held_elsewhere:
+        raise PermissionError(13, "The process cannot access the file because it is being used "
+                              "by another process", os.fspath(src))
+    real_rename(src, dst)
+
+os.rename = windows_rename
+paths = Paths(Path(sys.argv[1]))
+setup_logging(paths, max_bytes=4000)
+for n in range(200):
+    logging.getLogger("caliber_desktop.second").warning("record %03d %s", n, "x" * 60)
+print(paths.log_file)
+"""
+
+
+def test_two_processes_log_to_their_own_files_and_rotate_only_their_own(home: Path) -> None:
+    paths = Paths(home)
+    handler = setup_logging(paths, "INFO")
+    logging.getLogger("caliber_desktop.first").warning("the window is open")
+    handler.flush()  # this process now holds its log file open
+    done = subprocess.run(
+        [sys.executable, "-c", SECOND_PROCESS, str(home), str(paths.log_file)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert "Logging error" not in done.stderr, done.stderr
+    second = Path(done.stdout.strip())
+    assert second.parent == paths.logs
+    assert second != paths.log_file
+    assert "record 199" in second.read_text(encoding="utf-8")
+    assert second.with_name(second.name + ".1").exists()  # it rotated, its own file only
+    assert "the window is open" in paths.log_file.read_text(encoding="utf-8")
+    assert not paths.log_file.with_name(paths.log_file.name + ".1").exists()
+
+
+def test_old_log_files_are_pruned_except_those_in_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    names = [f"caliber-202612{day:02d}-0900-{day}.log" for day in range(1, 36)]
+    names += ["caliber.log", "caliber.log.3"]  # an older Caliber's shared file
+    for age, name in enumerate(reversed(names)):
+        path = folder / name
+        path.write_text("x", encoding="utf-8")
+        os.utime(path, (1_000_000 - age, 1_000_000 - age))
+    (folder / "notes.txt").write_text("mine", encoding="utf-8")
+    in_use = folder / names[0]  # the oldest, held open by another process on Windows
+    real_unlink = Path.unlink
+
+    def windows_unlink(self: Path, missing_ok: bool = False) -> None:
+        if self == in_use:
+            raise PermissionError(13, "being used by another process", str(self))
+        real_unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", windows_unlink)
+    removed = config.prune_logs(folder, keep=30)
+    left = {p.name for p in folder.iterdir()}
+    assert {p.name for p in removed} == set(names[:7]) - {in_use.name}
+    assert left == set(names[7:]) | {in_use.name, "notes.txt"}
 
 
 def test_the_workspace_logs_where_it_opened(home: Path) -> None:
