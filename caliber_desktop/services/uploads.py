@@ -58,8 +58,14 @@ class UploadService(UserScoped):
             blob = self.uploads_dir / digest[:2] / f"{digest}.{found.format.value}"
             if not blob.exists():
                 blob.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(temp, blob)
-                created_blob = True
+                try:
+                    os.replace(temp, blob)
+                    created_blob = True
+                except PermissionError:
+                    # Another Caliber stored these very bytes a moment ago and is reading them:
+                    # Windows refuses to replace an open file. Same name, same content: use it.
+                    if not blob.is_file():
+                        raise
         finally:
             temp.unlink(missing_ok=True)
         try:

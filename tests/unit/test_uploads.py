@@ -180,6 +180,22 @@ def test_the_same_bytes_to_two_campaigns_is_two_rows_and_one_blob(
     assert stored_files(workspace) == [first.path]
 
 
+def test_the_same_bytes_stored_by_another_process_a_moment_ago_is_reused(
+    workspace: Workspace, campaign_id: int, report_file, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two Caliber processes import one file at once; the other one's blob is open (Windows)."""
+    source = report_file()
+
+    def other_process_won(src: os.PathLike[str], dst: os.PathLike[str]) -> None:
+        Path(dst).write_bytes(source.read_bytes())  # the other process's copy, now open
+        raise PermissionError(13, "being used by another process", str(dst))
+
+    monkeypatch.setattr(os, "replace", other_process_won)
+    upload = workspace.uploads.attach(campaign_id, source)
+    assert upload.path.read_bytes() == source.read_bytes()
+    assert stored_files(workspace) == [upload.path]  # no temp file left
+
+
 def test_remove_deletes_the_blob_only_when_nothing_else_uses_it(
     workspace: Workspace, settings, report_file
 ) -> None:
