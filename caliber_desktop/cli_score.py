@@ -4,6 +4,13 @@ Headless and offline. ``caliber score FILE --goal … --out DIR`` never touches 
 batch tool (and the benchmark). ``caliber score --campaign ID`` scores the campaign's latest report
 into a new run, exactly as the window does. Ctrl+C cancels at the next safe point and leaves the
 campaign as it was.
+
+Files in ``--out`` replace the previous ones all together or not at all, and a file open in Excel
+is named. That is checked *before* scoring, so a locked file costs no run. With ``--campaign`` the
+run is saved first and the list files written after: a database commit and a file swap cannot be
+one transaction, and list files on disk for a run the store does not have would be the worse
+half. If a file gets locked in between (opened while scoring), the command fails with exit code 2
+and says the run is saved and which ``caliber export`` writes its files.
 """
 
 from __future__ import annotations
@@ -29,6 +36,8 @@ if TYPE_CHECKING:  # the engine (pandas, Arrow) loads when a score command runs,
     from caliber_desktop.services.scoring.lists import SiteLists
 
 RECOMMENDATIONS = ("allow", "monitor", "block", "insufficient_data")
+#: How a "close the file" message ends when scoring a file.
+RETRY = "run `caliber score` again"
 
 
 def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -123,8 +132,9 @@ def _progress(quiet: bool) -> Any:
 
 
 def cmd_score(args: argparse.Namespace, paths: Paths, out: Any) -> int:
+    from caliber_desktop.services.file_swap import check_targets
     from caliber_desktop.services.scoring.engine import ScoreRequest, score_file
-    from caliber_desktop.services.scoring.exports import write_run_outputs
+    from caliber_desktop.services.scoring.exports import run_output_names, write_run_outputs
     from caliber_desktop.services.scoring.lists import build_lists
     from caliber_desktop.services.sniff import require_file
 
@@ -168,6 +178,9 @@ def cmd_score(args: argparse.Namespace, paths: Paths, out: Any) -> int:
     )
     source = Path(args.file)
     require_file(source)
+    vendor_level = request.level is AnalysisLevel.SUPPLY_VENDOR
+    names = run_output_names(level_vendor=vendor_level, xlsx=args.xlsx)
+    check_targets(args.out, names, retry=RETRY)  # a file open in Excel, before minutes of scoring
     with _cancel_on_interrupt() as token:
         scored = score_file(source, request, progress=_progress(args.json), cancel=token)
     if not args.json and sys.stderr.isatty():
@@ -179,7 +192,9 @@ def cmd_score(args: argparse.Namespace, paths: Paths, out: Any) -> int:
         "config": {**scored.result.config.to_json(), "profile": scored.result.profile},
         "mapping": scored.mapping_snapshot(),
     }
-    written = write_run_outputs(scored.result, lists, args.out, about=about, xlsx=args.xlsx)
+    written = write_run_outputs(
+        scored.result, lists, args.out, about=about, xlsx=args.xlsx, retry=RETRY
+    )
     quality = scored.result.quality
     out.emit(
         {**_summary_json(scored, lists), "files": [str(p) for p in written]},
@@ -198,12 +213,18 @@ def _score_campaign(
     settings: ScoringSettings,
     confidence: float | None,
 ) -> int:
+    from caliber_desktop.services.file_swap import check_targets
     from caliber_desktop.services.runs import RunService
+    from caliber_desktop.services.scoring.lists import list_file_names
     from caliber_desktop.services.workspace import open_workspace
 
     if args.min_impressions is not None:
         settings = settings.model_copy(update={"min_impressions": args.min_impressions})
     with open_workspace(paths.root) as ws, _cancel_on_interrupt() as token:
+        if args.out is not None:  # before the run is saved: a locked file costs no run
+            level = ws.campaigns.get(args.campaign).settings.analysis_level
+            names = list_file_names(level_vendor=level is AnalysisLevel.SUPPLY_VENDOR)
+            check_targets(args.out, names, retry=RETRY)
         runs = RunService(ws.store, ws.user, ws.paths.root, settings)
         record = runs.score_campaign(
             args.campaign,
@@ -215,7 +236,7 @@ def _score_campaign(
         )
         lists = runs.lists(args.campaign, record.id)
         if args.out is not None:
-            lists.write(args.out, level_vendor=record.config.get("level") == "supply_vendor")
+            _write_lists(args, record, lists)
     if not args.json and sys.stderr.isatty():
         print(file=sys.stderr)
     out.emit(
@@ -223,6 +244,27 @@ def _score_campaign(
         _run_text(record, lists) + _issue_lines(record.data_quality),
     )
     return 0
+
+
+def _write_lists(args: argparse.Namespace, record: RunRecord, lists: SiteLists) -> None:
+    """The saved run's list files into ``--out``; if that fails, say the run is saved."""
+    from caliber_desktop.errors import CaliberError
+    from caliber_desktop.services.scoring.exports import write_list_files
+
+    out = f'"{args.out}"' if " " in str(args.out) else str(args.out)
+    export = (
+        f"run `caliber export --campaign {record.campaign_id} --run {record.id} --what lists "
+        f"--out {out}`"
+    )
+    vendor_level = record.config.get("level") == AnalysisLevel.SUPPLY_VENDOR.value
+    try:
+        write_list_files(lists, args.out, level_vendor=vendor_level, retry=export)
+    except CaliberError as exc:
+        raise ValidationError(
+            f"Run {record.id} is saved; the list files were not written. {exc.message}",
+            field="out",
+            hint=exc.hint,
+        ) from None
 
 
 def _counts(summary: dict[str, Any]) -> str:

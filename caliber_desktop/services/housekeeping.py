@@ -6,7 +6,15 @@ Run by ``caliber clean``, by File › Clean Up Data Folder…, and at start-up w
 * files in the data dir's ``exports`` folder older than ``export_max_age_days``;
 * upload blobs no upload row refers to (left by a crash or a campaign deleted outside the app),
   found by :func:`caliber_desktop.services.uploads.orphan_blobs`;
-* ``.*.tmp`` files an atomic write (temp file + rename) left behind when it was interrupted.
+* ``.*.tmp`` files an atomic write (temp file + rename) left behind when it was interrupted, and
+  ``.*.part`` files of an interrupted PDF report;
+* ``.caliber-export-*`` folders an interrupted export left
+  (:mod:`caliber_desktop.services.file_swap`): the staged new files, and the backups of the
+  previous ones. A backup
+  ``<dir>/.caliber-export-*/backup/<name>`` is the previous ``<dir>/<name>``; it goes only when
+  ``<dir>/<name>`` exists again. When that file is missing (the export died half-way through its
+  swap), the backup is the only copy: it is kept and reported ("move it back"), never deleted.
+  Only exports inside the data dir are seen; a folder elsewhere keeps its hidden leftover.
 
 Anything younger than :data:`GRACE` is kept whatever its kind: a file that new may belong to an
 import or a save still running in another window. Only regular files inside the data dir are
@@ -16,6 +24,7 @@ touched. The database, settings and logs are never candidates.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import stat
@@ -27,20 +36,24 @@ from pathlib import Path
 
 from caliber_desktop.config import HousekeepingSettings, Paths
 from caliber_desktop.models.store import Store
+from caliber_desktop.services.file_swap import BACKUP_DIR, STAGING_PREFIX
 from caliber_desktop.services.uploads import orphan_blobs
 
 log = logging.getLogger(__name__)
 
 #: Files younger than this are never removed (an import or a save may still be writing them).
 GRACE = timedelta(hours=1)
-#: Leftovers of an interrupted atomic write: ``.<name>.<random>.tmp`` beside the target.
+#: Leftovers of an interrupted atomic write: ``.<name>.<random>.tmp`` beside the target (and
+#: ``.<stem>.<random>.part`` of a PDF report).
 TEMP_PREFIX, TEMP_SUFFIX = ".", ".tmp"
+TEMP_SUFFIXES = (TEMP_SUFFIX, ".part")
 
 
 class Kind(StrEnum):
     EXPORT = "old export"
     ORPHAN_UPLOAD = "orphaned upload"
     TEMP = "temp file"
+    STAGED = "interrupted export file"
 
 
 @dataclass(frozen=True)
@@ -122,19 +135,96 @@ def clean(
             seen.add(removal.path)
             report.removals.append(removal)
 
+    # Interrupted exports first: their files are never judged as old exports or temp files.
+    settled = [d for d in _staging_dirs(paths.root, root) if not _touched_since(d, d, grace_cutoff)]
+    for path in _files(paths.root, root):
+        staging = _staging_root(path, paths.root)
+        if staging is None:
+            continue
+        if staging in settled and not _touched_since(path, staging, grace_cutoff):
+            kept = _only_copy(path, staging)
+            if kept is not None:
+                report.errors.append(kept)
+            else:
+                consider(path, Kind.STAGED, grace_cutoff)
+        seen.add(path.resolve())
     for path in _files(paths.exports, root):
         consider(path, Kind.EXPORT, min(export_cutoff, grace_cutoff))
     for path in orphan_blobs(store, paths.root):
         consider(path, Kind.ORPHAN_UPLOAD, grace_cutoff)
     for path in _files(paths.root, root):
-        if path.name.startswith(TEMP_PREFIX) and path.name.endswith(TEMP_SUFFIX):
+        if path.name.startswith(TEMP_PREFIX) and path.name.endswith(TEMP_SUFFIXES):
             consider(path, Kind.TEMP, grace_cutoff)
 
     if not dry_run:
         _remove(report)
+        _prune_staging(settled)
         _prune_empty_dirs(paths.exports, root, grace_cutoff)
     log.info("housekeeping%s: %s", " (dry run)" if dry_run else "", report.summary())
     return report
+
+
+def _staging_root(path: Path, data_dir: Path) -> Path | None:
+    """The ``.caliber-export-*`` folder ``path`` lies in, if any (below ``data_dir``)."""
+    for folder in path.parents:
+        if folder == data_dir or folder == folder.parent:
+            return None
+        if folder.name.startswith(STAGING_PREFIX):
+            return folder
+    return None
+
+
+def _touched_since(path: Path, staging: Path, cutoff: datetime) -> bool:
+    """Whether the file or a folder up to ``staging`` changed after ``cutoff``.
+
+    A backup keeps its file's old time when it is moved aside, so the folders' times (changed
+    by every move into them) say whether the export is recent.
+    """
+    for item in (path, *[p for p in path.parents if p.is_relative_to(staging)]):
+        try:
+            if datetime.fromtimestamp(item.lstat().st_mtime, UTC) >= cutoff:
+                return True
+        except OSError:
+            return True  # gone or unreadable meanwhile: leave it to the next clean-up
+    return False
+
+
+def _only_copy(path: Path, staging: Path) -> str | None:
+    """A note when ``path`` is the backup of a file that is missing (see the module doc)."""
+    if path.parent != staging / BACKUP_DIR:
+        return None
+    original = staging.parent / path.name
+    if os.path.lexists(original):
+        return None
+    log.warning("housekeeping keeps %s: %s is missing", path, original)
+    return (
+        f"{path}: kept, it is the previous {original.name} and {original} is missing "
+        "(an export was interrupted); move it back"
+    )
+
+
+def _staging_dirs(folder: Path, root: Path) -> list[Path]:
+    """Every ``.caliber-export-*`` folder below ``folder`` (no symlinks followed)."""
+    if not folder.is_dir() or folder.is_symlink() or not _inside(folder, root):
+        return []
+    found = []
+    for current, dirs, _files in os.walk(folder, followlinks=False):
+        base = Path(current)
+        dirs[:] = [name for name in dirs if not (base / name).is_symlink()]
+        found += [base / name for name in dirs if name.startswith(STAGING_PREFIX)]
+        dirs[:] = [name for name in dirs if not name.startswith(STAGING_PREFIX)]
+    return found
+
+
+def _prune_staging(settled: list[Path]) -> None:
+    """Remove the emptied ``.caliber-export-*`` folders (a kept backup keeps its folder)."""
+    for staging in settled:
+        for current, dirs, _files in os.walk(staging, topdown=False, followlinks=False):
+            for name in dirs:
+                with contextlib.suppress(OSError):
+                    (Path(current) / name).rmdir()  # only succeeds when empty
+        with contextlib.suppress(OSError):
+            staging.rmdir()
 
 
 def _inside(path: Path, root: Path) -> bool:

@@ -24,6 +24,7 @@ from caliber_desktop.services.outputs import (
 )
 from caliber_desktop.services.records import jsonable
 from caliber_desktop.services.scoring.exports import results_table
+from caliber_desktop.services.scoring.lists import list_file_names
 from caliber_desktop.services.sheets import write_csv
 
 Tick = Callable[[int], None]
@@ -246,6 +247,14 @@ def write_lists_folder(data: RunData, folder: Path, tick: Tick) -> None:
     vendor = data.result.config.level.value == "supply_vendor"
     data.lists.write(folder, level_vendor=vendor)
     tick(len(data.result.sites))
+
+
+def folder_names(data: RunData, what: str) -> list[str]:
+    """The files a folder export writes, known before writing them (to check for locks first)."""
+    if what == "lists":
+        vendor = data.result.config.level.value == "supply_vendor"
+        return [f"{n}.csv" for n in (*LIST_NAMES, "impact")] + list_file_names(level_vendor=vendor)
+    return [f"{name}.csv" for name in SHEET_TITLES]
 
 
 def write_campaign_folder(src: OutputSources, data: RunData, folder: Path, tick: Tick) -> None:

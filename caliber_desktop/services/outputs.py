@@ -28,8 +28,9 @@ text** — one rule for every format, so a site reads identically in all three, 
 later flattened into a spreadsheet (Power Query, converters) is safe too. The raw value is the
 text with the one leading apostrophe removed when a formula character follows it.
 
-Writes are atomic (:class:`~caliber_desktop.services.sheets.Staging`): a failure or cancel
-leaves nothing at ``out_path``.
+Writes are all-or-nothing (:class:`~caliber_desktop.services.file_swap.Staging`): a failure or
+cancel leaves ``out_path`` as it was, every previous file of a folder export included, and a file
+open in Excel is named ("Close allow.csv in Excel … and export again.") before anything changes.
 """
 
 from __future__ import annotations
@@ -47,15 +48,11 @@ from caliber_desktop import __version__
 from caliber_desktop.errors import NotFoundError, ValidationError
 from caliber_desktop.models.enums import RunStatus
 from caliber_desktop.models.store import Store
+from caliber_desktop.services.file_swap import Staging, check_targets
 from caliber_desktop.services.progress import CancelToken, ProgressCallback, no_progress
 from caliber_desktop.services.records import CampaignRecord, UserRef, jsonable
 from caliber_desktop.services.run_records import RunRecord
-from caliber_desktop.services.sheets import (
-    Staging,
-    write_csv,
-    write_json_document,
-    write_xlsx,
-)
+from caliber_desktop.services.sheets import write_csv, write_json_document, write_xlsx
 
 if TYPE_CHECKING:
     from caliber_desktop.services.campaigns import CampaignService
@@ -215,8 +212,13 @@ def export(
 
     from caliber_desktop.services import output_parts as parts
 
+    folder_export = (what, fmt) in FOLDER_EXPORTS
+    if folder_export and target.suffix.lower() != ".zip":
+        check_targets(target, parts.folder_names(data, what))  # before the slow part
+    else:
+        check_targets(target.parent, [target.name])
     with Staging(target) as staging:
-        if (what, fmt) in FOLDER_EXPORTS:
+        if folder_export:
             folder = staging.folder()
             if what == "lists":
                 parts.write_lists_folder(data, folder, tick)

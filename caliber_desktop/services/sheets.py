@@ -10,8 +10,9 @@ has an ``<f>`` element, which this writer never emits. Text is still neutralised
 ``= + - @`` tab or CR gets an apostrophe), because the same value may be copied on into another
 sheet or re-saved as CSV.
 
-Every writer takes the destination path of a staging area (see :class:`Staging`): the export
-appears under its final name only once it is complete.
+Every writer takes a path inside a staging area
+(:class:`~caliber_desktop.services.file_swap.Staging`): the files appear under their final names
+only once all of them are complete, and all together.
 """
 
 from __future__ import annotations
@@ -19,13 +20,9 @@ from __future__ import annotations
 import codecs
 import json
 import math
-import os
-import shutil
-import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import IO, Any
 from xml.sax.saxutils import escape
 
@@ -390,73 +387,3 @@ def _escape_one(text: str) -> str:
     import pyarrow as pa
 
     return str(_escape_arrow(pa.array([text], pa.string()))[0].as_py())
-
-
-# ----------------------------------------------------------------------------- staging
-
-
-class Staging:
-    """A scratch folder beside the destination; :meth:`commit` moves the result into place.
-
-    Everything slow or fallible happens in the scratch folder; the final step is renames only
-    (``os.replace``, atomic on one file system). Leaving the ``with`` block without a commit
-    (an error, a cancel) deletes the scratch folder, so nothing half-written is ever visible.
-    """
-
-    def __init__(self, destination: Path) -> None:
-        self.destination = destination
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        self.root = Path(tempfile.mkdtemp(prefix=".caliber-export-", dir=destination.parent))
-        self.committed = False
-
-    def file(self) -> Path:
-        """Where to write a single-file export."""
-        return self.root / ("staged" + self.destination.suffix)
-
-    def folder(self) -> Path:
-        """Where to write a folder export's files."""
-        path = self.root / "folder"
-        path.mkdir(exist_ok=True)
-        return path
-
-    def commit_file(self) -> Path:
-        os.replace(self.file(), self.destination)
-        self.committed = True
-        return self.destination
-
-    def commit_folder(self) -> list[Path]:
-        """Into a new folder by renaming it; into an existing one file by file."""
-        staged = self.folder()
-        names = sorted(p.name for p in staged.iterdir())
-        target = self.destination
-        if target.is_dir() and not any(target.iterdir()):
-            target.rmdir()
-        if not target.exists():
-            os.replace(staged, target)
-        else:
-            for name in names:
-                os.replace(staged / name, target / name)
-        self.committed = True
-        return [target / name for name in names]
-
-    def commit_zip(self) -> Path:
-        """The staged folder as one ``.zip`` (for analysts who e-mail the export)."""
-        staged = self.folder()
-        archive = self.root / "staged.zip"
-        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as book:
-            for path in sorted(staged.iterdir()):
-                book.write(path, path.name)
-        os.replace(archive, self.destination)
-        self.committed = True
-        return self.destination
-
-    def __enter__(self) -> Staging:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from support.windows_locks import WindowsLocks
 
 from caliber_desktop import cli
 
@@ -79,8 +80,8 @@ def test_score_a_sample_with_detected_platform_and_channel(
         assert column in scores.columns, column
     assert any(c.endswith("_shrunk") for c in scores.columns)
     blocked = scores.loc[scores["recommendation"] == "block"]
-    listed = set((out / "blocklist_domains.txt").read_text().split()) | set(
-        (out / "blocklist_apps.txt").read_text().splitlines()
+    listed = set((out / "blocklist_domains.txt").read_text(encoding="utf-8").split()) | set(
+        (out / "blocklist_apps.txt").read_text(encoding="utf-8").splitlines()
     )
     assert {str(s).lower() for s in blocked["site_id"]} == listed
     quality = json.loads((out / "data_quality.json").read_text(encoding="utf-8"))
@@ -138,12 +139,16 @@ def test_settings_may_be_given_instead_of_detected(
         (lambda p: p.write_bytes(b""), ["--goal", "awareness"], "is empty"),
         (lambda p: p.write_bytes(b"\x00\x01\x02" * 200), ["--goal", "awareness"], "binary"),
         (
-            lambda p: p.write_text("Site,Impressions,Clicks,Advertiser Cost (USD)\n"),
+            lambda p: p.write_text(
+                "Site,Impressions,Clicks,Advertiser Cost (USD)\n", encoding="utf-8"
+            ),
             ["--goal", "awareness"],
             "no data rows",
         ),
         (
-            lambda p: p.write_text("Site,Impressions,Clicks\na.com,10,1\nb.com,20,2\n"),
+            lambda p: p.write_text(
+                "Site,Impressions,Clicks\na.com,10,1\nb.com,20,2\n", encoding="utf-8"
+            ),
             [],
             "--goal",
         ),
@@ -232,10 +237,151 @@ def test_console_script_reports_bad_input_without_traceback(tmp_path: Path) -> N
         [sys.executable, "-m", "caliber_desktop", "score", str(report), "--goal", "awareness",
          "--out", str(tmp_path / "out"), "--home", str(tmp_path / "home")],
         capture_output=True,
-        text=True,
+        encoding="utf-8",  # checked for ASCII words only: a Windows pipe gets the ANSI
+        errors="replace",  # code page, and text=True would read it so but not --json
         check=False,
     )  # fmt: skip
     assert done.returncode == 2
     assert "photo.csv" in done.stderr
     assert "PNG" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+# ----------------------------------------------------------------------------- files in use
+
+
+def error_of(err: str) -> str:
+    return str(json.loads(err.strip().splitlines()[-1])["error"]["message"])
+
+
+def marked_as_previous(folder: Path) -> dict[str, bytes]:
+    for path in folder.iterdir():
+        path.write_bytes(b"previous " + path.name.encode())
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def contents(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}  # hidden ones too
+
+
+def test_score_out_over_a_file_open_in_excel_exits_2_and_keeps_every_old_file(
+    capsys: pytest.CaptureFixture[str],
+    shared_data: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    out = tmp_path / "out"
+    report = str(shared_data / "ttd_display_awareness_sample.csv")
+    args = ("score", report, "--goal", "awareness", "--out", str(out), "--xlsx")
+    assert caliber(capsys, *args)[0] == 0
+    before = marked_as_previous(out)
+    windows = WindowsLocks(monkeypatch)
+    windows.lock(out / "scores.xlsx")
+    code, data, err = caliber(capsys, *args)
+    assert code == 2, err
+    assert data is None
+    message = error_of(err)
+    assert "Close scores.xlsx in Excel (or any app that has it open)" in message
+    assert str(out / "scores.xlsx") in message
+    assert contents(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["caliber-home", "out"]
+
+
+def test_score_out_checks_the_folder_before_scoring(
+    capsys: pytest.CaptureFixture[str],
+    shared_data: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A read-only folder, or a file open in Excel, is found before minutes of scoring."""
+    from caliber_desktop.services.scoring import engine
+
+    def not_now(*_args: Any, **_kwargs: Any) -> Any:
+        raise AssertionError("scored although the output folder cannot take the files")
+
+    out = tmp_path / "share"
+    out.mkdir()
+    (out / "summary.json").write_bytes(b"previous")
+    windows = WindowsLocks(monkeypatch)
+    windows.make_read_only(out)
+    monkeypatch.setattr(engine, "score_file", not_now)
+    report = str(shared_data / "ttd_display_awareness_sample.csv")
+    code, _, err = caliber(capsys, "score", report, "--goal", "awareness", "--out", str(out))
+    assert code == 2, err
+    assert f"Cannot write to the folder {out}" in error_of(err)
+    windows.read_only.clear()
+    windows.lock(out / "summary.json")
+    code, _, err = caliber(capsys, "score", report, "--goal", "awareness", "--out", str(out))
+    assert code == 2, err
+    assert "Close summary.json" in error_of(err)
+    assert contents(out) == {"summary.json": b"previous"}
+
+
+def scored_campaign(capsys: pytest.CaptureFixture[str], shared_data: Path) -> str:
+    code, campaign, err = caliber(
+        capsys, "campaigns", "create", "CTV", "--platform", "trade_desk", "--goal", "action",
+        "--channel", "ctv", "--no-ctr-sensitivity", "--level", "domain",
+    )  # fmt: skip
+    assert code == 0, err
+    cid = str(campaign["id"])
+    code, _, err = caliber(
+        capsys, "import", str(shared_data / "ttd_ctv_sample.csv"), "--campaign", cid
+    )
+    assert code == 0, err
+    return cid
+
+
+def runs_of(capsys: pytest.CaptureFixture[str], cid: str) -> Any:
+    code, runs, err = caliber(capsys, "runs", "--campaign", cid)
+    assert code == 0, err
+    return runs
+
+
+def test_score_campaign_with_a_list_file_open_stores_nothing(
+    capsys: pytest.CaptureFixture[str],
+    shared_data: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cid = scored_campaign(capsys, shared_data)
+    (tmp_path / "blocklist_domains.txt").write_bytes(b"previous list")
+    stored = runs_of(capsys, cid)
+    WindowsLocks(monkeypatch).lock(tmp_path / "blocklist_domains.txt")
+    code, _, err = caliber(capsys, "score", "--campaign", cid, "--out", str(tmp_path))
+    assert code == 2, err
+    assert "Close blocklist_domains.txt" in error_of(err)
+    assert runs_of(capsys, cid) == stored  # checked before scoring: no run was added
+    assert (tmp_path / "blocklist_domains.txt").read_bytes() == b"previous list"
+    assert not (tmp_path / "blocklist_apps.txt").exists()
+
+
+def test_score_campaign_says_the_run_is_saved_when_its_files_could_not_be_written(
+    capsys: pytest.CaptureFixture[str],
+    shared_data: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The file was opened in Excel while the campaign was being scored."""
+    from caliber_desktop.services.runs import RunService
+
+    cid = scored_campaign(capsys, shared_data)
+    target = tmp_path / "blocklist_domains.txt"
+    target.write_bytes(b"previous list")
+    windows = WindowsLocks(monkeypatch)
+    real = RunService.score_campaign
+
+    def score_then_open_in_excel(self: RunService, *args: Any, **kwargs: Any) -> Any:
+        record = real(self, *args, **kwargs)
+        windows.lock(target)
+        return record
+
+    monkeypatch.setattr(RunService, "score_campaign", score_then_open_in_excel)
+    code, _, err = caliber(capsys, "score", "--campaign", cid, "--out", str(tmp_path))
+    assert code == 2, err
+    message = error_of(err)
+    (run,) = runs_of(capsys, cid)
+    assert f"Run {run['id']} is saved; the list files were not written" in message
+    assert "Close blocklist_domains.txt in Excel" in message
+    assert f"caliber export --campaign {cid} --run {run['id']} --what lists" in message
+    assert target.read_bytes() == b"previous list"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["blocklist_domains.txt", "caliber-home"]

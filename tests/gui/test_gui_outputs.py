@@ -9,14 +9,19 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 from support.campaigns import TTD_DISPLAY_AWARENESS
+from support.windows_locks import WindowsLocks
 
 from caliber_desktop.services.outputs import ExportInfo
 from caliber_desktop.services.workspace import Workspace
 from caliber_desktop.ui.compare_dialog import CompareDialog
 from caliber_desktop.ui.export_dialog import ExportDialog
+from caliber_desktop.ui.main_window import MainWindow
+from caliber_desktop.workers.base import ErrorInfo
 from caliber_desktop.workers.registry import WorkerRegistry
+from caliber_desktop.workers.scoring import load_run
 
 TIMEOUT = 30_000
 SETTINGS = TTD_DISPLAY_AWARENESS
@@ -87,6 +92,66 @@ def test_export_dialog_folder_export(
     assert (folder / "results.csv").is_file()
     assert (folder / "insights.csv").is_file()
     qtbot.waitUntil(lambda: dialog.job is None, timeout=TIMEOUT)
+
+
+def test_export_dialog_names_a_file_open_in_excel(
+    qtbot: QtBot,
+    workspace: Workspace,
+    registry: WorkerRegistry,
+    campaign: tuple[int, int, int],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cid, _old, new = campaign
+    dialog = ExportDialog(workspace, registry, cid, new, folder=tmp_path)
+    qtbot.addWidget(dialog)
+    dialog.what_combo.setCurrentIndex(dialog.what_combo.findData("results"))
+    dialog.format_combo.setCurrentIndex(dialog.format_combo.findData("xlsx"))
+    target = Path(dialog.path_edit.text())
+    target.write_bytes(b"the workbook the analyst has open")
+    WindowsLocks(monkeypatch).lock(target)
+    failed: list[ErrorInfo] = []
+    registry.failed.connect(failed.append)  # only errors nobody handled arrive here
+    dialog.export_button.click()
+    qtbot.waitUntil(lambda: dialog.job is None, timeout=TIMEOUT)
+    text = dialog.status.text()
+    assert f"Close {target.name} in Excel (or any app that has it open) and export again." in text
+    assert str(target) in text
+    assert "bug" not in text
+    assert dialog.info is None
+    assert dialog.export_button.isEnabled()
+    assert target.read_bytes() == b"the workbook the analyst has open"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".caliber")] == []
+    assert failed == []
+
+
+def test_exporting_lists_and_results_over_a_file_open_in_excel_is_a_message(
+    qtbot: QtBot,
+    window: MainWindow,
+    campaign: tuple[int, int, int],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The lists dock's Export: scores.xlsx is open, so nothing of the folder changes."""
+    cid, _old, new = campaign
+    window.workbench.loaded = load_run(window.workspace.runs, cid, new)
+    out = tmp_path / "hand-over"
+    out.mkdir()
+    for name in ("scores.csv", "scores.xlsx", "blocklist_domains.txt"):
+        (out / name).write_bytes(b"previous " + name.encode())
+    before = {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+    WindowsLocks(monkeypatch).lock(out / "scores.xlsx")
+    with qtbot.waitSignal(window.error_reported, timeout=TIMEOUT) as reported:
+        window.workbench.export(str(out))
+    qtbot.waitUntil(lambda: window.registry.running_count() == 0, timeout=TIMEOUT)
+    (info,) = reported.args
+    assert not info.is_bug
+    assert "Close scores.xlsx in Excel (or any app that has it open)" in info.message
+    (box,) = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
+    assert box.text() == info.message
+    assert box.detailedText() == ""  # an expected error: no traceback
+    box.close()
+    assert {p.name: p.read_bytes() for p in sorted(out.iterdir())} == before
 
 
 def test_compare_dialog_shows_rows(

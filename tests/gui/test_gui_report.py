@@ -70,7 +70,8 @@ def test_export_report_writes_the_pdf_on_a_worker(
     assert "client report.pdf" in label.text()
     assert opened == []  # nothing opens by itself
     label.linkActivated.emit("open")
-    assert [url.toLocalFile() for url in opened] == [str(written)]
+    # As Paths: QUrl.toLocalFile() gives "C:/Users/…" (Qt's "/") on Windows, str(written) "\".
+    assert [Path(url.toLocalFile()) for url in opened] == [written]
 
     # The next export starts in the folder used last.
     window.actions_.export_report.trigger()

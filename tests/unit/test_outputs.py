@@ -15,9 +15,11 @@ import openpyxl
 import pandas as pd
 import pytest
 from support.campaigns import TTD_DISPLAY_AWARENESS
+from support.windows_locks import WindowsLocks
 
 from caliber_desktop.errors import NotFoundError, ValidationError
 from caliber_desktop.models.assistant import AIInsight
+from caliber_desktop.services import output_parts as parts
 from caliber_desktop.services import outputs, sheets
 from caliber_desktop.services.outputs import export
 from caliber_desktop.services.progress import Cancelled, CancelToken
@@ -178,7 +180,10 @@ def test_lists_in_every_format(scored: tuple[Workspace, int], tmp_path: Path) ->
     allow = pd.read_csv(folder / "allow.csv", encoding="utf-8-sig", keep_default_na=False)
     assert_safe_text(allow["site_id"])
     assert allow.loc[allow["site_id"] == "'" + EVIL, "overridden"].tolist() == [True]
-    dsp = (folder / "allowlist_apps.txt").read_text() + (folder / "bid_adjustments.csv").read_text()
+    dsp = "".join(
+        (folder / name).read_text(encoding="utf-8")
+        for name in ("allowlist_apps.txt", "bid_adjustments.csv")
+    )
     assert not any(line.startswith(DANGER) for line in dsp.splitlines())
 
     book = tmp_path / "lists.xlsx"
@@ -188,7 +193,9 @@ def test_lists_in_every_format(scored: tuple[Workspace, int], tmp_path: Path) ->
     assert {n: len(frames[n.title()]) for n in sizes} == sizes
     assert_safe_text(xlsx_cells(book))
 
-    doc = json.loads(export(ws, cid, "lists", "json", tmp_path / "l.json").path.read_text())
+    doc = json.loads(
+        export(ws, cid, "lists", "json", tmp_path / "l.json").path.read_text(encoding="utf-8")
+    )
     assert {n: len(doc["lists"][n]) for n in sizes} == sizes
     assert doc["impact"]["block"]["sites"] == sizes["block"]
     assert_safe_text(r["site_id"] for r in doc["lists"]["allow"])
@@ -206,7 +213,9 @@ def test_summary_in_every_format(scored: tuple[Workspace, int], tmp_path: Path) 
     ws, cid = scored
     run = ws.runs.current_run(cid)
     assert run is not None
-    doc = json.loads(export(ws, cid, "summary", "json", tmp_path / "s.json").path.read_text())
+    doc = json.loads(
+        export(ws, cid, "summary", "json", tmp_path / "s.json").path.read_text(encoding="utf-8")
+    )
     assert doc["campaign_score"] == pytest.approx(run.campaign_score)
     assert doc["recommendations"] == run.summary["recommendations"]
     assert doc["weights"] == pytest.approx(run.summary["weights"])
@@ -282,7 +291,9 @@ def test_campaign_xlsx_has_a_sheet_per_part(scored: tuple[Workspace, int], tmp_p
 
 def test_campaign_json_is_one_document(scored: tuple[Workspace, int], tmp_path: Path) -> None:
     ws, cid = scored
-    doc = json.loads(export(ws, cid, "campaign", "json", tmp_path / "c.json").path.read_text())
+    doc = json.loads(
+        export(ws, cid, "campaign", "json", tmp_path / "c.json").path.read_text(encoding="utf-8")
+    )
     assert set(doc) == {"export", *PARTS}
     assert doc["settings"]["campaign"]["platform"] == "trade_desk"
     assert doc["column_mapping"]["columns"]["site"] == "Site"
@@ -344,8 +355,9 @@ def test_a_failure_leaves_nothing(
 
     monkeypatch.setattr(parts if fmt == "csv" else outputs, f"write_{fmt}", half_then_fail)
     target = tmp_path / "out" / ("c" if fmt == "csv" else "r.xlsx")
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(ValidationError, match="is full") as failed:
         export(ws, cid, what, fmt, target)
+    assert "No space left on device" in str(failed.value)
     assert not target.exists()
     assert list((tmp_path / "out").iterdir()) == []
 
@@ -356,7 +368,7 @@ def test_a_cancel_leaves_nothing_and_keeps_an_older_file(
     ws, cid = scored
     (tmp_path / "out").mkdir()
     target = tmp_path / "out" / "r.json"
-    target.write_text("previous export")
+    target.write_text("previous export", encoding="utf-8")
     token = CancelToken()
 
     def cancel_when_writing(done: int, total: int, message: str) -> None:
@@ -365,7 +377,7 @@ def test_a_cancel_leaves_nothing_and_keeps_an_older_file(
 
     with pytest.raises(Cancelled):
         export(ws, cid, "results", "json", target, progress=cancel_when_writing, cancel=token)
-    assert target.read_text() == "previous export"
+    assert target.read_text(encoding="utf-8") == "previous export"
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["r.json"]
 
 
@@ -388,5 +400,89 @@ def test_frame_writers_neutralise_every_prefix(tmp_path: Path, value: str) -> No
     )
     values = xlsx_cells(sheets.write_xlsx([("S", frame)], tmp_path / "f.xlsx"))
     assert values[3:] == [expected, expected, 1.5]
-    doc = json.loads(sheets.write_json_document({"rows": frame}, tmp_path / "f.json").read_text())
+    written = sheets.write_json_document({"rows": frame}, tmp_path / "f.json")
+    doc = json.loads(written.read_text(encoding="utf-8"))
     assert doc["rows"] == [{"text": expected, "mixed": expected, "n": 1.5}]
+
+
+# ----------------------------------------------------------------------------- files in use
+
+
+@pytest.fixture
+def windows(monkeypatch: pytest.MonkeyPatch) -> WindowsLocks:
+    return WindowsLocks(monkeypatch)
+
+
+def stored_state(ws: Workspace, campaign_id: int) -> Any:
+    """What an export must never change: the campaign, its runs and its pins."""
+    campaign = ws.campaigns.get(campaign_id)
+    runs = [(r.id, r.status, r.finished_at) for r in ws.runs.runs(campaign_id)]
+    return campaign.current_run_id, campaign.status, runs, dict(ws.runs.overrides(campaign_id))
+
+
+def mark_as_previous(folder: Path) -> dict[str, bytes]:
+    """Give every file of an earlier export recognisable bytes; return the folder's contents."""
+    for path in folder.iterdir():
+        path.write_bytes(b"previous " + path.name.encode())
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def folder_contents(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}  # hidden ones too
+
+
+@pytest.mark.parametrize("what", ["lists", "campaign"])
+def test_a_folder_export_over_a_file_open_in_excel_changes_nothing(
+    scored: tuple[Workspace, int], tmp_path: Path, windows: WindowsLocks, what: str
+) -> None:
+    ws, cid = scored
+    folder = export(ws, cid, what, "csv", tmp_path / "exports" / what).path
+    checked_first = parts.folder_names(outputs.read_run(ws, cid, None), what)
+    assert sorted(checked_first) == sorted(p.name for p in folder.iterdir())
+    before = mark_as_previous(folder)
+    stored = stored_state(ws, cid)
+    locked = sorted(folder.iterdir())[2]  # the 3rd: two files would have been replaced before
+    windows.lock(locked)
+    with pytest.raises(ValidationError) as failed:
+        export(ws, cid, what, "csv", folder)
+    message = str(failed.value)
+    assert (
+        f"Close {locked.name} in Excel (or any app that has it open) and export again." in message
+    )
+    assert str(locked) in message
+    assert folder_contents(folder) == before  # old bytes, nothing new, no .caliber-export-*
+    assert [p.name for p in folder.parent.iterdir()] == [what]
+    assert stored_state(ws, cid) == stored
+
+
+@pytest.mark.parametrize(("what", "fmt"), [("results", "xlsx"), ("summary", "csv")])
+def test_a_single_file_open_in_excel_is_named_and_kept(
+    scored: tuple[Workspace, int], tmp_path: Path, windows: WindowsLocks, what: str, fmt: str
+) -> None:
+    ws, cid = scored
+    (tmp_path / "exports").mkdir()
+    target = tmp_path / "exports" / f"out.{fmt}"
+    target.write_bytes(b"previous export")
+    (target.parent / "neighbour.csv").write_bytes(b"someone else's")
+    stored = stored_state(ws, cid)
+    windows.lock(target)
+    with pytest.raises(ValidationError, match=rf"Close out\.{fmt} in Excel"):
+        export(ws, cid, what, fmt, target)
+    assert folder_contents(target.parent) == {
+        "neighbour.csv": b"someone else's",
+        f"out.{fmt}": b"previous export",
+    }
+    assert stored_state(ws, cid) == stored
+
+
+def test_a_zip_open_in_another_app_is_named_and_kept(
+    scored: tuple[Workspace, int], tmp_path: Path, windows: WindowsLocks
+) -> None:
+    ws, cid = scored
+    (tmp_path / "exports").mkdir()
+    target = tmp_path / "exports" / "lists.zip"
+    target.write_bytes(b"previous zip")
+    windows.lock(target)
+    with pytest.raises(ValidationError, match=r"Close lists\.zip"):
+        export(ws, cid, "lists", "csv", target)
+    assert folder_contents(target.parent) == {"lists.zip": b"previous zip"}

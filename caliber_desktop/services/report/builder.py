@@ -24,6 +24,7 @@ from reportlab.platypus import BaseDocTemplate, Frame, NextPageTemplate, PageTem
 
 from caliber_desktop import __version__
 from caliber_desktop.errors import ValidationError
+from caliber_desktop.services.file_swap import check_targets, file_error, folder_error
 from caliber_desktop.services.progress import CancelToken, ProgressCallback, no_progress
 from caliber_desktop.services.report.charts import ACCENT, GRID, MUTED
 from caliber_desktop.services.report.content import ReportContent, gather
@@ -112,28 +113,39 @@ def render(
     progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
 ) -> ReportInfo:
-    """Lay ``content`` out into ``target`` (atomically)."""
+    """Lay ``content`` out into ``target`` (atomically).
+
+    A report open in a PDF viewer (Windows refuses to replace it) is found before drawing and
+    named in the exports' own words: "Close report.pdf in your PDF viewer (or any app that has it
+    open) and export again."
+    """
     register_fonts()
+    check_targets(target.parent, [target.name])
     token = cancel or CancelToken()
     width = PAGE[0] - 2 * MARGIN_X
     flowables, built = sections_for(content, width)
     token.raise_if_cancelled()
     progress(30, 100, "Drawing pages")
-    fd, temp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".part", dir=target.parent)
+    try:
+        fd, temp_name = tempfile.mkstemp(
+            prefix=f".{target.stem}.", suffix=".part", dir=target.parent
+        )
+    except OSError as exc:
+        raise folder_error(target.parent, exc) from None
     os.close(fd)
     temp = Path(temp_name)
     try:
-        doc = _ReportDoc(temp, content, progress, token)
-        doc.build(flowables, canvasmaker=_canvas_maker(content))
+        try:
+            doc = _ReportDoc(temp, content, progress, token)
+            doc.build(flowables, canvasmaker=_canvas_maker(content))
+        except OSError as exc:
+            raise folder_error(target.parent, exc) from None
         token.raise_if_cancelled()
         progress(98, 100, "Saving")
-        os.replace(temp, target)
-    except OSError as exc:
-        raise ValidationError(
-            f"Cannot write the report to {target} ({exc.strerror or exc}).",
-            field="out",
-            hint="Choose a folder you can write to, and close the file if another app has it open.",
-        ) from None
+        try:
+            os.replace(temp, target)
+        except OSError as exc:
+            raise file_error(target, exc) from None
     finally:
         with contextlib.suppress(OSError):
             temp.unlink(missing_ok=True)

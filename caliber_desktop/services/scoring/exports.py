@@ -13,6 +13,7 @@ hand-over contains.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,9 @@ import numpy as np
 import pandas as pd
 
 from caliber_desktop.models.enums import AnalysisLevel
+from caliber_desktop.services.file_swap import RETRY, Staging, check_targets
 from caliber_desktop.services.scoring.explain import decision_reasons
-from caliber_desktop.services.scoring.lists import SiteLists
+from caliber_desktop.services.scoring.lists import SiteLists, list_file_names
 from caliber_desktop.services.scoring.model import ScoreResult
 from caliber_desktop.services.sheets import (
     FORMULA_PREFIXES,
@@ -36,8 +38,10 @@ __all__ = [
     "json_safe",
     "neutralise",
     "results_table",
+    "run_output_names",
     "write_csv",
     "write_json",
+    "write_list_files",
     "write_run_outputs",
     "write_xlsx",
 ]
@@ -84,13 +88,29 @@ def results_table(result: ScoreResult, extra: pd.DataFrame | None = None) -> pd.
 
 
 def write_json(data: Any, path: Path) -> Path:
-    """Indented, key order kept, NaN/∞ as null (JSON has neither), strings neutralised."""
+    """Indented, key order kept, NaN/∞ as null (JSON has neither), strings neutralised.
+
+    ``newline="\\n"``: the same bytes on every OS (text mode would write CRLF on Windows), as
+    ``sheets.write_json_document`` and the CSV/TXT lists do.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
         json.dumps(json_safe(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n",
         encoding="utf-8",
+        newline="\n",
     )
     return path
+
+
+def run_output_names(*, level_vendor: bool, xlsx: bool) -> list[str]:
+    """The files :func:`write_run_outputs` writes, known before scoring (to check for locks)."""
+    results = ["scores.csv", "scores.xlsx"] if xlsx else ["scores.csv"]
+    return [
+        *results,
+        *list_file_names(level_vendor=level_vendor),
+        "summary.json",
+        "data_quality.json",
+    ]
 
 
 def write_run_outputs(
@@ -100,25 +120,53 @@ def write_run_outputs(
     *,
     about: dict[str, Any] | None = None,
     xlsx: bool = False,
+    retry: str = RETRY,
 ) -> list[Path]:
     """Everything one run hands over: results, DSP list files, summary and data quality.
 
     ``about`` (config, mapping, source file…) is added to ``summary.json``. The list files follow
-    the analysis level: web-domain and app files, or supply-vendor files.
+    the analysis level: web-domain and app files, or supply-vendor files. All of them replace
+    the previous ones together or not at all (a file open in Excel is named; ``retry`` ends
+    that message).
     """
-    directory.mkdir(parents=True, exist_ok=True)
-    final = lists.sites[["list_action", "overridden", "override_reason"]]
-    table = results_table(result, extra=final)
-    written = [write_csv(table, directory / "scores.csv")]
-    if xlsx:
-        written.append(write_xlsx([("Scores", table)], directory / "scores.xlsx"))
     vendor_level = result.config.level is AnalysisLevel.SUPPLY_VENDOR
-    written += lists.write(directory, level_vendor=vendor_level)
-    summary = {
-        **result.summary,
-        "lists": {name: impact.to_json() for name, impact in lists.impact.items()},
-        **(about or {}),
-    }
-    written.append(write_json(summary, directory / "summary.json"))
-    written.append(write_json(result.quality.to_json(), directory / "data_quality.json"))
-    return written
+
+    def write(folder: Path) -> list[Path]:
+        final = lists.sites[["list_action", "overridden", "override_reason"]]
+        table = results_table(result, extra=final)
+        written = [write_csv(table, folder / "scores.csv")]
+        if xlsx:
+            written.append(write_xlsx([("Scores", table)], folder / "scores.xlsx"))
+        written += lists.write(folder, level_vendor=vendor_level)
+        summary = {
+            **result.summary,
+            "lists": {name: impact.to_json() for name, impact in lists.impact.items()},
+            **(about or {}),
+        }
+        written.append(write_json(summary, folder / "summary.json"))
+        written.append(write_json(result.quality.to_json(), folder / "data_quality.json"))
+        return written
+
+    names = run_output_names(level_vendor=vendor_level, xlsx=xlsx)
+    return _swap_into(directory, names, write, retry)
+
+
+def write_list_files(
+    lists: SiteLists, directory: Path, *, level_vendor: bool, retry: str = RETRY
+) -> list[Path]:
+    """Only the DSP-ready list files, all together or not at all (``caliber score --campaign``)."""
+    names = list_file_names(level_vendor=level_vendor)
+    return _swap_into(
+        directory, names, lambda folder: lists.write(folder, level_vendor=level_vendor), retry
+    )
+
+
+def _swap_into(
+    directory: Path, names: list[str], write: Callable[[Path], list[Path]], retry: str
+) -> list[Path]:
+    """Check ``names`` can be replaced, write them into a staging folder, swap them in."""
+    check_targets(directory, names, retry=retry)
+    with Staging(directory, retry=retry) as staging:
+        written = write(staging.folder())
+        staging.commit_folder()
+    return [directory / path.name for path in written]

@@ -122,6 +122,15 @@ class SiteLists:
         return written
 
 
+def list_file_names(*, level_vendor: bool = False) -> list[str]:
+    """The names :meth:`SiteLists.files` writes, known before the lists are (to check for locks)."""
+    if level_vendor:
+        names = ["allowlist_vendors.txt", "blocklist_vendors.txt"]
+    else:
+        names = [f"{n}list_{kind}.txt" for n in ("allow", "block") for kind in ("domains", "apps")]
+    return [*names, "bid_adjustments.csv"]
+
+
 def dsp_entry(site_id: str) -> str:
     """The form a DSP list accepts. Ids are already normalised; this only enforces the format.
 

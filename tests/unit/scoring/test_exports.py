@@ -9,18 +9,21 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from support.windows_locks import WindowsLocks
 
+from caliber_desktop.errors import ValidationError
 from caliber_desktop.models.enums import Channel, Goal, Platform
 from caliber_desktop.services.scoring.exports import (
     json_safe,
     neutralise,
     results_table,
+    run_output_names,
     write_csv,
     write_json,
     write_run_outputs,
     write_xlsx,
 )
-from caliber_desktop.services.scoring.lists import build_lists
+from caliber_desktop.services.scoring.lists import build_lists, list_file_names
 from caliber_desktop.services.scoring.model import (
     DataQuality,
     MetricUse,
@@ -134,10 +137,44 @@ def test_run_outputs_write_every_file(tmp_path: Path) -> None:
         "summary.json",
         "data_quality.json",
     }
-    summary = json.loads((tmp_path / "summary.json").read_text())
+    summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
     assert summary["lists"]["block"]["sites"] == 1
     assert summary["config"] == {"x": 1}
     scores = pd.read_csv(tmp_path / "scores.csv", encoding="utf-8-sig")
     assert scores.loc[0, "list_action"] == "allow"
-    quality = json.loads((tmp_path / "data_quality.json").read_text())
+    quality = json.loads((tmp_path / "data_quality.json").read_text(encoding="utf-8"))
     assert quality["rows_read"] == 21
+    # The same bytes on every OS: text mode would have written CRLF on Windows.
+    for name in ("summary.json", "data_quality.json", "scores.csv", "blocklist_domains.txt"):
+        assert b"\r" not in (tmp_path / name).read_bytes(), name
+
+
+def test_run_outputs_over_a_file_open_in_excel_change_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    res = result()
+    lists = build_lists(res.sites)
+    folder = tmp_path / "out"
+    write_run_outputs(res, lists, folder, xlsx=True)
+    for path in folder.iterdir():
+        path.write_bytes(b"previous " + path.name.encode())
+    before = {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    WindowsLocks(monkeypatch).lock(folder / "scores.xlsx")
+    with pytest.raises(ValidationError) as failed:
+        write_run_outputs(res, lists, folder, xlsx=True)
+    assert "Close scores.xlsx in Excel (or any app that has it open)" in str(failed.value)
+    assert str(folder / "scores.xlsx") in str(failed.value)
+    assert {p.name: p.read_bytes() for p in sorted(folder.iterdir())} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+@pytest.mark.parametrize("xlsx", [False, True])
+def test_the_names_checked_before_writing_are_the_names_written(tmp_path: Path, xlsx: bool) -> None:
+    """A file open in Excel is looked for under these names before scoring (caliber score)."""
+    res = result()
+    lists = build_lists(res.sites)
+    written = write_run_outputs(res, lists, tmp_path / "out", xlsx=xlsx)
+    assert [p.name for p in written] == run_output_names(level_vendor=False, xlsx=xlsx)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(p.name for p in written)
+    for vendor in (False, True):
+        assert list(lists.files(level_vendor=vendor)) == list_file_names(level_vendor=vendor)
