@@ -89,8 +89,10 @@ class AuthError(CaliberError):
     exit_code = 5
 
     #: Reasons that mean "could not get an answer", not "the server said no": the network is
-    #: down, the emulator is not running, or Firebase answered with a server error.
-    UNREACHABLE = frozenset({"network", "emulator_unreachable", "server"})
+    #: down, the emulator is not running, Firebase answered with a server error, or HTTPS to it
+    #: was refused (``tls``: a certificate this computer does not trust, as behind a company's
+    #: TLS-inspecting proxy whose CA is not installed).
+    UNREACHABLE = frozenset({"network", "emulator_unreachable", "server", "tls"})
 
     def __init__(self, message: str, *, reason: str, hint: str | None = None) -> None:
         self.reason = reason
@@ -106,15 +108,15 @@ class AIError(CaliberError):
     """The AI assistant could not answer; the message says what to do (key, limits, endpoint).
 
     ``reason`` is a stable code for the GUI and tests: ``no_key``, ``auth``, ``rate_limit``,
-    ``server``, ``timeout``, ``connection``, ``bad_request``, ``refused`` or ``other``. The message
-    never contains the key.
+    ``server``, ``timeout``, ``connection``, ``tls`` (the endpoint's certificate is not trusted),
+    ``bad_request``, ``refused`` or ``other``. The message never contains the key.
     """
 
     exit_code = 7
 
-    #: Reasons that mean "no answer came back" (network down, endpoint not running, too slow):
-    #: insights fall back to an offline insight built from the run's statistics.
-    UNREACHABLE = frozenset({"timeout", "connection"})
+    #: Reasons that mean "no answer came back" (network down, endpoint not running, too slow,
+    #: HTTPS refused): insights fall back to an offline insight built from the run's statistics.
+    UNREACHABLE = frozenset({"timeout", "connection", "tls"})
 
     def __init__(self, message: str, *, reason: str = "other", hint: str | None = None) -> None:
         self.reason = reason

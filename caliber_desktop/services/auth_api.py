@@ -1,9 +1,11 @@
 """The Firebase Auth REST API (Identity Toolkit and Secure Token), or its local emulator.
 
 Plain HTTPS with the project's Web API key: the same calls the Firebase JS SDK makes, so no service
-account is involved. Firebase answers failures as ``{"error": {"message": "CODE : detail"}}``;
-:func:`_error_for` turns each code into an :class:`AuthError` with a sentence an analyst can act
-on. Request bodies (passwords, refresh tokens) and response tokens never reach a message or log.
+account is involved. HTTPS is verified with the OS trust store (:mod:`.tls`), so a company's
+TLS-inspecting proxy works where the browser does, and a refused certificate is reported as such.
+Firebase answers failures as ``{"error": {"message": "CODE : detail"}}``; :func:`_error_for` turns
+each code into an :class:`AuthError` with a sentence an analyst can act on. Request bodies
+(passwords, refresh tokens) and response tokens never reach a message or log.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
 from caliber_desktop.config import Settings
 from caliber_desktop.errors import AuthError
 from caliber_desktop.services.auth_verify import GOOGLE_CERTS_URL
+from caliber_desktop.services.tls import os_trust_session, tls_failure
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +177,7 @@ class FirebaseAuthApi:
     def __init__(self, config: AuthConfig, *, timeout: float = 10.0) -> None:
         self.config = config
         self.timeout = timeout
-        self._http = requests.Session()
+        self._http = os_trust_session()  # a company's TLS-inspecting proxy is trusted like the OS
 
     def sign_up(self, email: str, password: str, display_name: str) -> dict[str, Any]:
         body: dict[str, Any] = {"email": email, "password": password, "returnSecureToken": True}
@@ -218,6 +222,11 @@ class FirebaseAuthApi:
                 timeout=self.timeout,
             )
         except requests.RequestException as exc:
+            host = urlsplit(url).hostname or url
+            refused = tls_failure(exc, host)
+            if refused is not None:  # reached, but its certificate is not trusted: say so
+                log.warning("Firebase %s: TLS with %s failed: %s", endpoint, host, refused.detail)
+                raise AuthError(refused.message, reason="tls", hint=refused.hint) from None
             # The exception text can hold the URL (with the API key); log only its type.
             log.warning("Firebase %s: %s", endpoint, type(exc).__name__)
             raise self._unreachable() from None

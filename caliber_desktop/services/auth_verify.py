@@ -8,7 +8,7 @@ credentials at all; this module adds the Firebase-specific rules on top (``iss``
 ``https://securetoken.google.com/<project>``, ``sub`` non-empty, ``auth_time`` not in the future)
 and caches the certificates for as long as Google's ``Cache-Control`` allows, so a refresh every
 hour does not download them every hour. The certificate URL is configurable so tests serve their
-own keys.
+own keys; the download verifies HTTPS with the OS trust store (:mod:`.tls`).
 
 The Firebase Auth Emulator issues unsigned tokens (``alg: none``). They are accepted only when the
 verifier was built for the emulator, and even then ``aud``, ``iss``, ``exp``, ``iat``,
@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import requests
 from google.auth import exceptions as google_exceptions
@@ -35,6 +36,7 @@ from google.oauth2 import id_token as google_id_token
 
 from caliber_desktop.errors import AuthError
 from caliber_desktop.models.base import utcnow as utc_now  # one clock for the app
+from caliber_desktop.services.tls import TLSFailure, os_trust_session, tls_failure
 
 #: Google's x509 certificates for Firebase ID tokens (key id → PEM certificate).
 GOOGLE_CERTS_URL = (
@@ -73,11 +75,20 @@ _MESSAGES: dict[str, str] = {
 
 
 class TokenError(AuthError):
-    """An ID token that must not be trusted. ``category`` says which check failed."""
+    """An ID token that must not be trusted. ``category`` says which check failed.
 
-    def __init__(self, category: Category, detail: str = "") -> None:
+    ``tls``: the certificates could not be downloaded because HTTPS to Google was refused (reason
+    ``tls``, with the message saying whose certificate was not trusted).
+    """
+
+    def __init__(
+        self, category: Category, detail: str = "", *, tls: TLSFailure | None = None
+    ) -> None:
         self.category: Category = category
         self.detail = detail  # google-auth's wording, for the log; never contains the token
+        if tls is not None:
+            super().__init__(tls.message, reason="tls", hint=tls.hint)
+            return
         hint = (
             "Check the network connection and try again."
             if category == "certificates"
@@ -213,7 +224,7 @@ class TokenVerifier:
         self._clock = clock
         self._skew = clock_skew_s
         self._request = _CachedCertsRequest(
-            session or requests.Session(), timeout, clock=time.monotonic
+            session or os_trust_session(), timeout, clock=time.monotonic
         )
 
     def verify(self, token: str) -> Claims:
@@ -244,6 +255,9 @@ class TokenVerifier:
                 if category == "unknown_key" and attempt == 1:
                     self._request.forget()  # Google rotated its keys since the cached copy
                     continue
+                refused = tls_failure(e, urlsplit(self.certs_url).hostname or self.certs_url)
+                if category == "certificates" and refused is not None:
+                    raise TokenError(category, refused.detail, tls=refused) from None
                 raise TokenError(category, str(e)[:200]) from None
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -158,6 +158,12 @@ class OpenAIServer:
         return f"http://127.0.0.1:{self.port}/v1"
 
     @property
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        """The request handler bound to this server's script and record, to serve it on another
+        socket too (``tests/support/tls_proxy.py`` answers ``api.openai.com`` with it)."""
+        return _handler_for(self)
+
+    @property
     def chat_requests(self) -> list[RecordedRequest]:
         with self._lock:
             return [r for r in self.requests if r.path.endswith("/chat/completions")]

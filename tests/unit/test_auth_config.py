@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import ssl
+from typing import Any
+
+import pytest
+import requests
+from urllib3.exceptions import MaxRetryError, NewConnectionError
+from urllib3.exceptions import SSLError as Urllib3SSLError
+
 from caliber_desktop.config import AuthSettings, Settings
 from caliber_desktop.errors import AuthError
-from caliber_desktop.services.auth_api import AuthConfig, _error_for
+from caliber_desktop.services.auth_api import AuthConfig, FirebaseAuthApi, _error_for
 
 
 def settings(**auth: object) -> Settings:
@@ -69,3 +77,44 @@ def test_firebase_error_codes_become_actionable_reasons() -> None:
         assert firebase_error(message).reason == reason, message
     assert firebase_error("BACKEND_ERROR", 503).unreachable
     assert _error_for(502, None).reason == "server"
+
+
+def failing_sign_in(monkeypatch: pytest.MonkeyPatch, reason: Exception) -> AuthError:
+    """sign_in when requests raises what it raises for ``reason`` (urllib3's MaxRetryError)."""
+    api = FirebaseAuthApi(AuthConfig(api_key="k", project_id="p"))
+    wrapped = MaxRetryError(None, "/v1/accounts:signInWithPassword?key=k", reason)  # type: ignore[arg-type]
+    kind = requests.exceptions.SSLError if isinstance(reason, Urllib3SSLError) else None
+    error = (kind or requests.exceptions.ConnectionError)(wrapped)
+
+    def post(*_args: Any, **_kwargs: Any) -> requests.Response:
+        raise error
+
+    monkeypatch.setattr(api._http, "post", post)
+    try:
+        with pytest.raises(AuthError) as caught:
+            api.sign_in("ann@example.com", "secret-password")
+    finally:
+        api.close()
+    assert "secret-password" not in str(caught.value)
+    return caught.value
+
+
+def test_a_certificate_this_computer_does_not_trust_is_not_called_network_down(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    refused = ssl.SSLCertVerificationError(1, "certificate verify failed")
+    refused.verify_code, refused.verify_message = 20, "unable to get local issuer certificate"
+    error = failing_sign_in(monkeypatch, Urllib3SSLError(refused))
+    assert error.reason == "tls"
+    assert str(error) == (
+        "Caliber could not verify the identity of identitytoolkit.googleapis.com (its certificate "
+        "is not trusted by this computer). If your company inspects HTTPS traffic, ask IT to "
+        "install its root certificate in the system's certificate store."
+    )
+    assert error.unreachable  # the offline grace still applies, as when the network is down
+
+
+def test_no_connection_is_still_the_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    error = failing_sign_in(monkeypatch, NewConnectionError(None, "refused"))  # type: ignore[arg-type]
+    assert error.reason == "network"
+    assert str(error).startswith("Cannot reach Firebase sign-in: the network looks down.")

@@ -13,6 +13,7 @@ an analyst can act on; ``reason`` tells the service whether an offline insight c
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import Callable, Sequence
@@ -23,6 +24,7 @@ from urllib.parse import urlsplit
 from caliber_desktop.config import AISettings
 from caliber_desktop.errors import AIError, RateLimitedError
 from caliber_desktop.services.progress import CancelToken
+from caliber_desktop.services.tls import os_trust_context, tls_failure
 
 if TYPE_CHECKING:  # the SDK (~0.4 s to import) loads with the first request, not with the app
     import openai
@@ -88,7 +90,7 @@ class ChatClient:
     """A thin wrapper over ``OpenAI(...).chat.completions`` configured from :class:`AISettings`."""
 
     def __init__(self, settings: AISettings, api_key: str) -> None:
-        from openai import OpenAI
+        from openai import DefaultHttpxClient, OpenAI
 
         self.settings = settings
         self.model = settings.model
@@ -97,10 +99,21 @@ class ChatClient:
             base_url=base_url(settings),
             timeout=settings.timeout_s,
             max_retries=settings.max_retries,
+            # The same trust as sign-in (services/tls.py), whatever HTTP stack the SDK brings:
+            # httpx2 happens to use the OS store too, the httpx of older SDKs uses certifi.
+            # DefaultHttpxClient keeps the SDK's own limits, redirects and proxy settings.
+            http_client=DefaultHttpxClient(verify=os_trust_context()),
         )
 
     def close(self) -> None:
         self._client.close()
+
+    def __del__(self) -> None:
+        # The SDK closes the HTTP client it makes when collected; one passed in is ours to close.
+        client = getattr(self, "_client", None)
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.close()
 
     def _arguments(self, messages: Sequence[Message]) -> dict[str, Any]:
         return {
@@ -186,6 +199,10 @@ def explain(exc: openai.OpenAIError, settings: AISettings) -> AIError:
             reason="timeout",
             hint="Check your network, or raise the time limit in Settings › AI.",
         )
+    refused = tls_failure(exc, host) if isinstance(exc, openai.APIConnectionError) else None
+    if refused is not None:  # reached, but its certificate is not trusted: say so
+        log.warning("TLS with %s failed: %s", host, refused.detail)
+        return AIError(refused.message, reason="tls", hint=refused.hint)
     if isinstance(exc, openai.APIConnectionError):
         return AIError(
             f"Cannot reach {host}{after}: no network, or the endpoint is not running.",

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import ssl
+
+import httpx2
+import openai
 import pytest
 from support.openai_server import Drop, Hang, OpenAIServer, Reply, Status
 
 from caliber_desktop.config import AISettings
 from caliber_desktop.errors import AIError, RateLimitedError
-from caliber_desktop.services.ai.client import BASE_URL_ENV, ChatClient, base_url, endpoint_host
+from caliber_desktop.services.ai.client import (
+    BASE_URL_ENV,
+    ChatClient,
+    base_url,
+    endpoint_host,
+    explain,
+)
 from caliber_desktop.services.progress import CancelToken
 
 ASK = [{"role": "user", "content": "hello"}]
@@ -108,7 +118,9 @@ def test_dropped_connection_and_refused_port_are_unreachable(
     with pytest.raises(AIError) as caught:
         client(openai_server, max_retries=0).complete(ASK)
     assert caught.value.reason == "connection"
-    settings = AISettings(base_url="http://127.0.0.1:9/v1", max_retries=0, timeout_s=2.0)
+    # A refused loopback connect returns at once on Linux and macOS but takes about 2 s on
+    # Windows (it retries the SYN after each RST): a 2 s limit would report a time-out there.
+    settings = AISettings(base_url="http://127.0.0.1:9/v1", max_retries=0, timeout_s=10.0)
     with pytest.raises(AIError) as refused:
         ChatClient(settings, "sk-test").complete(ASK)
     assert refused.value.unreachable
@@ -122,3 +134,27 @@ def test_base_url_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
     assert base_url(AISettings(base_url="http://localhost:8000/v1")) == "http://localhost:8000/v1"
     monkeypatch.setenv(BASE_URL_ENV, "http://127.0.0.1:1234/v1")
     assert endpoint_host(AISettings(base_url="http://localhost:8000/v1")) == "127.0.0.1:1234"
+
+
+def connection_error(cause: BaseException) -> openai.APIConnectionError:
+    """What the SDK raises when httpx2 could not connect: APIConnectionError ← ConnectError ← …"""
+    request = httpx2.Request("POST", "https://api.openai.com/v1/chat/completions")
+    error = openai.APIConnectionError(request=request)
+    error.__cause__ = httpx2.ConnectError(str(cause))
+    error.__cause__.__cause__ = cause
+    return error
+
+
+def test_an_untrusted_certificate_is_not_called_a_missing_network() -> None:
+    refused = ssl.SSLCertVerificationError(1, "certificate verify failed")
+    refused.verify_code, refused.verify_message = 20, "unable to get local issuer certificate"
+    explained = explain(connection_error(refused), AISettings())
+    assert explained.reason == "tls"
+    assert explained.unreachable  # insights fall back to the offline text, as without network
+    assert str(explained) == (
+        "Caliber could not verify the identity of api.openai.com (its certificate is not trusted "
+        "by this computer). If your company inspects HTTPS traffic, ask IT to install its root "
+        "certificate in the system's certificate store."
+    )
+    refused_port = explain(connection_error(ConnectionRefusedError(111, "refused")), AISettings())
+    assert refused_port.reason == "connection"
