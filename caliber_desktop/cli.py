@@ -17,7 +17,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from caliber_desktop import __version__, cli_ai, cli_auth, cli_outputs, cli_report, cli_score
+from caliber_desktop import (
+    __version__,
+    cli_ai,
+    cli_auth,
+    cli_outputs,
+    cli_report,
+    cli_score,
+    console,
+)
 from caliber_desktop.config import Paths, default_paths, setup_logging
 from caliber_desktop.errors import CaliberError, ValidationError
 from caliber_desktop.models.enums import AnalysisLevel, CampaignStatus, Channel, Goal, Platform
@@ -39,8 +47,8 @@ class Output:
         self.as_json = as_json
 
     def emit(self, data: Any, text: str) -> None:
-        if self.as_json:
-            print(json.dumps(jsonable(data), indent=2, ensure_ascii=False))
+        if self.as_json:  # UTF-8 bytes whatever the console's code page (caliber_desktop.console)
+            console.write_utf8(json.dumps(jsonable(data), indent=2, ensure_ascii=False))
         else:
             print(text)
 
@@ -419,6 +427,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # First: argparse's --help and usage errors print too. Pipes, consoles, PYTHONIOENCODING and
+    # PYTHONUTF8 are handled as caliber_desktop.console's docstring says.
+    console.make_streams_safe()
+    try:
+        return _run(argv)
+    finally:
+        console.note_lost_characters("caliber")
+
+
+def _run(argv: Sequence[str] | None) -> int:
     args = parse_args(argv)
     out = Output(args.json)
     paths = Paths(args.home.expanduser().resolve()) if args.home else default_paths()
@@ -470,7 +488,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _report_error(exc: CaliberError, out: Output, kind: str, field: str | None) -> None:
     if out.as_json:
         payload = {"error": {"type": kind, "message": str(exc), "field": field}}
-        print(json.dumps(payload, ensure_ascii=False), file=sys.stderr)
+        console.write_utf8(json.dumps(payload, ensure_ascii=False), sys.stderr)
     else:
         print(f"caliber: {exc}", file=sys.stderr)
 
