@@ -6,7 +6,9 @@ tests can check the lists without PyInstaller doing any work.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 PACKAGE = "caliber_desktop"
 
@@ -227,3 +229,26 @@ def icon_for(platform: str, icons: Path) -> str | None:
         return None
     icon = icons / f"caliber{suffix}"
     return str(icon) if icon.exists() else None
+
+
+#: The Developer ID identity to sign the macOS build with (build/macos/make_dmg.sh sets it from
+#: ``SIGN_ID``). Unset, PyInstaller signs ad hoc, which is enough to run on the build machine.
+CODESIGN_IDENTITY_ENV = "CALIBER_CODESIGN_IDENTITY"
+
+
+def codesign_options(platform: str, environ: Mapping[str, str], here: Path) -> dict[str, Any]:
+    """``codesign_identity``/``entitlements_file`` for the spec's ``EXE`` calls.
+
+    With an identity, PyInstaller signs every collected binary and each executable with it, with
+    the hardened runtime (``--options=runtime``) and a secure timestamp, then signs the ``.app``
+    with ``--deep`` (PyInstaller ``building/osx.py``, ``utils/osx.py:sign_binary``): inside-out,
+    and the Qt ``.framework`` bundles keep the layout PyInstaller repairs for codesign. Only on
+    macOS; elsewhere PyInstaller ignores both.
+    """
+    identity = environ.get(CODESIGN_IDENTITY_ENV, "").strip()
+    if platform != "darwin" or not identity:
+        return {"codesign_identity": None, "entitlements_file": None}
+    return {
+        "codesign_identity": identity,
+        "entitlements_file": str(here / "macos" / "entitlements.plist"),
+    }

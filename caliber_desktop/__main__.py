@@ -1,8 +1,10 @@
-"""``python -m caliber_desktop`` and the frozen executable's entry point.
+"""``python -m caliber_desktop``: the window or, given a command, the CLI.
 
 No arguments (or only the GUI's own flags) open the window; anything else is a CLI command, so
-one executable serves both: ``Caliber`` opens the app, ``Caliber score FILE`` scores headlessly.
-Each side is imported only when chosen, so the CLI never loads Qt.
+``python -m caliber_desktop score FILE`` scores headlessly from a console. Each side is imported
+only when chosen, so the CLI never loads Qt. The frozen bundle does not dispatch like this: its
+windowed executable (build/entry_gui.py) has no console on Windows, so it runs the window only
+and its console executable ``caliber`` runs the commands.
 """
 
 import multiprocessing

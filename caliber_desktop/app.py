@@ -1,7 +1,10 @@
 """GUI composition root: arguments → QApplication → workspace → registry → main window.
 
-``caliber-desktop`` (and ``python -m caliber_desktop`` without arguments) runs :func:`main`. Two
-flags exist for automation:
+``caliber-desktop`` (and ``python -m caliber_desktop`` without arguments) runs :func:`main`. It
+takes Qt's own options, two flags for automation and one report file to open (as if dropped on
+the window: see :class:`ReportOpener`); any other argument is refused with a message that points
+to ``caliber``, the command line (see :mod:`caliber_desktop.launch`: the windowed
+executable has no console on Windows, so a command given to it must not fail silently).
 
 ``--smoke``
     Start offscreen, wait (bounded) until the window is up and the start-up jobs are done, score
@@ -17,6 +20,7 @@ flags exist for automation:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import logging
 import os
@@ -26,12 +30,20 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QDeadlineTimer, QEventLoop, QObject, QThread, QTimer, Slot
+from PySide6.QtCore import QDeadlineTimer, QEvent, QEventLoop, QObject, QThread, QTimer, Slot
+from PySide6.QtGui import QFileOpenEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from caliber_desktop import __version__
-from caliber_desktop.config import APP_AUTHOR
+from caliber_desktop.config import APP_AUTHOR, default_paths, setup_logging
 from caliber_desktop.errors import CaliberError
+from caliber_desktop.launch import (
+    LaunchArguments,
+    as_report,
+    parse_launch_arguments,
+    qt_platform,
+    usage_message,
+)
 from caliber_desktop.models.store import head_revision
 from caliber_desktop.services.auth import AuthConfig, AuthService
 from caliber_desktop.services.secrets import SecretStore
@@ -50,6 +62,10 @@ SMOKE_TIMEOUT_MS = 20_000
 SMOKE_POLL_MS = 50
 QUIT_TIMEOUT_MS = 5_000
 EXIT_OK, EXIT_FAILED, EXIT_EXPECTED = 0, 1, 2
+EXIT_USAGE = 2  # as argparse: the command line was wrong
+USAGE_TITLE = "Caliber Desktop: use caliber for the command line"
+#: Qt platforms nobody looks at: a dialog there would wait for a click forever.
+HEADLESS_PLATFORMS = frozenset({"offscreen", "minimal"})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,19 +83,75 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the desktop app; returns the process exit status. Unknown arguments go to Qt."""
-    args, qt_args = build_parser().parse_known_args(sys.argv[1:] if argv is None else argv)
-    if args.qt_probe:
-        return _qt_probe(qt_args)
-    if args.smoke:
+    """Run the desktop app; returns the process exit status.
+
+    Qt's own options go to Qt; anything that is neither those nor ``--smoke``/``--qt-probe`` is
+    refused (exit 2) with a dialog, a line on stderr when there is a stderr, and a log line.
+    """
+    arguments = parse_launch_arguments(list(sys.argv[1:] if argv is None else argv))
+    if arguments.help:
+        return _show_help(arguments)
+    if arguments.unknown:
+        return _refuse_arguments(arguments)
+    if arguments.qt_probe:
+        return _qt_probe(arguments.qt_args)
+    if arguments.smoke:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    app = _application(qt_args)
-    reporter = BugReporter(smoke=args.smoke)
+    app = _application(arguments.qt_args)
+    reporter = BugReporter(smoke=arguments.smoke)
     previous_hook, sys.excepthook = sys.excepthook, reporter
     try:
-        return _run(app, reporter, smoke=args.smoke)
+        return _run(app, reporter, smoke=arguments.smoke, report=arguments.report)
     finally:
         sys.excepthook = previous_hook
+
+
+def _show_help(arguments: LaunchArguments) -> int:
+    """``--help``: on a console the flags and where the commands are; without one, a dialog."""
+    text = f"{build_parser().format_help()}\n{usage_message(arguments)}"
+    if sys.stdout is not None:
+        print(text)
+    elif dialogs_can_be_seen(arguments):
+        _dialog_application(arguments.qt_args)
+        QMessageBox.information(None, USAGE_TITLE, usage_message(arguments))
+    return EXIT_OK
+
+
+def _refuse_arguments(arguments: LaunchArguments) -> int:
+    """Arguments the window does not take (usually a ``caliber`` command): say so, never silently.
+
+    The windowed executable has no stdout or stderr on Windows, so the message goes to a dialog
+    and to the data dir's log as well as to stderr.
+    """
+    message = usage_message(arguments)
+    with contextlib.suppress(OSError):  # no writable data dir: stderr and the dialog still say it
+        setup_logging(default_paths())
+    log.error("refused command-line arguments %s: the command line is caliber", arguments.unknown)
+    if sys.stderr is not None:
+        print(message, file=sys.stderr)
+    if not arguments.smoke and dialogs_can_be_seen(arguments):
+        _dialog_application(arguments.qt_args)
+        QMessageBox.critical(None, USAGE_TITLE, message)
+    return EXIT_USAGE
+
+
+def dialogs_can_be_seen(arguments: LaunchArguments) -> bool:
+    """Whether a dialog would reach a person (and Qt can start at all: no display aborts it)."""
+    platform = qt_platform(arguments, os.environ)
+    if platform:
+        return platform not in HEADLESS_PLATFORMS
+    needs_a_display = sys.platform.startswith("linux")  # X11 or Wayland; Windows/macOS always
+    return not needs_a_display or bool(
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    )
+
+
+def _dialog_application(qt_args: list[str]) -> QApplication:
+    """Just enough of an application for a message box before the window exists."""
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0], *qt_args])
+    app.setWindowIcon(app_icon())
+    return app
 
 
 def _qt_probe(qt_args: list[str]) -> int:
@@ -102,7 +174,35 @@ def _application(qt_args: list[str]) -> QApplication:
     return app
 
 
-def _run(app: QApplication, reporter: BugReporter, *, smoke: bool) -> int:
+class ReportOpener(QObject):
+    """Reports handed to the running app by the OS open in the window as if dropped on it.
+
+    macOS delivers a file dropped on the Dock icon or opened with "Open With" as a
+    ``QFileOpenEvent`` to the application (not as an argument); a report given on the command
+    line (Windows Explorer passes a file dropped on the executable that way) goes through
+    :meth:`open` once the window is up.
+    """
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+
+    def open(self, path: Path) -> None:
+        log.info("opening %s handed to the app", path)
+        self.window.open_report(path)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.FileOpen and isinstance(event, QFileOpenEvent):
+            report = as_report(event.file())
+            if report is not None:
+                QTimer.singleShot(0, self.window, lambda: self.open(report))
+                return True
+        return super().eventFilter(watched, event)
+
+
+def _run(
+    app: QApplication, reporter: BugReporter, *, smoke: bool, report: Path | None = None
+) -> int:
     try:
         workspace = open_workspace()
     except CaliberError as exc:
@@ -142,6 +242,10 @@ def _run(app: QApplication, reporter: BugReporter, *, smoke: bool) -> int:
         window.show()
         freeze_startup_objects()
         window.start_up()
+        opener = ReportOpener(window)
+        app.installEventFilter(opener)
+        if report is not None and not smoke:
+            QTimer.singleShot(0, window, lambda: opener.open(report))
         if smoke:
             code = _smoke(window, registry, workspace, reporter)
             window.close()

@@ -23,6 +23,8 @@ from caliber_desktop.models.enums import FileFormat
 from caliber_desktop.services.records import Preview
 
 SAMPLE_BYTES = 256 * 1024
+#: File names a report may have, for drop targets and file pickers (the content decides later).
+REPORT_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xls")
 #: Lines of the sample that decide the delimiter (the header is within the first 20 rows).
 SNIFF_LINES = 200
 DELIMITERS = (",", "\t", ";", "|")

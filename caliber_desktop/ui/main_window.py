@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from caliber_desktop.services.records import CampaignRecord, UserRef
 from caliber_desktop.services.sample import sample_campaign, start_up_jobs
+from caliber_desktop.services.sniff import REPORT_SUFFIXES
 from caliber_desktop.services.workspace import Workspace
 from caliber_desktop.ui.about import show_about
 from caliber_desktop.ui.account import AccountMenu, OfflineBanner, with_banner
@@ -59,7 +60,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: What the file dialog and drag and drop offer (content decides; this only filters the list).
-REPORT_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xls")
 
 
 class MainWindow(QMainWindow):
@@ -362,6 +362,10 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         event.acceptProposedAction()
+        self.open_report(path)
+
+    def open_report(self, path: Path) -> None:
+        """Import ``path`` into the selected campaign, or ask for a new one first (as a drop)."""
         campaign = self.campaigns_panel.current_campaign()
         if campaign is None:
             self.actions_.ask_new_campaign_then_import(path)

@@ -14,6 +14,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QStyle, QToolBar
 
 from caliber_desktop.services.records import CampaignRecord
+from caliber_desktop.services.sniff import REPORT_SUFFIXES
 from caliber_desktop.ui.campaign_dialog import NewCampaignDialog
 from caliber_desktop.ui.compare_dialog import CompareDialog
 from caliber_desktop.ui.export_dialog import ExportDialog
@@ -25,7 +26,9 @@ from caliber_desktop.ui.template_dialog import TemplateManagerDialog
 if TYPE_CHECKING:
     from caliber_desktop.ui.main_window import MainWindow
 
-REPORT_FILTER = "Performance reports (*.csv *.tsv *.txt *.xlsx *.xls);;All files (*)"
+REPORT_FILTER = (
+    f"Performance reports ({' '.join('*' + suffix for suffix in REPORT_SUFFIXES)});;All files (*)"
+)
 Key = QKeySequence.StandardKey
 
 

@@ -13,10 +13,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QPalette
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFileOpenEvent, QPalette
 from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
+from caliber_desktop.app import ReportOpener
 from caliber_desktop.services.sample import sample_report
 from caliber_desktop.ui.campaign_dialog import NewCampaignDialog
 from caliber_desktop.ui.import_dialog import ImportDialog
@@ -155,8 +156,8 @@ def test_template_to_exported_lists(
         window.lists_panel.export_button.click()
     names = {Path(p).name for p in exported.args[0]}
     assert {"allowlist_domains.txt", "blocklist_domains.txt", "scores.csv", "scores.xlsx"} <= names
-    assert blocked in (out / "allowlist_domains.txt").read_text().split()
-    assert blocked not in (out / "blocklist_domains.txt").read_text().split()
+    assert blocked in (out / "allowlist_domains.txt").read_text(encoding="utf-8").split()
+    assert blocked not in (out / "blocklist_domains.txt").read_text(encoding="utf-8").split()
 
     # Cancel a re-score mid-run: the previous results stay, in the window and in the store.
     previous = loaded.run.id
@@ -248,6 +249,35 @@ def test_dropping_a_report_on_the_window_opens_the_import(
     )  # fmt: skip
     window.dragEnterEvent(refused)
     assert not refused.isAccepted()
+
+
+def test_a_report_the_os_hands_to_the_app_opens_the_import(
+    window: MainWindow, qtbot: QtBot, qapp: QApplication, tmp_path: Path
+) -> None:
+    """macOS: a report dropped on the Dock icon arrives as a QFileOpenEvent to the application;
+    Windows: one dropped on the executable arrives as its argument (ReportOpener.open)."""
+    campaign = window.workspace.campaigns.create("Handed over", settings=DISPLAY_AWARENESS)
+    window.show()
+    with qtbot.waitSignal(window.campaigns_loaded, timeout=TIMEOUT):
+        window.refresh_campaigns()
+    window.campaigns_panel.select_campaign(campaign.id)
+    idle(window, qtbot)
+    opener = ReportOpener(window)
+    qapp.installEventFilter(opener)
+    try:
+        not_a_report = tmp_path / "notes.docx"
+        not_a_report.write_bytes(b"x")
+        assert not QApplication.sendEvent(qapp, QFileOpenEvent(str(not_a_report)))
+        assert QApplication.sendEvent(qapp, QFileOpenEvent(str(sample_report())))
+        qtbot.waitUntil(lambda: bool(window.findChildren(ImportDialog)), timeout=TIMEOUT)
+    finally:
+        qapp.removeEventFilter(opener)
+    (dialog,) = window.findChildren(ImportDialog)
+    idle(window, qtbot)
+    assert [u.original_name for u in window.workspace.uploads.list(campaign.id)] == [
+        sample_report().name
+    ]
+    dialog.close()
 
 
 def test_the_window_follows_the_os_colour_scheme(qapp: QApplication) -> None:
