@@ -1,6 +1,26 @@
 """Fixtures shared by every test: a temporary data dir, an in-memory keyring, a second user.
 
 No test touches the real home directory, the real keyring or the network beyond loopback.
+
+Linux, macOS and Windows (CI runs all three). Tests are written once for all of them; where a
+test cannot run on one, the skip is declared with its reason:
+
+* ``tests/integration/test_secret_service.py``: Linux only (the Secret Service is the Linux
+  desktop keyring; the macOS Keychain and Windows Credential Manager are never touched).
+* ``@needs_symlinks`` (``tests/support/portability.py``), two housekeeping tests: skipped where
+  creating a symlink needs privileges (Windows without elevation or Developer Mode).
+* ``tests/unit/test_store.py``, the ``what?x=1`` data dir: ``?`` is illegal in Windows names.
+* ``tests/unit/test_tls_inspecting_proxy.py``, the company-CA case: Linux only
+  (``SSL_CERT_FILE`` is OpenSSL's trust store, not the macOS or Windows one).
+* The Firebase Auth Emulator (``tests/integration``) skips without Node.js/npm, on every OS.
+
+What keeps the rest portable: text files are opened with ``encoding="utf-8"`` (cp1252 is the
+default on Windows; ``tests/unit/test_portable_source.py`` and ruff PLW1514 check), CSVs with
+``newline=""``; a child process gets ``{**os.environ, ...}``, never an environment built from
+scratch (Windows needs SYSTEMROOT), and the CLI's output is decoded as UTF-8 (a pipe gets UTF-8
+on every OS unless PYTHONIOENCODING says otherwise: caliber_desktop/console.py); expected
+paths are built with ``Path``, never ``"a/b"`` literals; and a file lock
+left by a killed process is polled for, since Windows frees it "eventually".
 """
 
 from __future__ import annotations
@@ -14,6 +34,12 @@ from pathlib import Path
 
 # Before anything imports Qt: tests never need a display.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Before anything asks keyring for its backend. In this process every test gets the in-memory
+# keyring below; child processes (the e2e tests run `caliber` and `python -m caliber_desktop`)
+# cannot share it, so they find no keyring, as on a CI machine without one, never the macOS
+# Keychain or Windows Credential Manager of the machine running the tests. Forced, not
+# setdefault: a developer's own PYTHON_KEYRING_BACKEND must not reach a test either.
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 
 import hypothesis
 import keyring
@@ -62,6 +88,10 @@ class MemoryKeyring(KeyringBackend):
 
 @pytest.fixture(autouse=True)
 def memory_keyring() -> Iterator[MemoryKeyring]:
+    """The process-wide backend ``keyring.get_keyring()`` (so ``SecretStore``) answers with.
+
+    Replaced, not chained: the OS keyring is never called, even where one exists.
+    """
     previous = keyring.get_keyring()
     backend = MemoryKeyring()
     keyring.set_keyring(backend)

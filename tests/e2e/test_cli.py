@@ -10,11 +10,11 @@ import json
 import shutil
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.portability import console_script
 
 from caliber_desktop import cli
 from caliber_desktop.services.sample import sample_report
@@ -190,14 +190,21 @@ def test_doctor_fails_on_a_database_from_a_newer_app(
 @pytest.mark.e2e
 def test_installed_console_script(home: Path, tmp_path: Path) -> None:
     """The real `caliber` entry point, as an analyst runs it."""
-    exe = shutil.which("caliber", path=str(Path(sys.executable).parent))
+    exe = console_script("caliber")
     assert exe, "the caliber console script is not installed in this environment"
     report = tmp_path / "Weekly Report.csv"
     shutil.copy(sample_report(), report)
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
+        # Output to a pipe is UTF-8 on every OS (caliber_desktop.console); text=True alone would
+        # decode it in the ANSI code page (cp1252) on Windows.
         return subprocess.run(
-            [exe, *args], capture_output=True, text=True, timeout=120, check=False
+            [exe, *args],
+            capture_output=True,
+            encoding="utf-8",
+            errors="replace",
+            timeout=120,
+            check=False,
         )
 
     created = run("campaigns", "create", "Subprocess", *SETTINGS, "--json")

@@ -10,13 +10,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from support.openai_server import OpenAIServer, Reply
+from support.portability import console_script
 
 from caliber_desktop import cli
 from caliber_desktop.services.sample import sample_report
@@ -136,7 +136,7 @@ def test_chat_output_streams_from_the_console_script(
     home: Path, openai_server: OpenAIServer
 ) -> None:
     """The first words are on stdout while the server is still sending the rest."""
-    exe = shutil.which("caliber", path=str(Path(sys.executable).parent))
+    exe = console_script("caliber")
     assert exe, "the caliber console script is not installed in this environment"
     openai_server.script(Reply(chunks=["first ", "second ", "third"], delay_s=1.0))
     env = {
@@ -153,5 +153,6 @@ def test_chat_output_streams_from_the_console_script(
         rest, err = proc.communicate(timeout=60)
         finished = time.monotonic()
     assert proc.returncode == 0, err
-    assert first + rest == b"first second third\n"
+    # Raw bytes: on Windows the child's text stdout writes "\n" as os.linesep ("\r\n").
+    assert (first + rest).replace(b"\r\n", b"\n") == b"first second third\n"
     assert finished - arrived > 1.0  # "first " came before the other chunks were sent

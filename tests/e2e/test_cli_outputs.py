@@ -19,7 +19,8 @@ def caliber(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "caliber_desktop", *args],
         capture_output=True,
-        text=True,
+        encoding="utf-8",  # a pipe gets UTF-8 on every OS (caliber_desktop.console);
+        errors="replace",  # text=True would decode it as cp1252 on Windows
         env=env,
         timeout=300,
         check=False,

@@ -85,17 +85,19 @@ def test_a_row_with_text_in_a_count_is_counted_and_the_warning_shown(
     [
         (lambda p: p.mkdir(), [], "is a folder, not a file"),
         (
-            lambda p: p.write_text("Site,Impressions,Clicks\na.com,two,1\nb.com,six,2\n"),
+            lambda p: p.write_text(
+                "Site,Impressions,Clicks\na.com,two,1\nb.com,six,2\n", encoding="utf-8"
+            ),
             [],
             "row 2: Impressions 'two'",
         ),
         (
-            lambda p: p.write_text("Site,Impressions,Clicks\na.com,100,1\n"),
+            lambda p: p.write_text("Site,Impressions,Clicks\na.com,100,1\n", encoding="utf-8"),
             ["--mapping", "twice"],
             "uses 'Impressions' for both impressions and clicks",
         ),
         (
-            lambda p: p.write_text("Site,Impressions,Clicks\na.com,100,1\n"),
+            lambda p: p.write_text("Site,Impressions,Clicks\na.com,100,1\n", encoding="utf-8"),
             ["--mapping", "missing"],
             "'Cost (EUR)' for spend, but the file has no such column",
         ),

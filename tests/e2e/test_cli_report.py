@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
+from support.portability import console_script
 
 from caliber_desktop.services.sample import sample_report
 
@@ -19,12 +18,17 @@ SETTINGS = ["--platform", "trade_desk", "--goal", "awareness", "--channel", "dis
 
 @pytest.mark.e2e
 def test_caliber_report_writes_a_pdf(home: Path, tmp_path: Path) -> None:
-    exe = shutil.which("caliber", path=str(Path(sys.executable).parent))
+    exe = console_script("caliber")
     assert exe, "the caliber console script is not installed in this environment"
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [exe, *args], capture_output=True, text=True, timeout=180, check=False
+            [exe, *args],
+            capture_output=True,
+            encoding="utf-8",  # a pipe gets UTF-8 on every OS (caliber_desktop.console);
+            errors="replace",  # text=True would decode it as cp1252 on Windows
+            timeout=180,
+            check=False,
         )
 
     created = run("campaigns", "create", "Acme — Q3 display", *SETTINGS, "--json")

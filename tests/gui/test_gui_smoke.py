@@ -24,14 +24,19 @@ def run_module(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
         **os.environ,
         HOME_ENV: str(home),
         "QT_QPA_PLATFORM": "offscreen",
-        "HOME": str(home.parent / "user-home"),  # whatever Qt caches, it is not the real home
+        # Whatever Qt or Python caches under the home folder, it is not the real one. On Windows
+        # Path.home() reads USERPROFILE, not HOME (Qt asks the shell's known-folder API there,
+        # which neither variable moves; the data dir is CALIBER_HOME on every OS).
+        "HOME": str(home.parent / "user-home"),
+        "USERPROFILE": str(home.parent / "user-home"),
     }
     return subprocess.run(
         [sys.executable, "-m", "caliber_desktop", *args],
         cwd=REPO,
         env=env,
         capture_output=True,
-        text=True,
+        text=True,  # the GUI writes in the locale's code page, as text=True reads
+        errors="replace",
         timeout=SUBPROCESS_TIMEOUT_S,
         check=False,
     )
@@ -42,7 +47,8 @@ def test_smoke_run_comes_up_and_says_ok(home: Path) -> None:
     first = run_module(home, "--smoke")
     assert first.returncode == 0, first.stderr
     assert first.stdout == "SMOKE OK\n"
-    assert json.loads((home / "settings.json").read_text())["sample_seeded"] is True
+    settings = json.loads((home / "settings.json").read_text(encoding="utf-8"))
+    assert settings["sample_seeded"] is True
     assert (home / "window-state.ini").is_file()
     # A second start reuses the data dir: no second sample, layout restored, still OK.
     second = run_module(home, "--smoke")

@@ -304,7 +304,7 @@ def test_deleting_a_campaign_deletes_its_upload_rows(
     source = report_file()
     workspace.uploads.attach(doomed.id, source)
     workspace.uploads.attach(
-        doomed.id, report_file(source.read_text() + "2024-11-03,a.com,X,1,0,1\n")
+        doomed.id, report_file(source.read_text(encoding="utf-8") + "2024-11-03,a.com,X,1,0,1\n")
     )
     survivor = workspace.uploads.attach(kept.id, source)
     assert workspace.campaigns.get(doomed.id).upload_count == 2

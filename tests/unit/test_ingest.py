@@ -81,7 +81,8 @@ def test_messy_pulsepoint_rows_are_dropped_with_their_reasons(shared_data: Path)
 @pytest.fixture
 def two_costs(shared_data: Path, tmp_path: Path) -> Path:
     """The display sample's first rows with a USD cost column beside the advertiser's one."""
-    lines = (shared_data / "ttd_display_awareness_sample.csv").read_text().splitlines()[:400]
+    sample = shared_data / "ttd_display_awareness_sample.csv"
+    lines = sample.read_text(encoding="utf-8").splitlines()[:400]
     header = lines[0].split(",")
     adv = header.index(TTD)
     out = [",".join([*header, USD])]
@@ -113,7 +114,9 @@ def test_an_unknown_header_in_the_override_names_it(shared_data: Path) -> None:
 
 def test_no_site_column_is_a_problem_to_fix_not_an_exception(tmp_path: Path) -> None:
     path = tmp_path / "nosite.csv"
-    path.write_text("Campaign,Impressions,Clicks,Advertiser Cost\nA,100,1,2.5\nB,200,2,3.5\n")
+    path.write_text(
+        "Campaign,Impressions,Clicks,Advertiser Cost\nA,100,1,2.5\nB,200,2,3.5\n", encoding="utf-8"
+    )
     found = inspect_report(path)
     assert found.problem is not None
     assert "Site" in found.problem

@@ -177,7 +177,8 @@ def world(workspace: Workspace, add_user, settings, report_file) -> World:
     ws = workspace
     user_a = ws.user
     shared = report_file()
-    other = report_file(shared.read_text() + "2024-11-03,extra.com,Kargo,10,0,0.01\n")
+    base = shared.read_text(encoding="utf-8")
+    other = report_file(base + "2024-11-03,extra.com,Kargo,10,0,0.01\n")
 
     t_used = ws.templates.create("A used template", settings, custom_weights={"ctr": 2})
     t_free = ws.templates.create("A free template", {**settings, "goal": "awareness"})
@@ -205,7 +206,7 @@ def world(workspace: Workspace, add_user, settings, report_file) -> World:
     b_template = b_templates.create("B template", settings)
     b_campaign = b_campaigns.create("B campaign", template_id=b_template.id)
     b_upload = b_uploads.attach(b_campaign.id, shared)  # B happens to have the same bytes as A
-    b_file = report_file(shared.read_text() + "2024-11-04,only-b.com,Xandr,5,0,0.02\n")
+    b_file = report_file(base + "2024-11-04,only-b.com,Xandr,5,0,0.02\n")
 
     return World(
         ws=ws,

@@ -7,6 +7,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -278,4 +279,9 @@ def test_a_campaign_another_process_is_scoring_is_left_alone(
         holder.wait()
         if holder.stdout is not None:
             holder.stdout.close()
-    assert ws.runs.recover_interrupted() == [campaign_id]  # the OS released its lock
+    # The OS releases a dead process's lock: at once on POSIX, "eventually" on Windows
+    # (LockFileEx: "the time it takes ... depends upon available system resources").
+    deadline = time.monotonic() + 10
+    while not (recovered := ws.runs.recover_interrupted()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert recovered == [campaign_id]

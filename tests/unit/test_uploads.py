@@ -229,7 +229,7 @@ def test_remove_is_refused_while_the_campaign_is_scored(
 
 
 def test_list_is_newest_first(workspace: Workspace, campaign_id: int, report_file) -> None:
-    base = report_file().read_text()
+    base = report_file().read_text(encoding="utf-8")
     ids = [
         workspace.uploads.attach(campaign_id, report_file(base + f"x{n}.com,1,0,1,0,1\n")).id
         for n in range(3)

@@ -103,7 +103,8 @@ def test_adjustments_csv_variant(tmp_path: Path) -> None:
     lists = build_lists(sites())
     written = lists.write(tmp_path)
     assert {p.name for p in written} >= {"bid_adjustments.csv", "blocklist_apps.txt"}
-    rows = list(csv.reader(io.StringIO((tmp_path / "bid_adjustments.csv").read_text())))
+    text = (tmp_path / "bid_adjustments.csv").read_text(encoding="utf-8")
+    rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == ["Domain", "Adjustment"]
     table = dict(rows[1:])
     assert table["news.example"] == "1.00"
