@@ -42,7 +42,7 @@ def main() -> int:
 
     from caliber_desktop.app import freeze_startup_objects
     from caliber_desktop.services.workspace import open_workspace
-    from caliber_desktop.ui.results_panel import ResultsPanel
+    from caliber_desktop.ui.results.panel import ResultsPanel
     from caliber_desktop.workers.registry import WorkerRegistry
     from caliber_desktop.workers.scoring import LoadedRun, ScoreCampaignWorker
 

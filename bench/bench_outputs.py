@@ -118,7 +118,7 @@ def xlsxwriter_cells(frame: Any, path: Path) -> Path:
     import pandas as pd
     import xlsxwriter
 
-    from caliber_desktop.services.sheets import neutralise, neutralise_frame
+    from caliber_desktop.services.exports.sheets import neutralise, neutralise_frame
 
     safe = neutralise_frame(frame)
     options = {
@@ -161,7 +161,7 @@ def pyarrow_csv(frame: Any, path: Path) -> Path:
 
 def frame_contenders(frame: Any, sites: int) -> list[Contender]:
     """The results-table writers: each format's app writer first, then its baselines."""
-    from caliber_desktop.services import sheets
+    from caliber_desktop.services.exports import sheets
 
     def fmt(out: str, app_name: str, app: Callable[[Path], Path], *rest: Any) -> list[Contender]:
         own = Contender(out, app_name, app)
@@ -212,7 +212,7 @@ def frame_contenders(frame: Any, sites: int) -> list[Contender]:
 
 
 def export_contenders(ws: Any, campaign_id: int, app: dict[str, Contender]) -> list[Contender]:
-    from caliber_desktop.services.outputs import export
+    from caliber_desktop.services.exports.outputs import export
 
     def writer(fmt: str) -> Callable[[Path], Path]:
         name = "campaign" if fmt == "csv" else f"campaign.{fmt}"  # csv: a folder of parts
@@ -235,8 +235,8 @@ def export_contenders(ws: Any, campaign_id: int, app: dict[str, Contender]) -> l
 
 def measure(report: Path, sites: int, repeats: int) -> tuple[list[Contender], dict[str, Any]]:
     from caliber_desktop.models.enums import Channel, Goal, Platform
-    from caliber_desktop.services.output_parts import results_frame
-    from caliber_desktop.services.outputs import read_run
+    from caliber_desktop.services.exports.outputs import read_run
+    from caliber_desktop.services.exports.parts import results_frame
     from caliber_desktop.services.report import write_report
     from caliber_desktop.services.scoring.engine import ScoreRequest, score_file
     from caliber_desktop.services.workspace import open_workspace

@@ -188,7 +188,7 @@ def metadata() -> list[tuple[str, str]]:
     """The ``*.dist-info`` of the app and of what ``caliber doctor`` reports, for its versions."""
     from PyInstaller.utils.hooks import copy_metadata
 
-    from caliber_desktop.services.doctor import PACKAGES
+    from caliber_desktop.services.maintenance.doctor import PACKAGES
 
     found: list[tuple[str, str]] = []
     for name in ("caliber-desktop", *PACKAGES):

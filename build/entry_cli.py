@@ -9,6 +9,6 @@ import sys
 
 if __name__ == "__main__":
     multiprocessing.freeze_support()
-    from caliber_desktop.cli import main
+    from caliber_desktop.cli.main import main
 
     sys.exit(main(sys.argv[1:] or ["--help"]))

@@ -19,7 +19,7 @@ def run(argv: list[str]) -> int:
         from caliber_desktop.app import main as gui_main
 
         return gui_main(argv)
-    from caliber_desktop.cli import main as cli_main
+    from caliber_desktop.cli.main import main as cli_main
 
     return cli_main(argv)
 

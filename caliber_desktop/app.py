@@ -45,13 +45,13 @@ from caliber_desktop.launch import (
     usage_message,
 )
 from caliber_desktop.models.store import head_revision
-from caliber_desktop.services.auth import AuthConfig, AuthService
-from caliber_desktop.services.secrets import SecretStore
+from caliber_desktop.services.auth.secrets import SecretStore
+from caliber_desktop.services.auth.service import AuthConfig, AuthService
 from caliber_desktop.services.workspace import Workspace, open_workspace
-from caliber_desktop.ui.common import app_icon, error_box
-from caliber_desktop.ui.main_window import MainWindow
-from caliber_desktop.ui.session_keeper import SessionKeeper, run_on_lane, sign_in_at_start
-from caliber_desktop.ui.theme import ThemeFollower
+from caliber_desktop.ui.account.session import SessionKeeper, run_on_lane, sign_in_at_start
+from caliber_desktop.ui.mainwindow.window import MainWindow
+from caliber_desktop.ui.shared.common import app_icon, error_box
+from caliber_desktop.ui.shared.theme import ThemeFollower
 from caliber_desktop.workers.base import ErrorInfo
 from caliber_desktop.workers.registry import WorkerRegistry, install_quit_hook
 

@@ -4,8 +4,8 @@ Why: on Windows, when ``caliber``'s output goes to a pipe or a file, Python enco
 code page (cp1252 in Western Europe and the Americas, cp1251, cp932 ... elsewhere) with
 ``errors="strict"``, so an arrow, a delta or a campaign named in Cyrillic raised
 ``UnicodeEncodeError`` half-way through a command's output. ``make_streams_safe()`` runs first in
-every console entry point (``caliber_desktop.cli.main``, which ``python -m caliber_desktop`` and
-the frozen ``caliber`` executable call too) and settles each of stdout and stderr (``settle``):
+every console entry point (``caliber_desktop.cli.main.main``, which ``python -m caliber_desktop``
+and the frozen ``caliber`` executable call too) and settles each of stdout and stderr (``settle``):
 
 * **A terminal** keeps its encoding: it decodes what it gets in that encoding. The Windows
   console is UTF-8 to Python already (PEP 528), so every character shows; a legacy Windows console

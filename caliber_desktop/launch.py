@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from caliber_desktop.services.sniff import REPORT_SUFFIXES
+from caliber_desktop.services.scoring.sniff import REPORT_SUFFIXES
 
 #: The app's own flags (``caliber_desktop.app``): the smoke test and the hidden Qt probe.
 APP_FLAGS = frozenset({"--smoke", "--qt-probe"})

@@ -9,18 +9,18 @@ test cannot run on one, the skip is declared with its reason:
   desktop keyring; the macOS Keychain and Windows Credential Manager are never touched).
 * ``@needs_symlinks`` (``tests/support/portability.py``), two housekeeping tests: skipped where
   creating a symlink needs privileges (Windows without elevation or Developer Mode).
-* ``tests/unit/test_store.py``, the ``what?x=1`` data dir: ``?`` is illegal in Windows names.
-* ``tests/unit/test_tls_inspecting_proxy.py``, the company-CA case: Linux only
+* ``tests/unit/models/test_store.py``, the ``what?x=1`` data dir: ``?`` is illegal in Windows names.
+* ``tests/unit/services/auth/test_tls_inspecting_proxy.py``, the company-CA case: Linux only
   (``SSL_CERT_FILE`` is OpenSSL's trust store, not the macOS or Windows one).
 * The Firebase Auth Emulator (``tests/integration``) skips without Node.js/npm, on every OS.
 
 What keeps the rest portable: text files are opened with ``encoding="utf-8"`` (cp1252 is the
-default on Windows; ``tests/unit/test_portable_source.py`` and ruff PLW1514 check), CSVs with
-``newline=""``; a child process gets ``{**os.environ, ...}``, never an environment built from
-scratch (Windows needs SYSTEMROOT), and the CLI's output is decoded as UTF-8 (a pipe gets UTF-8
-on every OS unless PYTHONIOENCODING says otherwise: caliber_desktop/console.py); expected
-paths are built with ``Path``, never ``"a/b"`` literals; and a file lock
-left by a killed process is polled for, since Windows frees it "eventually".
+default on Windows; ``tests/unit/packaging/test_portable_source.py`` and ruff PLW1514 check),
+CSVs with ``newline=""``; a child process gets ``{**os.environ, ...}``, never an environment
+built from scratch (Windows needs SYSTEMROOT), and the CLI's output is decoded as UTF-8 (a pipe
+gets UTF-8 on every OS unless PYTHONIOENCODING says otherwise: caliber_desktop/console.py);
+expected paths are built with ``Path``, never ``"a/b"`` literals; and a file lock left by a
+killed process is polled for, since Windows frees it "eventually".
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ from support.openai_server import openai_server  # noqa: F401
 from caliber_desktop.config import HOME_ENV
 from caliber_desktop.models import User
 from caliber_desktop.models.base import utcnow
-from caliber_desktop.services.profiles import to_ref
+from caliber_desktop.services.auth.profiles import to_ref
 from caliber_desktop.services.records import UserRef
 from caliber_desktop.services.workspace import Workspace, open_workspace
 

@@ -18,15 +18,15 @@ from caliber_desktop.config import (
 from caliber_desktop.models.store import Store
 from caliber_desktop.services.ai.client import find_key
 from caliber_desktop.services.ai.service import AIService
-from caliber_desktop.services.campaigns import CampaignService
-from caliber_desktop.services.profiles import local_profile
+from caliber_desktop.services.auth.profiles import local_profile
+from caliber_desktop.services.campaigns.service import CampaignService
+from caliber_desktop.services.campaigns.templates import TemplateService
+from caliber_desktop.services.importing.uploads import UploadService
 from caliber_desktop.services.records import UserRef
-from caliber_desktop.services.runs import RunService
-from caliber_desktop.services.templates import TemplateService
-from caliber_desktop.services.uploads import UploadService
+from caliber_desktop.services.runs.service import RunService
 
 if TYPE_CHECKING:
-    from caliber_desktop.services.secrets import SecretStore
+    from caliber_desktop.services.auth.secrets import SecretStore
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ class Workspace:
         The keyring is opened on the first call (an AI request or status), never when the
         workspace opens.
         """
-        from caliber_desktop.services.secrets import SecretStore
+        from caliber_desktop.services.auth.secrets import SecretStore
 
         if self.secrets is None:
             self.secrets = SecretStore()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from caliber_desktop.services.compare import RunComparison, compare
-from caliber_desktop.services.outputs import ExportInfo, OutputSources, export
+from caliber_desktop.services.exports.outputs import export
+from caliber_desktop.services.exports.run_data import ExportInfo, OutputSources
+from caliber_desktop.services.runs.compare import RunComparison, compare
 from caliber_desktop.workers.base import Worker
 
 

@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from caliber_desktop.services.run_records import RunRecord
-from caliber_desktop.services.runs import RunService
-from caliber_desktop.services.scoring.exports import write_run_outputs
+from caliber_desktop.services.exports.run_outputs import write_run_outputs
+from caliber_desktop.services.runs.records import RunRecord
+from caliber_desktop.services.runs.service import RunService
 from caliber_desktop.services.scoring.lists import Override, SiteLists, build_lists
 from caliber_desktop.services.scoring.model import ScoreResult
 from caliber_desktop.workers.base import Worker

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from support.portability import console_script
 
-from caliber_desktop import cli
-from caliber_desktop.services.sample import sample_report
+from caliber_desktop.cli import main as cli
+from caliber_desktop.services.importing.sample import sample_report
 
 SETTINGS = [
     "--platform",

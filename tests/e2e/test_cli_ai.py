@@ -18,8 +18,8 @@ import pytest
 from support.openai_server import OpenAIServer, Reply
 from support.portability import console_script
 
-from caliber_desktop import cli
-from caliber_desktop.services.sample import sample_report
+from caliber_desktop.cli import main as cli
+from caliber_desktop.services.importing.sample import sample_report
 
 SETTINGS = ["--platform", "trade_desk", "--goal", "awareness", "--channel", "display",
             "--no-ctr-sensitivity", "--level", "domain"]  # fmt: skip

@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from caliber_desktop import cli
+from caliber_desktop.cli import main as cli
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -6,7 +6,7 @@ as a subprocess with ``PYTHONIOENCODING=cp1252`` and ``PYTHONUTF8=0`` on one sha
 non-Latin path holding non-Latin campaigns, templates, a report file and sites); text output must
 decode as cp1252 with readable stand-ins, ``--json`` must be UTF-8 with every name kept exactly.
 ``PYTHONIOENCODING`` names the encoding, so the CLI keeps it (a pipe without such a setting
-becomes UTF-8 instead: tests/unit/test_console.py). The commands of one phase run side by side
+becomes UTF-8 instead: tests/unit/cli/test_console.py). The commands of one phase run side by side
 (SQLite and the scoring lock take care of that), which keeps the whole module near 30 s.
 """
 
@@ -28,9 +28,9 @@ from typing import Any
 import pytest
 from support.openai_server import OpenAIServer, Reply
 
-from caliber_desktop import cli
+from caliber_desktop.cli import main as cli
 from caliber_desktop.console import stand_in
-from caliber_desktop.services.sample import sample_report
+from caliber_desktop.services.importing.sample import sample_report
 from caliber_desktop.services.workspace import open_workspace
 
 pytestmark = pytest.mark.e2e

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from support.real_exports import PLAIN_PULSEPOINT_NAMES, ttd_inapp_video, write
 
-from caliber_desktop import cli
+from caliber_desktop.cli import main as cli
 from caliber_desktop.services.scoring.model import APP_KINDS
 
 TTD_DISPLAY = ["--platform", "trade_desk", "--channel", "display"]

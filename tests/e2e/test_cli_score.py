@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from support.windows_locks import WindowsLocks
 
-from caliber_desktop import cli
+from caliber_desktop.cli import main as cli
 
 OUTPUTS = {
     "scores.csv",
@@ -362,7 +362,7 @@ def test_score_campaign_says_the_run_is_saved_when_its_files_could_not_be_writte
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The file was opened in Excel while the campaign was being scored."""
-    from caliber_desktop.services.runs import RunService
+    from caliber_desktop.services.runs.service import RunService
 
     cid = scored_campaign(capsys, shared_data)
     target = tmp_path / "blocklist_domains.txt"

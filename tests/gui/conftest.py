@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from caliber_desktop.services.workspace import Workspace
-from caliber_desktop.ui.main_window import MainWindow
+from caliber_desktop.ui.mainwindow.window import MainWindow
 from caliber_desktop.workers.registry import WorkerRegistry, db_lane
 
 #: Time a pool thread may still need after its job's ``finished`` arrived (it is returning).

@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 import requests
 
-from caliber_desktop.services.auth_api import API_KEY_ENV, EMULATOR_ENV, PROJECT_ENV
+from caliber_desktop.services.auth.api import API_KEY_ENV, EMULATOR_ENV, PROJECT_ENV
 
 REPO = Path(__file__).resolve().parents[2]
 #: Where npm puts package launchers: ``firebase`` (a script) on POSIX, ``firebase.cmd`` on Windows.

@@ -18,14 +18,14 @@ from sqlalchemy import func, select
 from caliber_desktop.errors import AuthError, NotFoundError
 from caliber_desktop.models import User
 from caliber_desktop.models.base import utcnow as utc_now
-from caliber_desktop.services.auth import AuthConfig, AuthService, Session
-from caliber_desktop.services.sample import sample_report
-from caliber_desktop.services.secrets import (
+from caliber_desktop.services.auth.secrets import (
     LAST_USER,
     OPENAI_API_KEY,
     SecretStore,
     refresh_token_name,
 )
+from caliber_desktop.services.auth.service import AuthConfig, AuthService, Session
+from caliber_desktop.services.importing.sample import sample_report
 from caliber_desktop.services.workspace import Workspace
 
 pytestmark = pytest.mark.emulator

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from caliber_desktop import cli
+from caliber_desktop.cli import main as cli
 
 pytestmark = pytest.mark.emulator
 

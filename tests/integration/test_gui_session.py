@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from pytestqt.qtbot import QtBot
 
-from caliber_desktop.services.auth import AuthConfig, AuthService
-from caliber_desktop.services.secrets import SecretStore
+from caliber_desktop.services.auth.secrets import SecretStore
+from caliber_desktop.services.auth.service import AuthConfig, AuthService
 from caliber_desktop.services.workspace import Workspace
-from caliber_desktop.ui.main_window import MainWindow
+from caliber_desktop.ui.mainwindow.window import MainWindow
 from caliber_desktop.workers.registry import WorkerRegistry
 
 pytestmark = [pytest.mark.emulator, pytest.mark.qt_log_ignore("propagateSizeHints")]

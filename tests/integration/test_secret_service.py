@@ -151,7 +151,7 @@ def test_a_locked_gnome_keyring_keeps_secrets_for_this_run_only(tmp_path: Path) 
 def _inside(mode: str) -> dict[str, Any]:
     import keyring
 
-    from caliber_desktop.services.secrets import (
+    from caliber_desktop.services.auth.secrets import (
         LAST_USER,
         OPENAI_API_KEY,
         SecretStore,

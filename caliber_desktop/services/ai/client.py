@@ -29,7 +29,7 @@ from caliber_desktop.services.tls import os_trust_context, tls_failure
 if TYPE_CHECKING:  # the SDK (~0.4 s to import) loads with the first request, not with the app
     import openai
 
-    from caliber_desktop.services.secrets import SecretStore
+    from caliber_desktop.services.auth.secrets import SecretStore
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def base_url(settings: AISettings) -> str:
 
 def find_key(secrets: SecretStore) -> tuple[str | None, str]:
     """The OpenAI key and where it came from: the OS keyring, else ``$OPENAI_API_KEY``."""
-    from caliber_desktop.services.secrets import OPENAI_API_KEY
+    from caliber_desktop.services.auth.secrets import OPENAI_API_KEY
 
     key = (secrets.get(OPENAI_API_KEY) or "").strip()
     if key:

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from caliber_desktop.errors import ValidationError
-from caliber_desktop.services.run_records import RunRecord
+from caliber_desktop.services.runs.records import RunRecord
 from caliber_desktop.services.scoring.explain import explain_site
 from caliber_desktop.services.scoring.lists import IMPACT_COLUMNS, SiteLists
 from caliber_desktop.services.scoring.model import ScoreResult

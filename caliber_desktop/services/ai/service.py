@@ -46,7 +46,7 @@ from caliber_desktop.services.ai.records import (
 )
 from caliber_desktop.services.progress import Cancelled, CancelToken
 from caliber_desktop.services.records import UserRef
-from caliber_desktop.services.runs import RunService
+from caliber_desktop.services.runs.service import RunService
 from caliber_desktop.services.scope import UserScoped
 from caliber_desktop.services.scoring.lists import build_lists
 

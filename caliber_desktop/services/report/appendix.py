@@ -26,7 +26,7 @@ from caliber_desktop.services.report.layout import (
     table,
 )
 from caliber_desktop.services.scoring.model import ColumnMapping
-from caliber_desktop.services.vocabulary import ids_text
+from caliber_desktop.services.scoring.vocabulary import ids_text
 
 
 class AppendixSections(SectionBase):

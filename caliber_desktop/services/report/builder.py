@@ -24,7 +24,7 @@ from reportlab.platypus import BaseDocTemplate, Frame, NextPageTemplate, PageTem
 
 from caliber_desktop import __version__
 from caliber_desktop.errors import ValidationError
-from caliber_desktop.services.file_swap import check_targets, file_error, folder_error
+from caliber_desktop.services.exports.file_swap import check_targets, file_error, folder_error
 from caliber_desktop.services.progress import CancelToken, ProgressCallback, no_progress
 from caliber_desktop.services.report.charts import ACCENT, GRID, MUTED
 from caliber_desktop.services.report.content import ReportContent, gather

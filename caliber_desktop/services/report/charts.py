@@ -20,7 +20,7 @@ from reportlab.lib import colors
 from caliber_desktop.services.report.fonts import BOLD, REGULAR
 
 # ----------------------------------------------------------------------------- palette
-#: The window's tones (ui/tones.py, light theme) so a recommendation reads the same everywhere.
+#: The window's tones (ui/shared/tones.py, light theme): a recommendation reads the same everywhere.
 GOOD = colors.HexColor("#12983f")
 BAD = colors.HexColor("#981212")
 WARN = colors.HexColor("#986012")

@@ -17,7 +17,7 @@ from caliber_desktop.services.report.charts import RECOMMENDATION_COLOURS, RECOM
 from caliber_desktop.services.report.content import ReportContent
 from caliber_desktop.services.report.fonts import markup
 from caliber_desktop.services.report.layout import data, para, paragraph
-from caliber_desktop.services.vocabulary import unit_noun
+from caliber_desktop.services.scoring.vocabulary import unit_noun
 
 #: Rows of the top and bottom tables, and of the site-details appendix.
 TOP_N = 25

@@ -14,7 +14,7 @@ from caliber_desktop.errors import NotFoundError, ValidationError
 from caliber_desktop.models.enums import RunStatus
 from caliber_desktop.services.ai.records import InsightRecord, list_insights
 from caliber_desktop.services.records import CampaignRecord
-from caliber_desktop.services.run_records import RunRecord
+from caliber_desktop.services.runs.records import RunRecord
 from caliber_desktop.services.scoring.lists import SiteLists
 from caliber_desktop.services.scoring.model import ScoreResult
 

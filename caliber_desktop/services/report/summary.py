@@ -34,7 +34,7 @@ from caliber_desktop.services.report.layout import (
     table,
 )
 from caliber_desktop.services.scoring.lists import ListImpact
-from caliber_desktop.services.vocabulary import counted, unit_noun
+from caliber_desktop.services.scoring.vocabulary import counted, unit_noun
 
 
 class SummarySections(SectionBase):

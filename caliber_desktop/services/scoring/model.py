@@ -17,7 +17,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from caliber_desktop.models.enums import AnalysisLevel, Channel, FileFormat, Goal, Platform
-from caliber_desktop.services.vocabulary import PLATFORM_LABELS, counted, unit_noun
+from caliber_desktop.services.scoring.vocabulary import PLATFORM_LABELS, counted, unit_noun
 
 __all__ = ["PLATFORM_LABELS", "counted", "unit_noun"]  # re-exported for the stages
 

@@ -43,8 +43,8 @@ from caliber_desktop.services.scoring.numbers import (
 from caliber_desktop.services.scoring.read_excel import _load_excel, _scan_excel
 from caliber_desktop.services.scoring.read_grid import FloatArray, _Columns, _Grid
 from caliber_desktop.services.scoring.read_text import _load_text, _scan_text
+from caliber_desktop.services.scoring.sniff import sniff
 from caliber_desktop.services.scoring.unused_columns import unused_column_warnings
-from caliber_desktop.services.sniff import sniff
 
 NUMERIC: frozenset[str] = frozenset(COUNT_COLUMNS + RATE_COLUMNS)
 #: Counts that are whole numbers: a fraction in one betrays ``48.421`` meaning 48,421.

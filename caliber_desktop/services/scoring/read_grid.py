@@ -17,7 +17,7 @@ import pyarrow as pa
 from caliber_desktop.errors import ValidationError
 from caliber_desktop.services.scoring.headers import MIN_KNOWN_HEADERS, known_header_count
 from caliber_desktop.services.scoring.model import Issue
-from caliber_desktop.services.sniff import EXPORT_AGAIN
+from caliber_desktop.services.scoring.sniff import EXPORT_AGAIN
 
 #: The header is the first row, within these, with enough known column names.
 HEADER_SCAN_ROWS = 20

@@ -29,7 +29,7 @@ from caliber_desktop.services.scoring.read_grid import (
     _grid,
     _no_header,
 )
-from caliber_desktop.services.sniff import Sniffed
+from caliber_desktop.services.scoring.sniff import Sniffed
 
 #: Text read ahead to find the header and judge which columns hold plain numbers.
 SAMPLE_CHARS = 1_000_000

@@ -1,0 +1,423 @@
+"""The main window: docks, menus, toolbar, status bar, drag and drop, and the start-up jobs.
+
+The window lays the panels out and turns menu and toolbar actions into intents; the
+:class:`~caliber_desktop.ui.mainwindow.workbench.Workbench` runs them as jobs. All work happens on
+workers: the window never touches the store on the GUI thread except for the About box's schema
+lookup.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt, QUrl, Signal, Slot
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDesktopServices,
+    QDragEnterEvent,
+    QDropEvent,
+    QShowEvent,
+)
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QStackedWidget,
+    QToolButton,
+    QWidget,
+)
+
+from caliber_desktop.services.importing.sample import sample_campaign, start_up_jobs
+from caliber_desktop.services.records import CampaignRecord, UserRef
+from caliber_desktop.services.scoring.sniff import REPORT_SUFFIXES
+from caliber_desktop.services.workspace import Workspace
+from caliber_desktop.ui.account.menu import AccountMenu, OfflineBanner, with_banner
+from caliber_desktop.ui.assistant.docks import AssistantDocks
+from caliber_desktop.ui.campaigns.panel import CampaignsPanel
+from caliber_desktop.ui.lists.panel import ListsPanel
+from caliber_desktop.ui.mainwindow.about import show_about
+from caliber_desktop.ui.mainwindow.actions import WindowActions
+from caliber_desktop.ui.mainwindow.activity import ActivityDock
+from caliber_desktop.ui.mainwindow.layout import WindowLayout
+from caliber_desktop.ui.mainwindow.welcome import WelcomePanel
+from caliber_desktop.ui.mainwindow.workbench import Workbench
+from caliber_desktop.ui.results.panel import ResultsPanel
+from caliber_desktop.ui.settings.housekeeping import Housekeeper
+from caliber_desktop.ui.shared.common import app_icon, error_box
+from caliber_desktop.ui.site.detail import SiteDetailPanel
+from caliber_desktop.workers.base import ErrorInfo, FunctionWorker
+from caliber_desktop.workers.registry import WorkerRegistry
+from caliber_desktop.workers.scoring import LoadedRun
+
+if TYPE_CHECKING:
+    from caliber_desktop.services.auth.secrets import SecretStore
+    from caliber_desktop.services.auth.service import AuthService
+
+log = logging.getLogger(__name__)
+
+#: What the file dialog and drag and drop offer (content decides; this only filters the list).
+
+
+class MainWindow(QMainWindow):
+    """The shell every panel lives in; build it with a workspace and the GUI's registry."""
+
+    #: the campaign list was (re)loaded and shown
+    campaigns_loaded = Signal()
+    #: the start-up jobs (sample seeding, first campaign load) are over, successfully or not
+    startup_finished = Signal()
+    #: an :class:`ErrorInfo` the window showed to the user
+    error_reported = Signal(object)
+
+    def __init__(
+        self, workspace: Workspace, registry: WorkerRegistry, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.workspace = workspace
+        self.registry = registry
+        #: the sign-in service when Firebase is configured (set by the app), else None
+        self.auth: AuthService | None = None
+        self.startup_complete = False
+        self.setObjectName("mainWindow")
+        self.setWindowTitle("Caliber Desktop")
+        self.setWindowIcon(app_icon())
+        self.setAcceptDrops(True)
+        self.setDockOptions(
+            QMainWindow.DockOption.AnimatedDocks
+            | QMainWindow.DockOption.AllowTabbedDocks
+            | QMainWindow.DockOption.AllowNestedDocks
+        )
+
+        self.welcome = WelcomePanel(self)
+        self.results_panel = ResultsPanel(self)
+        self.pages = QStackedWidget(self)
+        self.pages.addWidget(self.welcome)
+        self.pages.addWidget(self.results_panel)
+        self.offline_banner = OfflineBanner(self)
+        self.setCentralWidget(with_banner(self.pages, self.offline_banner))
+
+        self.campaigns_panel = CampaignsPanel(self)
+        self.campaigns_dock = self._dock("Campaigns", "campaignsDock", self.campaigns_panel)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.campaigns_dock)
+        self.detail_panel = SiteDetailPanel(self)
+        self.detail_dock = self._dock("Site detail", "detailDock", self.detail_panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.detail_dock)
+        self.lists_panel = ListsPanel(self)
+        self.lists_dock = self._dock("Lists", "listsDock", self.lists_panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.lists_dock)
+        self.tabifyDockWidget(self.detail_dock, self.lists_dock)
+        self.detail_dock.raise_()
+        self.activity = ActivityDock(registry, self)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.activity)
+
+        self.workbench = Workbench(self)
+        #: File › Clean Up Data Folder… and the clean-up at start-up
+        self.housekeeper = Housekeeper(workspace, registry, self)
+        #: the Insights and Assistant docks and the AI status line
+        self.assistant = AssistantDocks(self)
+        self.actions_ = WindowActions(self)
+        self.assistant.connect_actions(self.actions_)
+        self.account = AccountMenu(self)
+        self.account.install(self.menuBar())
+        #: the OS keyring (set by the app; Settings › OpenAI API key uses it)
+        self.secrets: SecretStore | None = None
+        self._build_status_bar()
+        self._connect()
+
+        registry.failed.connect(self.report_error)
+        registry.job_added.connect(self._on_job_added)
+        registry.drained.connect(self._on_drained)
+
+        self.layout_keeper = WindowLayout(self, workspace.paths.qt_state)
+        self.layout_keeper.restore()
+
+    # ------------------------------------------------------------------ building
+    def _dock(self, title: str, name: str, panel: QWidget) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(panel)
+        return dock
+
+    # Old names the rest of the app and its tests use.
+    @property
+    def quit_action(self) -> QAction:
+        return self.actions_.quit
+
+    @property
+    def about_action(self) -> QAction:
+        return self.actions_.about
+
+    @property
+    def refresh_action(self) -> QAction:
+        return self.actions_.refresh
+
+    def _build_status_bar(self) -> None:
+        self.profile_label = QLabel(self)
+        self.profile_label.setObjectName("profileLabel")
+        self._show_user()
+        root = str(self.workspace.paths.root)
+        self.data_dir_label = QLabel(f"Data: {root}", self)
+        self.data_dir_label.setObjectName("dataDirLabel")
+        self.data_dir_label.setToolTip(f"Your campaigns, files and logs are kept in {root}")
+        self.data_dir_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.score_progress = QProgressBar(self)
+        self.score_progress.setObjectName("scoreProgress")
+        self.score_progress.setMaximumWidth(self.fontMetrics().horizontalAdvance("M") * 14)
+        self.score_stage = QLabel(self)
+        self.score_stage.setObjectName("scoreStage")
+        self.cancel_button = QToolButton(self)
+        self.cancel_button.setObjectName("cancelScoring")
+        self.cancel_button.setDefaultAction(self.actions_.cancel_score)
+        status = self.statusBar()
+        status.addWidget(self.score_stage)
+        status.addWidget(self.score_progress)
+        status.addWidget(self.cancel_button)
+        status.addPermanentWidget(self.profile_label)
+        status.addPermanentWidget(self.data_dir_label)
+        self._show_scoring(False)
+
+    def _show_user(self) -> None:
+        user = self.workspace.user
+        if user.is_local:
+            who = f"Local profile: {user.display_name}"
+            tip = "Caliber runs with one local profile because sign-in is not configured."
+        else:
+            who = f"Signed in as {user.label}"
+            tip = "Every campaign and template you see belongs to this account."
+        self.profile_label.setText(who)
+        self.profile_label.setToolTip(tip)
+
+    @Slot(object)
+    def on_session_changed(self, session: object) -> None:
+        """Another analyst signed in (or the same one again): show only their campaigns."""
+        auth = self.auth
+        if auth is None:
+            return
+        self.registry.start(
+            FunctionWorker(auth.user_for, session, title="Opening your campaigns"),
+            self.registry.db_lane(),
+            on_result=self._bind_user,
+            on_error=self.report_error,
+        )
+
+    def _bind_user(self, user: object) -> None:
+        if not isinstance(user, UserRef):
+            return
+        self.workspace.bind(user)
+        self._show_user()
+        self.workbench.campaign_id = None
+        self.workbench.loaded = None
+        self.workbench.run_available.emit(False)
+        self.clear_results()
+        self.refresh_campaigns()
+
+    def _connect(self) -> None:
+        bench, panel = self.workbench, self.campaigns_panel
+        panel.campaign_selected.connect(bench.open_campaign)
+        panel.query_changed.connect(bench.set_query)
+        panel.new_campaign_requested.connect(self.actions_.new_campaign.trigger)
+        panel.import_requested.connect(self.import_into)
+        panel.score_requested.connect(bench.score)
+        panel.delete_requested.connect(bench.delete_campaign)
+        panel.rename_requested.connect(bench.rename_campaign)
+        self.welcome.sample_requested.connect(self.try_sample)
+        self.results_panel.site_activated.connect(bench.show_site)
+        self.results_panel.pin_requested.connect(bench.pin)
+        self.results_panel.unpin_requested.connect(bench.unpin)
+        self.lists_panel.pin_requested.connect(bench.pin)
+        self.lists_panel.unpin_requested.connect(bench.unpin)
+        self.lists_panel.export_requested.connect(bench.export)
+        bench.scoring_started.connect(lambda _id: self._show_scoring(True))
+        bench.scoring_finished.connect(lambda _ok: self._show_scoring(False))
+        bench.scoring_progress.connect(self._on_scoring_progress)
+
+    # ------------------------------------------------------------------ start-up and loading
+    def start_up(self) -> None:
+        """Offer the sample campaign (a store write, so on the DB lane), then list campaigns."""
+        self.welcome.show_loading()
+        worker = FunctionWorker(
+            start_up_jobs,
+            self.workspace,
+            cleaned=self.housekeeper.startup_reports,
+            title="Opening your campaigns",
+        )
+        self.registry.start(
+            worker,
+            self.registry.db_lane(),
+            key="seed-sample",
+            on_result=self._on_seeded,
+            on_error=self._on_seed_failed,
+        )
+        self.campaigns_loaded.connect(self._finish_startup)
+
+    @Slot()
+    def refresh_campaigns(self) -> None:
+        """Reload the campaign list; a newer reload supersedes one still running."""
+        self.workbench.refresh_campaigns()
+
+    def _on_seeded(self, campaign: Any) -> None:
+        self.housekeeper.announce_startup()  # says something only if files were removed
+        if isinstance(campaign, CampaignRecord):
+            self.statusBar().showMessage(f"Added {campaign.name}", 10_000)
+        self.refresh_campaigns()
+
+    def _on_seed_failed(self, info: ErrorInfo) -> None:
+        self.report_error(info)
+        self.refresh_campaigns()
+
+    @Slot()
+    def _finish_startup(self) -> None:
+        if not self.startup_complete:
+            self.startup_complete = True
+            self.startup_finished.emit()
+
+    # ------------------------------------------------------------------ showing runs
+    def show_run(self, loaded: LoadedRun) -> None:
+        self.results_panel.set_result(loaded.result, loaded.overrides)
+        self.pages.setCurrentWidget(self.results_panel)
+        self.detail_panel.clear()
+        self.show_lists(loaded)
+        self.setWindowTitle(f"Caliber Desktop — run {loaded.run.id}")
+
+    def show_lists(self, loaded: LoadedRun) -> None:
+        vendor = loaded.result.config.level.value == "supply_vendor"
+        self.lists_panel.set_lists(loaded.lists, vendor_level=vendor)
+
+    def show_no_results(self, campaign: CampaignRecord) -> None:
+        self.clear_results()
+        self.statusBar().showMessage(
+            f"{campaign.name} has not been scored yet: import a report or score it.", 10_000
+        )
+
+    def clear_results(self) -> None:
+        self.results_panel.clear()
+        self.detail_panel.clear()
+        self.lists_panel.clear()
+        self.pages.setCurrentWidget(self.welcome)
+        self.setWindowTitle("Caliber Desktop")
+
+    # ------------------------------------------------------------------ import and scoring
+    @Slot()
+    def import_report(self) -> None:
+        """File › Import: into the selected campaign (a new one is created first if none)."""
+        campaign = self.campaigns_panel.current_campaign()
+        if campaign is None:
+            self.actions_.ask_new_campaign_then_import(None)
+            return
+        self.import_into(campaign.id)
+
+    @Slot(int)
+    def import_into(self, campaign_id: int, path: Path | None = None) -> None:
+        campaign = self.workbench.campaigns.get(campaign_id)
+        if campaign is None:
+            return
+        path = path or self.actions_.ask_report_file()
+        if path is not None:
+            self.actions_.open_import_dialog(campaign, path)
+
+    @Slot()
+    def try_sample(self) -> None:
+        """The first-run path: the sample campaign (made again if deleted), scored at once."""
+        worker = FunctionWorker(sample_campaign, self.workspace, title="Preparing the sample")
+        self.registry.start(
+            worker,
+            self.registry.db_lane(),
+            key="sample",
+            on_result=self._score_sample,
+            on_error=self.report_error,
+        )
+
+    def _score_sample(self, campaign: Any) -> None:
+        if isinstance(campaign, CampaignRecord):
+            self.workbench.score(campaign.id)
+
+    def _show_scoring(self, running: bool) -> None:
+        for widget in (self.score_progress, self.score_stage, self.cancel_button):
+            widget.setVisible(running)
+        self.actions_.cancel_score.setEnabled(running)
+        self.actions_.score.setEnabled(not running)
+        if running:
+            self.score_progress.setRange(0, 0)
+            self.score_stage.setText("Scoring…")
+
+    @Slot(int, int, str)
+    def _on_scoring_progress(self, done: int, total: int, message: str) -> None:
+        self.score_progress.setRange(0, max(total, 0))
+        self.score_progress.setValue(done)
+        self.score_stage.setText(message)
+
+    # ------------------------------------------------------------------ drag and drop
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)
+        if _dropped_report(event.mimeData().urls()) is not None:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt override)
+        path = _dropped_report(event.mimeData().urls())
+        if path is None:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.open_report(path)
+
+    def open_report(self, path: Path) -> None:
+        """Import ``path`` into the selected campaign, or ask for a new one first (as a drop)."""
+        campaign = self.campaigns_panel.current_campaign()
+        if campaign is None:
+            self.actions_.ask_new_campaign_then_import(path)
+        else:
+            self.import_into(campaign.id, path)
+
+    # ------------------------------------------------------------------ reporting
+    @Slot(object)
+    def report_error(self, info: object) -> None:
+        """Show a failed job's error without blocking (window-modal) and announce it."""
+        if not isinstance(info, ErrorInfo):
+            return
+        self.error_reported.emit(info)
+        box = error_box(self, info, self.workspace.paths.log_file)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    @Slot()
+    def show_about(self) -> QMessageBox:
+        return show_about(self, self.workspace)
+
+    @Slot()
+    def open_data_folder(self) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.workspace.paths.root)))
+
+    @Slot(str, str)
+    def _on_job_added(self, _job_id: str, title: str) -> None:
+        self.statusBar().showMessage(f"{title}…")
+
+    @Slot()
+    def _on_drained(self) -> None:
+        self.statusBar().clearMessage()
+
+    # ------------------------------------------------------------------ window state
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        self.layout_keeper.on_show()
+
+    def save_window_state(self) -> None:
+        self.layout_keeper.save()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        self.save_window_state()
+        super().closeEvent(event)
+
+
+def _dropped_report(urls: list[QUrl]) -> Path | None:
+    """The first dropped local file that looks like a report (its content is checked later)."""
+    for url in urls:
+        if url.isLocalFile():
+            path = Path(url.toLocalFile())
+            if path.is_file() and path.suffix.lower() in REPORT_SUFFIXES:
+                return path
+    return None

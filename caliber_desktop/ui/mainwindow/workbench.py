@@ -1,0 +1,317 @@
+"""The analyst's flows, wiring panels to services through workers.
+
+Panels only show data and emit intents ("score campaign 3", "pin these sites"); this object turns
+each intent into a job on the registry (writes on the DB lane) and puts the job's plain result back
+into the panels. Nothing here touches the store on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtWidgets import QMessageBox
+
+from caliber_desktop.services.records import CampaignRecord, Page
+from caliber_desktop.services.scoring.explain import explain_site
+from caliber_desktop.services.scoring.lists import build_lists
+from caliber_desktop.workers.base import ErrorInfo, FunctionWorker
+from caliber_desktop.workers.scoring import (
+    ExportRunWorker,
+    LoadedRun,
+    ScoreCampaignWorker,
+    load_run,
+)
+
+if TYPE_CHECKING:
+    from caliber_desktop.ui.mainwindow.window import MainWindow
+
+log = logging.getLogger(__name__)
+
+#: Campaigns listed at once (newest first); the search narrows it.
+CAMPAIGN_PAGE = 500
+
+
+class Workbench(QObject):
+    """Owns what is open (campaign, run) and runs the jobs behind every panel's intents."""
+
+    #: a run is shown (a :class:`LoadedRun`)
+    run_loaded = Signal(object)
+    #: whether a scored run is open now (the export and report actions follow it)
+    run_available = Signal(bool)
+    #: a scoring job started (campaign id) / ended (True when it produced a run)
+    scoring_started = Signal(int)
+    scoring_finished = Signal(bool)
+    #: progress of the scoring job: done, total, message
+    scoring_progress = Signal(int, int, str)
+    #: export finished: the files written
+    exported = Signal(list)
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.workspace = window.workspace
+        self.registry = window.registry
+        self.loaded: LoadedRun | None = None
+        self.campaign_id: int | None = None
+        self.scoring_job: str | None = None
+        self._produced = False
+        self._search: tuple[str, object] = ("", None)
+        #: the campaigns last listed, by id (what dialogs are opened for)
+        self.campaigns: dict[int, CampaignRecord] = {}
+
+    # ------------------------------------------------------------------ campaigns
+    @Slot()
+    def refresh_campaigns(self) -> None:
+        search, status = self._search
+        worker = FunctionWorker(
+            self.workspace.campaigns.list,
+            limit=CAMPAIGN_PAGE,
+            search=search or None,
+            status=status,
+            title="Loading campaigns",
+        )
+        self.registry.start(
+            worker, key="campaigns", on_result=self._on_campaigns, on_error=self._on_list_failed
+        )
+
+    @Slot(str, object)
+    def set_query(self, search: str, status: object) -> None:
+        self._search = (search, status)
+        self.refresh_campaigns()
+
+    def _on_campaigns(self, page: Any) -> None:
+        if isinstance(page, Page):
+            self.campaigns = {c.id: c for c in page.items if isinstance(c, CampaignRecord)}
+            self.window.campaigns_panel.set_campaigns(page)
+            self.window.welcome.show_campaigns(page)
+        self.window.campaigns_loaded.emit()
+
+    def _on_list_failed(self, info: ErrorInfo) -> None:
+        self.window.welcome.show_error(info.message)
+        self.window.report_error(info)
+        self.window.campaigns_loaded.emit()
+
+    @Slot(int)
+    def open_campaign(self, campaign_id: int) -> None:
+        """Show the campaign's current run (if it has one)."""
+        self.campaign_id = campaign_id
+        worker = FunctionWorker(self._current_run, campaign_id, title="Loading results")
+        self.registry.start(
+            worker, key="run", on_result=self._show_run, on_error=self.window.report_error
+        )
+
+    def _current_run(self, campaign_id: int) -> LoadedRun | CampaignRecord:
+        campaign = self.workspace.campaigns.get(campaign_id)
+        if campaign.current_run_id is None:
+            return campaign
+        return load_run(self.workspace.runs, campaign_id, campaign.current_run_id)
+
+    def _show_run(self, loaded: Any) -> None:
+        if isinstance(loaded, CampaignRecord):
+            if loaded.id == self.campaign_id:
+                self.loaded = None
+                self.window.show_no_results(loaded)
+                self.run_available.emit(False)
+            return
+        if not isinstance(loaded, LoadedRun) or loaded.campaign_id != self.campaign_id:
+            return  # the analyst moved on to another campaign meanwhile
+        self.loaded = loaded
+        self.window.show_run(loaded)
+        self.run_loaded.emit(loaded)
+        self.run_available.emit(True)
+
+    @Slot(object)
+    def campaign_created(self, record: object) -> None:
+        self.refresh_campaigns()
+        if isinstance(record, CampaignRecord):
+            self.window.campaigns_panel.select_campaign(record.id)
+            self.open_campaign(record.id)
+
+    @Slot(int, bool)
+    def delete_campaign(self, campaign_id: int, force: bool) -> None:
+        worker = FunctionWorker(
+            self.workspace.delete_campaign, campaign_id, force=force, title="Deleting a campaign"
+        )
+        self.registry.start(
+            worker,
+            self.registry.db_lane(),
+            on_result=lambda _none: self._after_delete(campaign_id),
+            on_error=self.window.report_error,
+        )
+
+    def _after_delete(self, campaign_id: int) -> None:
+        if self.campaign_id == campaign_id:
+            self.campaign_id, self.loaded = None, None
+            self.window.clear_results()
+            self.run_available.emit(False)
+        self.refresh_campaigns()
+
+    @Slot(int, str)
+    def rename_campaign(self, campaign_id: int, name: str) -> None:
+        worker = FunctionWorker(
+            self.workspace.campaigns.update, campaign_id, name=name, title="Renaming a campaign"
+        )
+        self.registry.start(
+            worker,
+            self.registry.db_lane(),
+            on_result=lambda _r: self.refresh_campaigns(),
+            on_error=self.window.report_error,
+        )
+
+    # ------------------------------------------------------------------ scoring
+    @Slot(int)
+    def score(
+        self,
+        campaign_id: int,
+        upload_id: int | None = None,
+        mapping_override: Mapping[str, str] | None = None,
+        kpi_pixels: Sequence[str] | None = None,
+    ) -> None:
+        """Score on a worker; one scoring at a time (a second request is refused politely)."""
+        if self.scoring_job is not None:
+            self.window.statusBar().showMessage("A campaign is already being scored.", 5000)
+            return
+        worker = ScoreCampaignWorker(
+            self.workspace.runs,
+            campaign_id,
+            upload_id=upload_id,
+            mapping_override=mapping_override,
+            kpi_pixels=tuple(kpi_pixels) if kpi_pixels else None,
+        )
+        worker.signals.progress.connect(self.scoring_progress)
+        worker.signals.finished.connect(self._on_scoring_finished)
+        self.campaign_id = campaign_id
+        self.scoring_job = self.registry.start(
+            worker, key="score", on_result=self._on_scored, on_error=self._on_score_failed
+        )
+        self.scoring_started.emit(campaign_id)
+        self.refresh_campaigns()  # shows it as processing
+
+    @Slot(int, int, object, object)
+    def score_upload(
+        self, campaign_id: int, upload_id: int, mapping: object, pixels: object
+    ) -> None:
+        self.score(
+            campaign_id,
+            upload_id,
+            mapping if isinstance(mapping, Mapping) else None,
+            tuple(pixels) if isinstance(pixels, list | tuple) else None,
+        )
+
+    @Slot()
+    def cancel_scoring(self) -> None:
+        if self.scoring_job is not None:
+            self.registry.cancel(self.scoring_job)
+
+    def _on_scored(self, loaded: Any) -> None:
+        self._produced = isinstance(loaded, LoadedRun)
+        self.window.campaigns_panel.select_campaign(getattr(loaded, "campaign_id", -1))
+        self._show_run(loaded)
+
+    def _on_score_failed(self, info: ErrorInfo) -> None:
+        self.window.report_error(info)
+
+    @Slot()
+    def _on_scoring_finished(self) -> None:
+        produced, self._produced = self._produced, False
+        self.scoring_job = None
+        if not produced:
+            self.window.statusBar().showMessage("Scoring stopped; the previous results stay.", 8000)
+        self.scoring_finished.emit(produced)
+        self.refresh_campaigns()
+
+    # ------------------------------------------------------------------ sites and lists
+    @Slot(str)
+    def show_site(self, site_id: str) -> None:
+        if self.loaded is None or site_id not in self.loaded.result.sites.index:
+            self.window.detail_panel.clear()
+            return
+        explanation = explain_site(self.loaded.result, site_id)
+        self.window.detail_panel.show_site(explanation, self.loaded.overrides.get(site_id))
+
+    @Slot(list, str, str)
+    def pin(self, site_ids: list[str], action: str, reason: str) -> None:
+        runs = self.workspace.runs
+        self._change_pins(
+            lambda campaign, site: runs.pin(campaign, site, action, reason),
+            site_ids,
+            "Pinning sites",
+        )
+
+    @Slot(list)
+    def unpin(self, site_ids: list[str]) -> None:
+        runs = self.workspace.runs
+        self._change_pins(
+            lambda campaign, site: bool(runs.unpin(campaign, site)), site_ids, "Removing pins"
+        )
+
+    def _change_pins(
+        self, change: Callable[[int, str], object], site_ids: list[str], title: str
+    ) -> None:
+        """Change pins on the DB lane; the lists are rebuilt there too (100k sites: not on
+        the GUI thread), from the run already loaded."""
+        loaded = self.loaded
+        if loaded is None:
+            return
+        runs = self.workspace.runs
+
+        def apply() -> LoadedRun:
+            for site_id in site_ids:
+                change(loaded.campaign_id, site_id)
+            overrides = runs.overrides(loaded.campaign_id)
+            result = loaded.result
+            lists = build_lists(
+                result.sites, overrides, warning_share=result.config.impact_warning_share
+            )
+            return LoadedRun(loaded.campaign_id, loaded.run, result, overrides, lists)
+
+        self.registry.start(
+            FunctionWorker(apply, title=title),
+            self.registry.db_lane(),
+            on_result=self._on_pins_changed,
+            on_error=self.window.report_error,
+        )
+
+    def _on_pins_changed(self, changed: Any) -> None:
+        current = self.loaded
+        if (
+            not isinstance(changed, LoadedRun)
+            or current is None
+            or changed.run.id != current.run.id
+        ):
+            return  # another run is shown now
+        self.loaded = changed
+        self.window.results_panel.set_overrides(changed.overrides)
+        self.window.show_lists(changed)
+        self.run_loaded.emit(changed)
+
+    @Slot(str)
+    def export(self, folder: str) -> None:
+        if self.loaded is None:
+            return
+        self.registry.start(
+            ExportRunWorker(self.loaded, Path(folder)),
+            on_result=self._on_exported,
+            on_error=self.window.report_error,
+        )
+
+    def _on_exported(self, paths: Any) -> None:
+        written = [Path(p) for p in paths] if isinstance(paths, list) else []
+        if written:
+            self.window.statusBar().showMessage(
+                f"Exported {len(written)} files to {written[0].parent}", 15_000
+            )
+        self.exported.emit(written)
+
+    # ------------------------------------------------------------------ confirmations
+    def confirm_delete(self, record: CampaignRecord) -> bool:
+        answer = QMessageBox.question(
+            self.window,
+            "Delete campaign",
+            f"Delete {record.name!r} with its files' records, runs and pins?",
+        )
+        return answer == QMessageBox.StandardButton.Yes

@@ -1,0 +1,151 @@
+"""The results panel's filter bar: search, recommendation, quality, flags and impressions.
+
+:class:`ResultsFilters` builds the filter widgets and the two rows they sit in (the panel adds the
+rows to its layout and keeps the widgets as its own attributes). Per result it prepares the
+lowercased search text and one mask per flag code, so filtering is a few numpy operations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QSpinBox,
+    QToolButton,
+)
+
+from caliber_desktop.ui.shared.frame_model import RECOMMENDATIONS, recommendation_text
+
+ALL = "All"
+ANY_FLAG = "__any__"
+
+
+class ResultsFilters:
+    """The filter widgets, their two layout rows, and the arrays they filter on."""
+
+    def __init__(self, shown_label: QLabel) -> None:
+        self._search_text = pd.Series([], dtype=object)
+        self._flag_masks: dict[str, np.ndarray] = {}
+        self.search_edit = QLineEdit()
+        self.search_edit.setPlaceholderText("Search site or name…")
+        self.search_edit.setClearButtonEnabled(True)
+        self.recommendation_combo = _combo([(ALL, None)] + [
+            (recommendation_text(r), r) for r in RECOMMENDATIONS
+        ])  # fmt: skip
+        self.quality_combo = _combo(
+            [(ALL, None), ("good", "good"), ("moderate", "moderate"), ("poor", "poor")]
+        )
+        self.min_impressions_spin = QSpinBox()
+        self.min_impressions_spin.setRange(0, 2_000_000_000)
+        self.min_impressions_spin.setSingleStep(100)
+        self.min_impressions_spin.setGroupSeparatorShown(True)
+        self.min_impressions_spin.setPrefix("≥ ")
+        self.min_impressions_spin.setSuffix(" imps")
+        self.min_impressions_spin.setToolTip("Only sites with at least this many impressions")
+        self.flag_combo = _combo([(ALL, None), ("any flag", ANY_FLAG)])
+        self.columns_button = QToolButton()
+        self.columns_button.setText("Columns…")
+        self.columns_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.columns_menu = QMenu(self.columns_button)
+        self.columns_button.setMenu(self.columns_menu)
+        # Two rows, so the panel (and the window) stay usable on a laptop screen with docks open.
+        self.search_row = search_row = QHBoxLayout()
+        search_row.addWidget(self.search_edit, 1)
+        search_row.addWidget(shown_label)
+        search_row.addWidget(self.columns_button)
+        self.grid = filters = QGridLayout()
+        for i, (text, widget) in enumerate(
+            (
+                ("Recommendation", self.recommendation_combo),
+                ("Quality", self.quality_combo),
+                ("Flags", self.flag_combo),
+                ("Impressions", self.min_impressions_spin),
+            )
+        ):
+            if isinstance(widget, QComboBox):
+                widget.setSizeAdjustPolicy(
+                    QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+                )
+                widget.setMinimumContentsLength(6)
+            row, column = divmod(i, 2)
+            filters.addWidget(QLabel(text), row, column * 2)
+            filters.addWidget(widget, row, column * 2 + 1)
+        filters.setColumnStretch(1, 1)
+        filters.setColumnStretch(3, 1)
+
+    def mask(self, frame: pd.DataFrame) -> np.ndarray:
+        """The rows of ``frame`` the current filters keep (the panel hands this to the model)."""
+        n = len(frame)
+        mask = np.ones(n, dtype=bool)
+        if not n:
+            return mask
+        text = self.search_edit.text().strip().lower()
+        if text:
+            mask &= self._search_text.str.contains(text, regex=False).to_numpy(dtype=bool)
+        for combo, column in ((self.recommendation_combo, "recommendation"),
+                              (self.quality_combo, "quality_status")):  # fmt: skip
+            wanted = combo.currentData()
+            if wanted is not None and column in frame:
+                mask &= frame[column].to_numpy(dtype=object) == wanted
+        minimum = self.min_impressions_spin.value()
+        if minimum > 0:
+            imps = frame["impressions"].to_numpy(dtype=np.float64, na_value=np.nan)
+            mask &= np.nan_to_num(imps, nan=-1.0) >= minimum
+        flag = self.flag_combo.currentData()
+        if flag is not None:
+            mask &= self._flag_masks.get(flag, np.zeros(n, dtype=bool))
+        return mask
+
+    def prepare(self, frame: pd.DataFrame) -> None:
+        """Lowercased search text and one mask per flag code, computed once per result."""
+        n = len(frame)
+        ids = pd.Series(frame.index.astype(str), dtype=object)
+        names = (
+            pd.Series(frame["display_name"].to_numpy(dtype=object), dtype=object).fillna("")
+            if "display_name" in frame
+            else pd.Series([""] * n, dtype=object)
+        )
+        self._search_text = (ids + "\n" + names.astype(str)).str.lower()
+        self._flag_masks = {}
+        self.flag_combo.blockSignals(True)
+        while self.flag_combo.count() > 2:
+            self.flag_combo.removeItem(2)
+        if "flags" in frame and n:
+            flags = pd.Series(frame["flags"].to_numpy(dtype=object))
+            counts = flags.map(len, na_action="ignore").fillna(0).to_numpy(dtype=np.int64)
+            self._flag_masks[ANY_FLAG] = counts > 0
+            exploded = flags.explode().dropna()
+            for code in sorted(set(exploded.astype(str))):
+                mask = np.zeros(n, dtype=bool)
+                mask[exploded.index[exploded.astype(str) == code].to_numpy(dtype=np.intp)] = True
+                self._flag_masks[code] = mask
+                self.flag_combo.addItem(code.replace("_", " "), code)
+        self.flag_combo.blockSignals(False)
+
+    def reset(self) -> None:
+        widgets = (self.search_edit, self.recommendation_combo, self.quality_combo,
+                   self.flag_combo, self.min_impressions_spin)  # fmt: skip
+        for widget in widgets:
+            widget.blockSignals(True)
+        self.search_edit.clear()
+        for combo in (self.recommendation_combo, self.quality_combo, self.flag_combo):
+            combo.setCurrentIndex(0)
+        self.min_impressions_spin.setValue(0)
+        for widget in widgets:
+            widget.blockSignals(False)
+
+
+def _combo(items: Sequence[tuple[str, str | None]]) -> QComboBox:
+    combo = QComboBox()
+    for text, data in items:
+        combo.addItem(text, data)
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+    return combo

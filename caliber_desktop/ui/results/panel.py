@@ -1,0 +1,425 @@
+"""The results panel: every scored site of a run in a sortable, filterable table with charts.
+
+The panel receives a finished :class:`ScoreResult` (it never reads the store) and hands the
+analyst's decisions back as signals (pin, unpin, the site to open), so the main window decides
+what to persist. Filters run on numpy arrays prepared once per result and reach the model as one
+mask; the charts show the same filtered sites, and selection is linked both ways by site id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from PySide6.QtCore import (
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QPoint,
+    Qt,
+    QTimer,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QAction, QGuiApplication
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QMenu,
+    QSplitter,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from caliber_desktop.services.scoring.lists import Override
+from caliber_desktop.services.scoring.model import ScoreResult
+from caliber_desktop.services.scoring.vocabulary import counted, unit_noun
+from caliber_desktop.ui.importing.quality import DataQualityDialog, chip_text
+from caliber_desktop.ui.results.charts import ScoreHistogram, SpendScatter
+from caliber_desktop.ui.results.columns import ColumnSpec, result_columns
+from caliber_desktop.ui.results.filters import ResultsFilters
+from caliber_desktop.ui.shared.common import scaled_font
+from caliber_desktop.ui.shared.frame_model import (
+    RECOMMENDATIONS,
+    FrameTableModel,
+    recommendation_color,
+    recommendation_text,
+)
+from caliber_desktop.ui.shared.tones import tone_colour
+
+#: Typing pauses this long before the table is filtered, so each keystroke does not refilter.
+SEARCH_DEBOUNCE_MS = 150
+
+
+class ResultsPanel(QWidget):
+    """One run's sites: summary, filters, the table, a histogram and a spend/score scatter."""
+
+    #: the current row's site id (the site detail panel follows it)
+    site_activated = Signal(str)
+    #: site ids, "allow"/"block", the analyst's reason
+    pin_requested = Signal(list, str, str)
+    #: site ids whose pin should be removed
+    unpin_requested = Signal(list)
+    #: the selected site ids, after any selection change in the table or a chart
+    selection_changed = Signal(list)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._result: ScoreResult | None = None
+        self._frame = pd.DataFrame()
+        self._overrides: dict[str, Override] = {}
+        self._syncing = False
+        self.quality_dialog: DataQualityDialog | None = None
+        self.model = FrameTableModel(parent=self)
+
+        self.score_label = QLabel()
+        self.score_label.setFont(scaled_font(self.font(), 1.5, bold=True))
+        self.sites_label = QLabel()
+        self.quality_button = QToolButton()
+        self.quality_button.setAutoRaise(True)
+        self.quality_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.quality_button.clicked.connect(self._on_quality_clicked)
+        self.quality_button.hide()
+        self.shown_label = QLabel()
+        self.chips: dict[str, QToolButton] = {}
+        header = QHBoxLayout()
+        header.addWidget(self.score_label)
+        header.addWidget(self.sites_label)
+        for name in RECOMMENDATIONS:
+            chip = QToolButton()
+            chip.setAutoRaise(True)
+            chip.setToolTip(f"Show only sites recommended: {recommendation_text(name)}")
+            chip.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            chip.clicked.connect(self._on_chip_clicked)
+            chip.setProperty("recommendation", name)
+            self.chips[name] = chip
+            header.addWidget(chip)
+        header.addStretch(1)
+        header.addWidget(self.quality_button)
+
+        self.filters = ResultsFilters(self.shown_label)
+        self.search_edit = self.filters.search_edit
+        self.recommendation_combo = self.filters.recommendation_combo
+        self.quality_combo = self.filters.quality_combo
+        self.min_impressions_spin = self.filters.min_impressions_spin
+        self.flag_combo = self.filters.flag_combo
+        self.columns_button = self.filters.columns_button
+        self.columns_menu = self.filters.columns_menu
+
+        self.view = QTableView()
+        self.view.setModel(self.model)
+        self.view.setSortingEnabled(True)
+        self.view.setAlternatingRowColors(True)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.view.setWordWrap(False)
+        self.view.verticalHeader().hide()
+        # Fixed sections: resizing to contents would measure every one of 100k rows.
+        self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.view.horizontalHeader().setSectionsMovable(True)
+        self.view.horizontalHeader().setHighlightSections(False)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._on_context_menu)
+
+        self.histogram = ScoreHistogram()
+        self.scatter = SpendScatter()
+        charts = QSplitter(Qt.Orientation.Vertical)
+        charts.addWidget(self.histogram)
+        charts.addWidget(self.scatter)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.view)
+        self.splitter.addWidget(charts)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setSizes([3000, 2000])  # a ratio: scaled to the width on first layout
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(header)
+        layout.addLayout(self.filters.search_row)
+        layout.addLayout(self.filters.grid)
+        layout.addWidget(self.splitter, 1)
+
+        self.context_menu = QMenu(self)
+        self.pin_allow_action = QAction("Pin to allow list…", self)
+        self.pin_block_action = QAction("Pin to block list…", self)
+        self.unpin_action = QAction("Remove pin", self)
+        self.copy_ids_action = QAction("Copy site ids", self)
+        self.pin_allow_action.triggered.connect(self._on_pin_allow)
+        self.pin_block_action.triggered.connect(self._on_pin_block)
+        self.unpin_action.triggered.connect(self._on_unpin)
+        self.copy_ids_action.triggered.connect(self._on_copy_ids)
+        self.context_menu.addActions([self.pin_allow_action, self.pin_block_action])
+        self.context_menu.addAction(self.unpin_action)
+        self.context_menu.addSeparator()
+        self.context_menu.addAction(self.copy_ids_action)
+
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DEBOUNCE_MS)
+        self._search_timer.timeout.connect(self.apply_filters)
+        self.search_edit.textChanged.connect(self._search_timer.start)
+        for combo in (self.recommendation_combo, self.quality_combo, self.flag_combo):
+            combo.currentIndexChanged.connect(self.apply_filters)
+        self.min_impressions_spin.valueChanged.connect(self.apply_filters)
+        selection = self.view.selectionModel()
+        selection.selectionChanged.connect(self._on_table_selection)
+        selection.currentRowChanged.connect(self._on_current_row)
+        self.scatter.points_selected.connect(self._on_points_selected)
+        self.clear()
+
+    # ------------------------------------------------------------------ public API
+    def set_result(
+        self, result: ScoreResult, overrides: Mapping[str, Override] | None = None
+    ) -> None:
+        """Show a run; filters reset, columns follow the run's metrics, pins are marked."""
+        self._result = result
+        frame = result.sites
+        self._frame = frame
+        columns, visible = result_columns(result)
+        self.model.set_frame(frame, columns)
+        self.filters.prepare(frame)
+        self._rebuild_columns_menu(columns, visible)
+        self._fill_summary(result)
+        self.filters.reset()
+        self.set_overrides(overrides)
+        score = self.model.column_of("score")
+        if score >= 0:
+            self.view.sortByColumn(score, Qt.SortOrder.DescendingOrder)
+        self.apply_filters()
+
+    def clear(self) -> None:
+        """No run: an empty table and charts, the summary saying so."""
+        self._result = None
+        self._frame = pd.DataFrame()
+        self._overrides = {}
+        self.model.set_frame(pd.DataFrame(index=pd.Index([], name="site_id")), [])
+        self.filters.prepare(self._frame)
+        self.histogram.clear_sites()
+        self.scatter.clear_points()
+        self.score_label.setText("No results")
+        for label in (self.sites_label, self.shown_label):
+            label.clear()
+        self.quality_button.hide()
+        for chip in self.chips.values():
+            chip.hide()
+
+    def set_overrides(self, overrides: Mapping[str, Override] | None) -> None:
+        """Re-mark pinned rows; the filters, sort and selection stay as they are."""
+        self._overrides = dict(overrides or {})
+        self.model.set_pins({k: (o.action, o.reason) for k, o in self._overrides.items()})
+
+    def select_sites(self, site_ids: Sequence[str]) -> None:
+        """Select these sites' rows (hidden ones are skipped) and scroll to the first."""
+        rows = self.model.view_rows(site_ids)
+        selection = QItemSelection()
+        last_column = max(0, self.model.columnCount() - 1)
+        if len(rows):
+            breaks = np.flatnonzero(np.diff(rows) != 1) + 1
+            for run in np.split(rows, breaks):
+                top = self.model.index(int(run[0]), 0)
+                bottom = self.model.index(int(run[-1]), last_column)
+                selection.select(top, bottom)
+        model = self.view.selectionModel()
+        self._syncing = True
+        try:
+            flags = QItemSelectionModel.SelectionFlag.ClearAndSelect
+            model.select(selection, flags | QItemSelectionModel.SelectionFlag.Rows)
+            if len(rows):
+                first = self.model.index(int(rows[0]), 0)
+                model.setCurrentIndex(first, QItemSelectionModel.SelectionFlag.NoUpdate)
+                self.view.scrollTo(first)
+        finally:
+            self._syncing = False
+        self._selection_settled()
+
+    def selected_site_ids(self) -> list[str]:
+        """Selected sites in view order, read from selection ranges (no per-cell index list)."""
+        return self.model.site_ids(self._selected_rows())
+
+    def visible_row_count(self) -> int:
+        return self.model.rowCount()
+
+    def filter_mask(self) -> np.ndarray:
+        """The frame rows the current filters keep (what :meth:`apply_filters` hands the model)."""
+        return self.filters.mask(self._frame)
+
+    @Slot()
+    def apply_filters(self) -> None:
+        """Filter now (the search box calls this after its debounce); the selection is kept."""
+        self._search_timer.stop()
+        selected = self.selected_site_ids()
+        self._syncing = True
+        try:
+            self.model.set_filter_mask(self.filter_mask())
+        finally:
+            self._syncing = False
+        shown, total = self.model.rowCount(), len(self._frame)
+        self.shown_label.setText(f"{shown:,} of {total:,} shown" if total else "")
+        self._update_charts()
+        self.select_sites(selected)
+
+    # ------------------------------------------------------------------ building
+    def _rebuild_columns_menu(self, columns: Sequence[ColumnSpec], visible: set[str]) -> None:
+        self.columns_menu.clear()
+        header = self.view.horizontalHeader()
+        for i, spec in enumerate(columns):
+            action = self.columns_menu.addAction(spec.header)
+            action.setCheckable(True)
+            action.setChecked(spec.key in visible)
+            action.setData(i)
+            action.toggled.connect(self._on_column_toggled)
+            self.view.setColumnHidden(i, spec.key not in visible)
+        metrics = self.fontMetrics()
+        for i, spec in enumerate(columns):
+            width = metrics.horizontalAdvance(spec.header) + metrics.averageCharWidth() * 4
+            if spec.key in ("site_id", "display_name", "top_drivers"):
+                width = max(width, metrics.averageCharWidth() * 24)
+            header.resizeSection(i, width)
+
+    def _fill_summary(self, result: ScoreResult) -> None:
+        summary = result.summary
+        score = summary.get("campaign_score")
+        self.score_label.setText("–" if score is None else f"Campaign score {score:.1f}")
+        level = result.config.level
+        self.score_label.setToolTip(
+            f"Impression-weighted mean score of the scored {unit_noun(level)}"
+        )
+        self.sites_label.setText(counted(len(result.sites), level))
+        counts = summary.get("recommendations", {})
+        for name, chip in self.chips.items():
+            chip.setText(f"● {counts.get(name, 0):,} {recommendation_text(name)}")
+            chip.setStyleSheet(f"color: {recommendation_color(name, self.palette()).name()};")
+            chip.setToolTip(
+                f"Show only {unit_noun(level)} recommended: {recommendation_text(name)}"
+            )
+            chip.show()
+        quality = result.quality
+        text, tone = chip_text(quality)
+        self.quality_button.setText(text)
+        self.quality_button.setStyleSheet(
+            f"color: {tone_colour(self.palette(), tone).name()};" if tone == "warn" else ""
+        )
+        self.quality_button.setToolTip(
+            quality.accounting()
+            + "".join(f"\n⚠ {i.message}" for i in quality.warnings[:5])
+            + "\nClick for the full data-quality report."
+        )
+        self.quality_button.show()
+
+    def _update_charts(self) -> None:
+        rows = self.model.frame_rows()
+        frame = self._frame
+        if not len(frame):
+            self.histogram.clear_sites()
+            self.scatter.clear_points()
+            return
+        ids = frame.index.astype(str).to_numpy(dtype=object)[rows]
+        scores = frame["score"].to_numpy(dtype=np.float64, na_value=np.nan)[rows]
+        recs = frame["recommendation"].to_numpy(dtype=object)[rows]
+        spend = frame["spend"].to_numpy(dtype=np.float64, na_value=np.nan)[rows]
+        self.histogram.set_sites(ids, scores, recs)
+        self.scatter.set_points(ids, spend, scores, recs)
+
+    # ------------------------------------------------------------------ selection
+    def _selected_rows(self) -> np.ndarray:
+        ranges = self.view.selectionModel().selection()
+        if ranges.isEmpty():
+            return np.empty(0, dtype=np.intp)
+        parts = [np.arange(r.top(), r.bottom() + 1, dtype=np.intp) for r in ranges]
+        return np.unique(np.concatenate(parts))
+
+    def _selection_settled(self) -> None:
+        ids = self.selected_site_ids()
+        self.scatter.highlight(ids)
+        self.histogram.highlight(ids)
+        self.selection_changed.emit(ids)
+
+    @Slot(QItemSelection, QItemSelection)
+    def _on_table_selection(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        if not self._syncing:
+            self._selection_settled()
+
+    @Slot(QModelIndex, QModelIndex)
+    def _on_current_row(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if current.isValid():
+            self.site_activated.emit(self.model.site_id(current.row()))
+
+    @Slot(list)
+    def _on_points_selected(self, site_ids: list[str]) -> None:
+        self.select_sites(site_ids)
+
+    # ------------------------------------------------------------------ actions
+    @Slot(QPoint)
+    def _on_context_menu(self, pos: QPoint) -> None:
+        self._update_actions()
+        if self.selected_site_ids():
+            self.context_menu.popup(self.view.viewport().mapToGlobal(pos))
+
+    def _update_actions(self) -> None:
+        rows = self._selected_rows()
+        any_selected = bool(len(rows))
+        for action in (self.pin_allow_action, self.pin_block_action, self.copy_ids_action):
+            action.setEnabled(any_selected)
+        self.unpin_action.setVisible(bool(self.model.pinned(rows).any()))
+
+    def _ask_pin(self, action: str) -> None:
+        ids = self.selected_site_ids()
+        if not ids:
+            return
+        level = self._result.config.level if self._result is not None else None
+        what = ids[0] if len(ids) == 1 else counted(len(ids), level)
+        reason, ok = QInputDialog.getText(
+            self, f"Pin to {action} list", f"Why pin {what} to the {action} list? (optional)"
+        )
+        if ok:
+            self.pin_requested.emit(ids, action, reason.strip())
+
+    @Slot()
+    def _on_pin_allow(self) -> None:
+        self._ask_pin("allow")
+
+    @Slot()
+    def _on_pin_block(self) -> None:
+        self._ask_pin("block")
+
+    @Slot()
+    def _on_unpin(self) -> None:
+        rows = self._selected_rows()
+        pinned = rows[self.model.pinned(rows)]
+        if len(pinned):
+            self.unpin_requested.emit(self.model.site_ids(pinned))
+
+    @Slot()
+    def _on_copy_ids(self) -> None:
+        ids = self.selected_site_ids()
+        if ids:
+            QGuiApplication.clipboard().setText("\n".join(ids))
+
+    @Slot()
+    def _on_quality_clicked(self) -> None:
+        if self._result is None:
+            return
+        if self.quality_dialog is not None:
+            self.quality_dialog.deleteLater()
+        self.quality_dialog = DataQualityDialog(self._result.quality, len(self._result.sites), self)
+        self.quality_dialog.open()
+
+    @Slot()
+    def _on_chip_clicked(self) -> None:
+        chip = self.sender()
+        name = chip.property("recommendation") if chip is not None else None
+        index = self.recommendation_combo.findData(name)
+        current = self.recommendation_combo.currentIndex()
+        self.recommendation_combo.setCurrentIndex(0 if index == current else index)
+
+    @Slot(bool)
+    def _on_column_toggled(self, checked: bool) -> None:
+        action = self.sender()
+        if isinstance(action, QAction):
+            self.view.setColumnHidden(int(action.data()), not checked)

@@ -1,0 +1,54 @@
+"""Item delegates: how a cell is painted when plain text is not enough."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import (
+    QApplication,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionProgressBar,
+    QStyleOptionViewItem,
+)
+
+from caliber_desktop.models.enums import CampaignStatus
+from caliber_desktop.services.records import CampaignRecord
+from caliber_desktop.ui.shared.item_models import CAMPAIGN_ROLE, Index
+
+
+class StatusDelegate(QStyledItemDelegate):
+    """Paints a processing campaign's status cell as a progress bar from ``record.progress``.
+
+    A delegate rather than an index widget: one painter for any number of rows, and it follows
+    the style (and its dark palette) like every other cell.
+    """
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        record = index.data(CAMPAIGN_ROLE)
+        if (
+            not isinstance(record, CampaignRecord)
+            or record.status is not CampaignStatus.PROCESSING
+            or record.progress is None
+        ):
+            super().paint(painter, option, index)
+            return
+        item = QStyleOptionViewItem(option)
+        self.initStyleOption(item, index)
+        widget = item.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, item, painter, widget)
+        margin = max(1, item.fontMetrics.height() // 6)
+        bar = QStyleOptionProgressBar()
+        if widget is not None:
+            bar.initFrom(widget)
+        bar.rect = item.rect.adjusted(margin, margin, -margin, -margin)
+        bar.palette = item.palette
+        bar.fontMetrics = item.fontMetrics
+        bar.minimum, bar.maximum = 0, 1000
+        bar.progress = round(record.progress * 1000)
+        bar.text = f"Processing {record.progress:.0%}"
+        bar.textVisible = True
+        bar.textAlignment = Qt.AlignmentFlag.AlignCenter
+        bar.state = item.state | QStyle.StateFlag.State_Horizontal
+        style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, widget)

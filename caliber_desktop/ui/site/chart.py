@@ -1,0 +1,92 @@
+"""The site detail panel's chart: each used metric's points against a median site."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from caliber_desktop.ui.shared.tones import tone_colour
+
+
+class ContributionChart(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is untyped
+    """Horizontal bars of each used metric's points vs a median site, above and below zero.
+
+    ``values`` and ``labels`` keep what is drawn so callers (and tests) need not read pyqtgraph
+    internals; the bars are one item with a brush per bar.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("contributionChart")
+        self.values: list[float] = []
+        self.labels: list[str] = []
+        item = self.getPlotItem()
+        item.setMenuEnabled(False)
+        item.hideButtons()
+        item.setMouseEnabled(x=False, y=False)
+        item.invertY(True)  # first metric on top, as in the table
+        item.setLabel("bottom", "points vs a median site")
+        self.bars = pg.BarGraphItem(x0=[], y=[], width=[], height=0.6)
+        self.zero_line = pg.InfiniteLine(pos=0.0, angle=90, movable=False)
+        item.addItem(self.bars)
+        item.addItem(self.zero_line)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.apply_palette()
+
+    def set_metrics(self, labels: list[str], values: list[float]) -> None:
+        self.labels, self.values = list(labels), [float(v) for v in values]
+        self._draw()
+        lines = max(len(values), 1) + 3  # bars plus the bottom axis and its label
+        self.setFixedHeight(round(self.fontMetrics().lineSpacing() * lines * 1.5))
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        super().changeEvent(event)
+        # its own palette (the parent hears first); also sent while pyqtgraph is still building
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "zero_line"):
+            self.apply_palette()
+
+    def clear_metrics(self) -> None:
+        self.set_metrics([], [])
+
+    def apply_palette(self) -> None:
+        """Background, axes and bar colours from the current palette."""
+        palette = self.palette()
+        text = palette.color(QPalette.ColorRole.Text)
+        self.setBackground(palette.color(QPalette.ColorRole.Base))
+        for name in ("left", "bottom"):
+            axis = self.getPlotItem().getAxis(name)
+            axis.setPen(pg.mkPen(palette.color(QPalette.ColorRole.Mid)))
+            axis.setTextPen(pg.mkPen(text))
+        self.zero_line.setPen(pg.mkPen(text, width=1))
+        self._draw()
+
+    def _draw(self) -> None:
+        values = np.asarray(self.values, dtype=float)
+        palette = self.palette()
+        good, bad = tone_colour(palette, "good"), tone_colour(palette, "bad")
+        # pyqtgraph 0.14 fails on an empty ``pens``/``brushes`` list: one shared pen, and
+        # per-bar brushes only when there are bars
+        brushes = [pg.mkBrush(good if v >= 0 else bad) for v in values] or None
+        self.bars.setOpts(
+            x0=np.minimum(values, 0.0),
+            y=np.arange(len(values), dtype=float),
+            width=np.abs(values),
+            height=0.6,
+            brushes=brushes,
+            brush=pg.mkBrush(good),
+            pen=pg.mkPen(None),
+        )
+        item = self.getPlotItem()
+        left = item.getAxis("left")
+        left.setTicks([list(enumerate(self.labels))])
+        # wide enough for the longest label, so pyqtgraph does not drop labels that overflow
+        metrics = self.fontMetrics()
+        widest = max((metrics.horizontalAdvance(t) for t in self.labels), default=0)
+        left.setWidth(widest + metrics.averageCharWidth() * 2)
+        reach = float(np.abs(values).max()) if len(values) else 1.0
+        reach = max(reach, 1.0) * 1.1
+        item.setXRange(-reach, reach, padding=0)
+        item.setYRange(-0.6, max(len(values), 1) - 0.4, padding=0)
