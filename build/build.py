@@ -29,7 +29,9 @@ SPEC = HERE / "caliber.spec"
 WORK = HERE / "work"
 DIST = HERE / "dist"
 APP = "caliber-desktop"
-SAMPLE = ROOT / "caliber_desktop" / "resources" / "samples" / "ttd_display_awareness_sample.csv"
+#: The app's data files (icons, the sample report, fonts): caliber_desktop/resources in the bundle.
+RESOURCES = ROOT / "resources"
+SAMPLE = RESOURCES / "samples" / "ttd_display_awareness_sample.csv"
 SMOKE_TIMEOUT_S = 180
 EXE_SUFFIX = ".exe" if platform.system() == "Windows" else ""
 
@@ -59,7 +61,7 @@ def make_icons() -> None:
     """Render the SVG app icon to .ico (Windows) and .png/.icns (macOS) for the executables."""
     icons = WORK / "icons"
     icons.mkdir(parents=True, exist_ok=True)
-    svg = ROOT / "caliber_desktop" / "resources" / "icons" / "caliber.svg"
+    svg = RESOURCES / "icons" / "caliber.svg"
     script = f"""
 import sys
 from PySide6.QtCore import Qt
@@ -157,9 +159,28 @@ def _run(command: list[str], env: dict[str, str], what: str) -> subprocess.Compl
     return done
 
 
+def missing_resources(bundle: Path) -> list[str]:
+    """Files of resources/ not in the bundle's caliber_desktop/resources, or different there."""
+    bundled = bundle / "_internal" / "caliber_desktop" / "resources"
+    missing = []
+    for source in sorted(RESOURCES.rglob("*")):
+        if not source.is_file() or "__pycache__" in source.parts:
+            continue
+        name = source.relative_to(RESOURCES)
+        copy = bundled / name
+        if not copy.is_file() or copy.read_bytes() != source.read_bytes():
+            missing.append(name.as_posix())
+    return missing
+
+
 def smoke() -> list[str]:
-    """Run the frozen GUI smoke test and a frozen CLI score in a throw-away data dir."""
+    """Check the bundled resources, then run the frozen GUI smoke test and a frozen CLI score in
+    a throw-away data dir."""
     failures: list[str] = []
+    missing = missing_resources(bundle_dir())
+    print(f"    resources/ in the bundle: {len(missing)} file(s) missing or different", flush=True)
+    if missing:
+        failures.append(f"not in _internal/caliber_desktop/resources: {', '.join(missing)}")
     with tempfile.TemporaryDirectory(prefix="caliber-smoke-") as tmp:
         home, out = Path(tmp) / "home", Path(tmp) / "out"
         env = {

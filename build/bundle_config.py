@@ -179,6 +179,13 @@ def keep(entry: tuple[str, ...]) -> bool:
     return not any(dest == d or dest.startswith(d + "/") for d in PRUNED_DATA_DIRS)
 
 
+#: The app's data files (icons, the sample report, the report fonts) are in this top-level folder
+#: of the repository; the wheel and the bundle both hold it as the package
+#: ``caliber_desktop.resources`` (pyproject.toml's ``[tool.setuptools.package-dir]`` maps it for
+#: setuptools), which the code reads with importlib.resources.
+RESOURCES_DIR = "resources"
+RESOURCES_DEST = f"{PACKAGE}/resources"
+
 #: Data folders inside the package whose Python files are read as files at run time (Alembic
 #: loads ``env.py`` and the revisions from the migrations folder), so they go in as source too.
 SOURCE_DATA_PACKAGES = [f"{PACKAGE}.models.migrations"]
@@ -206,7 +213,28 @@ def data_files(root: Path) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = list(collect_data_files(PACKAGE, excludes=["**/__pycache__"]))
     for package in SOURCE_DATA_PACKAGES:
         found += collect_data_files(package, include_py_files=True, excludes=["**/__pycache__"])
+    found += [(str(source), dest.rsplit("/", 1)[0]) for source, dest in resource_files(root)]
     return found
+
+
+def resource_files(root: Path) -> list[tuple[Path, str]]:
+    """Every file of ``resources/`` and its path in the bundle, ``caliber_desktop/resources/…``.
+
+    They are listed here because ``collect_data_files`` only sees what is inside the package's
+    folder. ``__init__.py`` goes in as a file too, as the migration scripts do: PyInstaller's
+    module graph looks for ``caliber_desktop.resources`` in ``caliber_desktop/`` only (it does not
+    ask the editable install's import hook), and the frozen app imports it from the file (its
+    importer falls back to Python's file finder; the bootloader writes no bytecode beside it).
+    """
+    folder = root / RESOURCES_DIR
+    return sorted(
+        (path, f"{RESOURCES_DEST}/{path.relative_to(folder).as_posix()}")
+        for path in folder.rglob("*")
+        if path.is_file()
+        and "__pycache__" not in path.parts
+        and path.suffix != ".pyc"
+        and not path.name.startswith(".")
+    )
 
 
 def package_data_files(root: Path) -> list[Path]:

@@ -62,13 +62,19 @@ FALLBACKS: tuple[str, ...] = tuple(name for name in _FILES if name not in (REGUL
 
 _lock = threading.Lock()
 _coverage: dict[str, frozenset[int]] = {}
-_keep_open = ExitStack()  # keeps an extracted copy alive if the package is zipped (frozen apps)
+_keep_open = ExitStack()  # keeps an extracted copy alive if the package is ever zipped
 _shaping: list[bool] = []  # [whether shaping works], set by register_fonts
 
 
-def font_dir() -> Path:
-    """The folder of the vendored fonts (a real folder in the source tree and the frozen app)."""
-    ref = resources.files("caliber_desktop.services.report").joinpath("fonts")
+def font_file(filename: str) -> Path:
+    """A vendored font as a real file (reportlab's TTFont opens a path).
+
+    The fonts are in the top-level ``resources/fonts`` folder, packaged (wheel, editable install,
+    bundle) as ``caliber_desktop.resources``. Installed, they already are files; ``as_file``
+    extracts one to a temporary file only where the package is not on disk, one file at a time
+    (Python 3.11's ``as_file`` cannot extract a folder).
+    """
+    ref = resources.files("caliber_desktop.resources").joinpath("fonts", filename)
     return Path(_keep_open.enter_context(resources.as_file(ref)))
 
 
@@ -77,9 +83,8 @@ def register_fonts() -> None:
     with _lock:
         if _coverage:
             return
-        folder = font_dir()
         for name, filename in _FILES.items():
-            font = TTFont(name, str(folder / filename))
+            font = TTFont(name, str(font_file(filename)))
             pdfmetrics.registerFont(font)
             _coverage[name] = frozenset(font.face.charToGlyph)
         # <b> switches the body font to its bold face; there is no italic, and the fallback

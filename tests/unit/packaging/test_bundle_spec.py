@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -39,7 +40,6 @@ def test_every_data_file_of_the_package_is_bundled() -> None:
     config = bundle_config()
     on_disk = config.package_data_files(ROOT)
     assert any(path.name == "profiles.toml" for path in on_disk)
-    assert any(path.suffix == ".csv" for path in on_disk)  # the sample report
     collected = {
         (Path(dest) / Path(source).name).as_posix() for source, dest in config.data_files(ROOT)
     }
@@ -52,6 +52,44 @@ def test_every_data_file_of_the_package_is_bundled() -> None:
     # Alembic reads the migration scripts as files: they go in as source.
     assert "caliber_desktop/models/migrations/env.py" in collected
     assert any(item.startswith("caliber_desktop/models/migrations/versions/") for item in collected)
+
+
+def test_every_file_of_resources_is_bundled_as_the_package_s_resources() -> None:
+    """resources/ (icons, the sample report, fonts) is outside the package folder, so
+    collect_data_files does not see it: data_files maps each file to caliber_desktop/resources."""
+    pytest.importorskip("PyInstaller")
+    config = bundle_config()
+    folder = ROOT / "resources"
+    on_disk = sorted(
+        path.relative_to(folder).as_posix()
+        for path in folder.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    )
+    assert {"__init__.py", "icons/caliber.svg", "fonts/DejaVuSans.ttf"} <= set(on_disk)
+    assert any(name.startswith("samples/") and name.endswith(".csv") for name in on_disk)
+    collected = {
+        (Path(dest) / Path(source).name).as_posix(): Path(source)
+        for source, dest in config.data_files(ROOT)
+    }
+    for name in on_disk:
+        bundled = f"caliber_desktop/resources/{name}"
+        assert bundled in collected, f"not in the bundle: resources/{name}"
+        assert collected[bundled].resolve() == (folder / name).resolve()
+
+
+def test_the_smoke_test_finds_a_resource_missing_from_the_built_bundle(tmp_path: Path) -> None:
+    """build.py --smoke compares resources/ with the built folder's copy, byte for byte."""
+    spec = importlib.util.spec_from_file_location("caliber_build", ROOT / "build" / "build.py")
+    assert spec is not None
+    assert spec.loader is not None
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    bundled = tmp_path / "_internal" / "caliber_desktop" / "resources"
+    shutil.copytree(ROOT / "resources", bundled, ignore=shutil.ignore_patterns("__pycache__"))
+    assert build.missing_resources(tmp_path) == []
+    (bundled / "icons" / "caliber.svg").unlink()
+    (bundled / "fonts" / "DejaVuSans.ttf").write_bytes(b"not a font")
+    assert build.missing_resources(tmp_path) == ["fonts/DejaVuSans.ttf", "icons/caliber.svg"]
 
 
 def test_no_excluded_module_is_loaded_by_the_app() -> None:
