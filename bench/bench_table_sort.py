@@ -24,7 +24,8 @@ from PySide6.QtWidgets import QApplication, QTableView
 
 from caliber_desktop.models.enums import Goal
 from caliber_desktop.services.scoring.engine import ScoreRequest, score_file
-from caliber_desktop.ui.shared.frame_model import FrameTableModel, result_columns
+from caliber_desktop.ui.results.columns import result_columns
+from caliber_desktop.ui.shared.frame_model import FrameTableModel
 
 ROWS = 100_000
 REPEATS = 5

@@ -48,7 +48,7 @@ from caliber_desktop.models.store import head_revision
 from caliber_desktop.services.auth.secrets import SecretStore
 from caliber_desktop.services.auth.service import AuthConfig, AuthService
 from caliber_desktop.services.workspace import Workspace, open_workspace
-from caliber_desktop.ui.account.session import SessionKeeper, run_on_lane, sign_in_at_start
+from caliber_desktop.ui.account.session import SessionKeeper, sign_in_at_start, signed_in_user
 from caliber_desktop.ui.mainwindow.window import MainWindow
 from caliber_desktop.ui.shared.common import app_icon, error_box
 from caliber_desktop.ui.shared.theme import ThemeFollower
@@ -222,7 +222,7 @@ def _run(
             session = sign_in_at_start(auth, registry, secrets=secrets)
             if session is None:
                 return EXIT_OK  # the analyst closed the sign-in dialog
-            user = run_on_lane(registry, auth.user_for, session)
+            user = signed_in_user(registry, auth, session)
             workspace.bind(user)
         window = MainWindow(workspace, registry)
         window.secrets = secrets

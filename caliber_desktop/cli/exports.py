@@ -128,7 +128,7 @@ def cmd_runs(args: argparse.Namespace, ws: Workspace, out: Output) -> int:
 def cmd_compare(args: argparse.Namespace, ws: Workspace, out: Output) -> int:
     from caliber_desktop.cli.output import table
     from caliber_desktop.errors import ValidationError
-    from caliber_desktop.services.runs.compare import compare, latest_two
+    from caliber_desktop.services.exports.compare import compare, latest_two
 
     if args.limit < 0:
         raise ValidationError("--limit must be 0 or more.", field="limit")

@@ -30,7 +30,7 @@ from caliber_desktop.services.scoring.vocabulary import counted
 if TYPE_CHECKING:  # the engine (pandas, Arrow) loads when a score command runs, not for --help
     from caliber_desktop.services.runs.records import RunRecord
     from caliber_desktop.services.scoring.engine import ScoredReport
-    from caliber_desktop.services.scoring.lists import SiteLists
+    from caliber_desktop.services.scoring.lists import ListName, SiteLists
 
 RECOMMENDATIONS = ("allow", "monitor", "block", "insufficient_data")
 #: How a "close the file" message ends when scoring a file.
@@ -243,7 +243,8 @@ def _counts(summary: dict[str, Any]) -> str:
 
 def _impact_lines(lists: SiteLists, level: str | None) -> list[str]:
     lines = []
-    for name, verb in (("block", "removes"), ("allow", "keeps")):
+    shown: tuple[tuple[ListName, str], ...] = (("block", "removes"), ("allow", "keeps"))
+    for name, verb in shown:
         impact = lists.impact[name]
         lines.append(f"  {name} list      {counted(impact.sites, level)}; {impact.describe(verb)}")
         if impact.warning:

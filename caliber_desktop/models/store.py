@@ -13,6 +13,7 @@ Rules this module enforces (see docs/architecture.md):
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -86,30 +87,54 @@ def _on_begin(connection: Connection) -> None:
     connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+#: SQLite primary result codes (https://sqlite.org/rescode.html); an extended code's low byte is
+#: its primary code (SQLITE_BUSY_SNAPSHOT 517 → SQLITE_BUSY 5).
+SQLITE_PERM, SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY = 3, 5, 6, 8
+SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_NOTADB = 10, 11, 13, 14, 26
+_BUSY = {SQLITE_BUSY, SQLITE_LOCKED}
+_DAMAGED = {SQLITE_CORRUPT, SQLITE_NOTADB}
+_UNWRITABLE = {SQLITE_READONLY, SQLITE_CANTOPEN, SQLITE_PERM}
+
+
+def result_code(exc: object) -> int | None:
+    """The primary SQLite result code of a driver error (``sqlite3.Error.sqlite_errorcode``)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else None
+
+
 def translate_db_error(exc: DBAPIError, path: Path) -> StoreError:
-    """Turn a driver error into a message that says what happened and what to do."""
-    text = str(exc.orig).lower()
-    if "locked" in text or "busy" in text:
+    """Turn a driver error into a message that says what happened and what to do.
+
+    Classified by SQLite's result code, not the message text (which SQLite may word differently
+    across versions, and which a path or a value in the message could mimic).
+    """
+    code = result_code(exc.orig)
+    if code in _BUSY:
         return StoreError(
             f"The Caliber database {path} is busy: another Caliber window or command is writing.",
             hint="Wait for it to finish and try again.",
         )
-    if "full" in text:
+    if code == SQLITE_FULL:
         return StoreError(
             f"The disk holding {path} is full; nothing was saved.",
             hint="Free some space and try again.",
         )
-    if "not a database" in text or "malformed" in text or "corrupt" in text:
+    if code in _DAMAGED:
         return StoreError(
             f"{path} is damaged or is not a Caliber database.",
             hint="Restore it from a backup, or move it away to start with an empty store.",
         )
-    if "readonly" in text or "unable to open" in text or "read-only" in text:
+    if code in _UNWRITABLE or (code == SQLITE_IOERR and _read_only_folder(path)):
         return StoreError(
             f"Caliber cannot write to {path}.",
             hint="Check the folder's permissions or set CALIBER_HOME to a writable folder.",
         )
     return StoreError(f"The Caliber database {path} failed: {exc.orig}")
+
+
+def _read_only_folder(path: Path) -> bool:
+    """An I/O error writing the journal next to the database is, in practice, a read-only folder."""
+    return not os.access(path.parent, os.W_OK)
 
 
 class Store:

@@ -7,7 +7,7 @@ a lazy load. ``CampaignSettings`` also owns the rules for the five campaign sett
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -217,22 +217,6 @@ class Page(Generic[T]):
     @property
     def has_more(self) -> bool:
         return self.offset + len(self.items) < self.total
-
-
-@dataclass(frozen=True)
-class Preview:
-    """The first rows of a report exactly as written, before any mapping."""
-
-    rows: list[list[str]]
-    format: FileFormat
-    encoding: str | None = None
-    delimiter: str | None = None
-    sheet_name: str | None = None
-    sheet_names: list[str] = field(default_factory=list)
-    truncated: bool = False
-
-    def as_json(self) -> dict[str, Any]:
-        return jsonable(self)  # type: ignore[no-any-return]
 
 
 def jsonable(value: Any) -> Any:

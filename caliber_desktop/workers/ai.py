@@ -1,9 +1,9 @@
 """The AI assistant's jobs: insights (one or a batch), streamed chat, and the small store jobs.
 
 Every call that may reach the network (generate, batch, chat, status — the keyring can block too)
-runs on the global pool, never on the DB lane: a slow model must not hold up the analyst's pins
+declares the network lane, never the DB lane: a slow model must not hold up the analyst's pins
 and imports. The service opens its own short write transactions for what it stores, so those
-jobs need no lane of their own. Deleting and clearing are plain store writes and go on the lane.
+jobs need no lane of their own. Deleting and clearing are plain store writes (the DB lane).
 
 The service is handed in as a snapshot (``workspace.ai`` at the moment the job starts): settings
 saved while a job runs rebind the workspace to a new service and only later jobs see it.
@@ -21,6 +21,7 @@ from PySide6.QtCore import QObject, Signal
 
 from caliber_desktop.services.progress import CancelToken
 from caliber_desktop.workers.base import FunctionWorker, Worker
+from caliber_desktop.workers.lanes import Change, Lane
 
 if TYPE_CHECKING:
     from caliber_desktop.services.ai import AIService
@@ -44,6 +45,8 @@ class GenerateInsightWorker(Worker):
     """One insight; the service falls back to an offline insight without a key or network."""
 
     title = "Generating an insight"
+    lane = Lane.NETWORK
+    changes = frozenset({Change.INSIGHTS})
 
     def __init__(self, service: AIService, request: InsightRequest) -> None:
         super().__init__()
@@ -77,6 +80,8 @@ class GenerateBatchWorker(Worker):
     """
 
     title = "Generating insights"
+    lane = Lane.NETWORK
+    changes = frozenset({Change.INSIGHTS})
 
     def __init__(
         self,
@@ -132,6 +137,8 @@ class ChatWorker(Worker):
     """
 
     title = "Asking the assistant"
+    lane = Lane.NETWORK
+    changes = frozenset({Change.CHAT})
 
     def __init__(self, service: AIService, campaign_id: int | None, message: str) -> None:
         super().__init__()
@@ -176,31 +183,44 @@ class ChatWorker(Worker):
 
 # ---------------------------------------------------------------------- short jobs
 # Plain service calls, named once here so the activity list reads the same from every panel.
-# Reads and the status go on the global pool; delete and clear are writes for the DB lane.
+# Reads are READ, the status NETWORK (the keyring); delete and clear are DB-lane writes.
 
 
 def status_job(service: AIService) -> FunctionWorker:
     """The status line: reads the keyring (which can block) and the rate-limit counters."""
-    return FunctionWorker(service.status, title="Checking the AI assistant")
+    return FunctionWorker(service.status, title="Checking the AI assistant", lane=Lane.NETWORK)
 
 
 def insights_job(service: AIService, campaign_id: int) -> FunctionWorker:
-    return FunctionWorker(service.insights, campaign_id, title="Loading insights")
+    return FunctionWorker(service.insights, campaign_id, title="Loading insights", lane=Lane.READ)
 
 
 def delete_insight_job(service: AIService, insight_id: int) -> FunctionWorker:
-    return FunctionWorker(service.delete_insight, insight_id, title="Deleting an insight")
+    return FunctionWorker(
+        service.delete_insight,
+        insight_id,
+        title="Deleting an insight",
+        changes={Change.INSIGHTS},
+    )
 
 
 def clear_insights_job(service: AIService, campaign_id: int) -> FunctionWorker:
-    return FunctionWorker(service.clear_insights, campaign_id, title="Deleting insights")
+    return FunctionWorker(
+        service.clear_insights, campaign_id, title="Deleting insights", changes={Change.INSIGHTS}
+    )
 
 
 def chat_history_job(service: AIService, campaign_id: int | None, limit: int) -> FunctionWorker:
     return FunctionWorker(
-        service.chat_history, campaign_id, limit=limit, title="Loading the conversation"
+        service.chat_history,
+        campaign_id,
+        limit=limit,
+        title="Loading the conversation",
+        lane=Lane.READ,
     )
 
 
 def clear_chat_job(service: AIService, campaign_id: int | None) -> FunctionWorker:
-    return FunctionWorker(service.clear_chat, campaign_id, title="Clearing the conversation")
+    return FunctionWorker(
+        service.clear_chat, campaign_id, title="Clearing the conversation", changes={Change.CHAT}
+    )

@@ -33,13 +33,15 @@ import logging
 import threading
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
-from caliber_desktop.errors import CaliberError
+from caliber_desktop.errors import CaliberError, ValidationError
 from caliber_desktop.services.progress import Cancelled, CancelToken
+from caliber_desktop.workers.lanes import Change, Lane, changes_of
 
 log = logging.getLogger(__name__)
 
@@ -107,11 +109,25 @@ class Worker(QRunnable):
 
     #: shown in the activity list and error titles ("Loading campaigns failed")
     title = "Background job"
+    #: where it runs (:mod:`~caliber_desktop.workers.lanes`); undeclared means the serial DB lane
+    lane: Lane = Lane.DB
+    #: what a successful run changes; the registry announces it with its ``changed`` signal
+    changes: frozenset[Change] = frozenset()
 
-    def __init__(self, *, title: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        title: str | None = None,
+        lane: Lane | None = None,
+        changes: Iterable[Change] | None = None,
+    ) -> None:
         super().__init__()
         if title is not None:
             self.title = title
+        if lane is not None:
+            self.lane = lane
+        if changes is not None:
+            self.changes = changes_of(changes)
         self.job_id = uuid.uuid4().hex
         self.token = CancelToken()
         self.signals = WorkerSignals(self.job_id)
@@ -177,7 +193,7 @@ class Worker(QRunnable):
             signals.finished.emit()
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.title!r} {self.job_id}>"
+        return f"<{type(self).__name__} {self.title!r} {self.job_id} on {self.lane.value}>"
 
 
 class FunctionWorker(Worker):
@@ -193,12 +209,34 @@ class FunctionWorker(Worker):
         fn: Callable[..., object],
         *args: object,
         title: str | None = None,
+        lane: Lane | None = None,
+        changes: Iterable[Change] | None = None,
         **kwargs: object,
     ) -> None:
-        super().__init__(title=title)
+        super().__init__(title=title, lane=lane, changes=changes)
         self.fn = fn
         self.args = args
         self.kwargs = kwargs
 
     def work(self) -> object:
         return self.fn(*self.args, **self.kwargs)
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A ValidationError carried back as a value: ``ErrorInfo`` would lose its ``field``.
+
+    A job whose result is a ``Rejected`` changed nothing, so the registry announces no changes
+    for it.
+    """
+
+    field: str | None
+    message: str
+
+
+def rejected_or(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run a service call on a worker, returning a :class:`Rejected` for bad input."""
+    try:
+        return fn(*args, **kwargs)
+    except ValidationError as exc:
+        return Rejected(exc.field, str(exc))

@@ -1,4 +1,4 @@
-"""Where running jobs live: strong references, superseding, cancel on quit, and the DB lane.
+"""Where running jobs live: lanes, strong references, superseding, changes, cancel on quit.
 
 Architecture rules 3, 4, 6 and 7 in one GUI-thread object:
 
@@ -17,8 +17,16 @@ Architecture rules 3, 4, 6 and 7 in one GUI-thread object:
   ``on_error`` callbacks and the registry's ``job_progress``/``failed`` signals; ``job_finished``
   reports the older one as ``superseded``. Callers therefore get results through the callbacks
   given to ``start()``, not by connecting to the worker's ``result`` themselves.
-* **DB lane (6).** :func:`db_lane` is a one-thread pool: every job that writes to the store goes
-  there, so writes run one at a time in submission order. Reads use the global pool.
+* **Lanes (6).** A job declares its :class:`~caliber_desktop.workers.lanes.Lane` and ``start()``
+  submits it there: the serial DB lane (:func:`db_lane`, one thread, submission order) unless the
+  job opted out (store reads, CPU and network jobs share the global pool). Callers no longer pick
+  a pool, so none can forget the write lane; a DB-lane job is refused on any other pool.
+* **Changes.** After a job that declared ``changes`` finished without failing, being cancelled or
+  returning a :class:`~caliber_desktop.workers.base.Rejected`, :attr:`WorkerRegistry.changed`
+  carries that set once, after the job's ``on_result`` ran; panels reload what they show from it
+  instead of being told by whoever started the job. A superseded job whose work did complete
+  counts too: the store changed even if nobody wants its result. Nothing is announced while
+  :meth:`~WorkerRegistry.shutdown` waits (the app is quitting; a reload would only start jobs).
 * **Quit (7).** :func:`install_quit_hook` cancels everything at ``aboutToQuit`` and waits, bounded.
 
 Callbacks run on the GUI thread from this object's slots (the cross-thread receivers, rule 5),
@@ -47,7 +55,20 @@ from PySide6.QtCore import (
     Slot,
 )
 
-from caliber_desktop.workers.base import ErrorInfo, Worker
+from caliber_desktop.workers.base import ErrorInfo, Rejected, Worker
+from caliber_desktop.workers.lanes import Change, Lane, db_lane, pool_for
+
+__all__ = [
+    "Change",
+    "ErrorCallback",
+    "JobOutcome",
+    "Lane",
+    "ResultCallback",
+    "WorkerRegistry",
+    "db_lane",
+    "install_quit_hook",
+    "pool_for",
+]
 
 log = logging.getLogger(__name__)
 
@@ -66,27 +87,6 @@ class JobOutcome(StrEnum):
     SUPERSEDED = "superseded"
 
 
-class _DbLane:
-    """Holder of the process-wide write lane, created on first use."""
-
-    pool: QThreadPool | None = None
-
-
-def db_lane() -> QThreadPool:
-    """The one-thread pool that serialises every store write (rule 6); one per process.
-
-    It is a child of the application object, so it is torn down (waiting for its thread) before
-    the application is; a new application gets a new lane.
-    """
-    pool = _DbLane.pool
-    if pool is None or not shiboken6.isValid(pool):
-        pool = QThreadPool(QCoreApplication.instance())
-        pool.setObjectName("caliber-db-lane")
-        pool.setMaxThreadCount(1)
-        _DbLane.pool = pool
-    return pool
-
-
 @dataclass
 class _Job:
     worker: Worker
@@ -96,6 +96,15 @@ class _Job:
     on_error: ErrorCallback | None
     superseded: bool = False
     failed: bool = False
+    #: the result was a :class:`Rejected`: the service refused the input and changed nothing
+    rejected: bool = False
+
+    @property
+    def changed(self) -> frozenset[Change]:
+        """What this finished job changed: its declared changes if its work went through."""
+        if self.failed or self.rejected or self.worker.cancelled:
+            return frozenset()
+        return self.worker.changes
 
     @property
     def outcome(self) -> JobOutcome:
@@ -121,6 +130,8 @@ class WorkerRegistry(QObject):
     failed = Signal(object)
     #: the last running job finished
     drained = Signal()
+    #: a ``frozenset`` of :class:`Change`: what a job that just finished successfully changed
+    changed = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -130,6 +141,7 @@ class WorkerRegistry(QObject):
         self._reaper = QTimer(self)
         self._reaper.setInterval(_REAP_INTERVAL_MS)
         self._reaper.timeout.connect(self._reap)
+        self._shutting_down = False
         #: used by the ``aboutToQuit`` hook; see :func:`install_quit_hook`
         self.quit_timeout_ms = 5000
 
@@ -140,16 +152,17 @@ class WorkerRegistry(QObject):
     def start(
         self,
         worker: Worker,
-        pool: QThreadPool | None = None,
         *,
         key: str | None = None,
         on_result: ResultCallback | None = None,
         on_error: ErrorCallback | None = None,
     ) -> str:
-        """Run ``worker`` on ``pool`` (default: the global pool) and return its job id.
+        """Run ``worker`` on its lane's pool and return its job id.
 
         ``on_result(value)`` / ``on_error(info)`` are called on the GUI thread unless the job was
-        superseded. Without ``on_error``, errors are re-emitted as :attr:`failed`.
+        superseded. Without ``on_error``, errors are re-emitted as :attr:`failed`. The pool is
+        the worker's lane's (:func:`~caliber_desktop.workers.lanes.pool_for`): a caller cannot
+        put a store write beside another one.
         """
         self._require_own_thread()
         if worker.job_id in self._jobs or not shiboken6.isValid(worker):
@@ -159,7 +172,7 @@ class WorkerRegistry(QObject):
                 f"{worker!r} has autoDelete off, which makes PySide keep it for the pool's whole "
                 "life; leave it on (the registry holds the reference)."
             )
-        pool = pool if pool is not None else QThreadPool.globalInstance()
+        pool = pool_for(worker.lane)
         job_id = worker.job_id
         if key is not None:
             older = self._jobs.get(self._latest.get(key, ""))
@@ -219,9 +232,18 @@ class WorkerRegistry(QObject):
         return not self._jobs
 
     def shutdown(self, timeout_ms: int) -> bool:
-        """Cancel everything and wait; False (and a log line) if some job outlived the wait."""
+        """Cancel everything and wait; False (and a log line) if some job outlived the wait.
+
+        Jobs finishing meanwhile announce no :attr:`changed`: a panel reloading now would only
+        start new jobs while the app quits.
+        """
         self.cancel_all()
-        if self.wait_all(timeout_ms):
+        self._shutting_down = True
+        try:
+            done = self.wait_all(timeout_ms)
+        finally:
+            self._shutting_down = False
+        if done:
             return True
         log.warning(
             "%d background job(s) still running after %d ms: %s",
@@ -251,7 +273,10 @@ class WorkerRegistry(QObject):
     @Slot(object)
     def _on_result(self, value: object) -> None:
         job = self._job_of_sender()
-        if job is None or job.superseded:
+        if job is None:
+            return
+        job.rejected = isinstance(value, Rejected)
+        if job.superseded:
             return
         if job.on_result is not None:
             job.on_result(value)
@@ -279,9 +304,13 @@ class WorkerRegistry(QObject):
         if job.key is not None and self._latest.get(job.key) == job_id:
             del self._latest[job.key]
         outcome = job.outcome
+        changed = job.changed
         self._retire(job.worker)
         del job
         self.job_finished.emit(job_id, outcome.value)
+        if changed and not self._shutting_down:
+            log.debug("job %s changed %s", job_id, ", ".join(sorted(changed)))
+            self.changed.emit(changed)
         if not self._jobs:
             self.drained.emit()
 

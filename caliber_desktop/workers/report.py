@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from caliber_desktop.services.report import ReportInfo, write_report
 from caliber_desktop.workers.base import Worker
+from caliber_desktop.workers.lanes import Lane
 
 if TYPE_CHECKING:
     from caliber_desktop.services.workspace import Workspace
@@ -15,10 +16,11 @@ if TYPE_CHECKING:
 class ReportWorker(Worker):
     """Gather the run from the store and lay out the PDF; a cancel leaves no file behind.
 
-    The report only reads the store, so it runs on the global pool, not the write lane.
+    The report only reads the store, so it declares the CPU lane, not the write lane.
     """
 
     title = "Writing the PDF report"
+    lane = Lane.CPU
 
     def __init__(
         self, workspace: Workspace, campaign_id: int, path: Path, *, run_id: int | None = None

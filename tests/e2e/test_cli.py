@@ -17,7 +17,7 @@ import pytest
 from support.portability import console_script
 
 from caliber_desktop.cli import main as cli
-from caliber_desktop.services.importing.sample import sample_report
+from caliber_desktop.services.startup import sample_report
 
 SETTINGS = [
     "--platform",

@@ -19,7 +19,7 @@ from support.openai_server import OpenAIServer, Reply
 from support.portability import console_script
 
 from caliber_desktop.cli import main as cli
-from caliber_desktop.services.importing.sample import sample_report
+from caliber_desktop.services.startup import sample_report
 
 SETTINGS = ["--platform", "trade_desk", "--goal", "awareness", "--channel", "display",
             "--no-ctr-sensitivity", "--level", "domain"]  # fmt: skip

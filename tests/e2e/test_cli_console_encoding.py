@@ -30,7 +30,7 @@ from support.openai_server import OpenAIServer, Reply
 
 from caliber_desktop.cli import main as cli
 from caliber_desktop.console import stand_in
-from caliber_desktop.services.importing.sample import sample_report
+from caliber_desktop.services.startup import sample_report
 from caliber_desktop.services.workspace import open_workspace
 
 pytestmark = pytest.mark.e2e

@@ -10,7 +10,7 @@ import pytest
 from pypdf import PdfReader
 from support.portability import console_script
 
-from caliber_desktop.services.importing.sample import sample_report
+from caliber_desktop.services.startup import sample_report
 
 SETTINGS = ["--platform", "trade_desk", "--goal", "awareness", "--channel", "display",
             "--no-ctr-sensitivity", "--level", "domain"]  # fmt: skip

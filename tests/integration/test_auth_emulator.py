@@ -25,7 +25,7 @@ from caliber_desktop.services.auth.secrets import (
     refresh_token_name,
 )
 from caliber_desktop.services.auth.service import AuthConfig, AuthService, Session
-from caliber_desktop.services.importing.sample import sample_report
+from caliber_desktop.services.startup import sample_report
 from caliber_desktop.services.workspace import Workspace
 
 pytestmark = pytest.mark.emulator

@@ -24,7 +24,7 @@ from caliber_desktop.models import Campaign, FileUpload
 from caliber_desktop.models.base import utcnow
 from caliber_desktop.models.enums import CampaignStatus
 from caliber_desktop.models.store import Store
-from caliber_desktop.services.records import Preview, UploadRecord, UserRef
+from caliber_desktop.services.records import UploadRecord, UserRef
 from caliber_desktop.services.scope import UserScoped
 from caliber_desktop.services.scoring import sniff
 
@@ -143,7 +143,7 @@ class UploadService(UserScoped):
             ).all()
             return [self._record(row) for row in rows]
 
-    def preview(self, upload_id: int, rows: int = 20) -> Preview:
+    def preview(self, upload_id: int, rows: int = 20) -> sniff.Preview:
         record = self.get(upload_id)
         if not record.path.exists():
             raise FileRejectedError(

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import codecs
 import csv
+import dataclasses
 import io
 import zipfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from caliber_desktop.errors import FileRejectedError
 from caliber_desktop.models.enums import FileFormat
-from caliber_desktop.services.records import Preview
 
 SAMPLE_BYTES = 256 * 1024
 #: File names a report may have, for drop targets and file pickers (the content decides later).
@@ -43,6 +43,22 @@ OTHER_MAGIC = {
 EXPORT_AGAIN = (
     "Export the performance report again from the DSP as CSV or XLSX and import that file."
 )
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The first rows of a report exactly as written, before any mapping."""
+
+    rows: list[list[str]]
+    format: FileFormat
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet_name: str | None = None
+    sheet_names: list[str] = field(default_factory=list)
+    truncated: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "format": self.format.value}
 
 
 @dataclass(frozen=True)

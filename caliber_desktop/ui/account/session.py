@@ -13,18 +13,19 @@ rebind the workspace to that analyst (the keeper itself never touches the store)
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEventLoop, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QWidget
 
-from caliber_desktop.errors import AuthError, CaliberError
+from caliber_desktop.errors import CaliberError
+from caliber_desktop.services.records import UserRef
 from caliber_desktop.ui.account.menu import AccountMenu, OfflineBanner
 from caliber_desktop.ui.account.signin import SignInDialog
-from caliber_desktop.workers.base import ErrorInfo, FunctionWorker
+from caliber_desktop.workers import account
+from caliber_desktop.workers.account import RefreshFailed, Restored
+from caliber_desktop.workers.base import ErrorInfo, Worker
 from caliber_desktop.workers.registry import WorkerRegistry
 
 if TYPE_CHECKING:
@@ -32,39 +33,9 @@ if TYPE_CHECKING:
     from caliber_desktop.services.auth.service import AuthService, Session
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 #: How often the timer asks ``ensure_fresh``; well inside its default five-minute margin.
 REFRESH_INTERVAL_MS = 4 * 60_000
-
-
-@dataclass(frozen=True)
-class RefreshFailed:
-    """A refresh the server refused (``unreachable`` False) or could not be asked (True)."""
-
-    message: str
-    unreachable: bool
-
-
-def refresh_session(auth: AuthService, session: Session) -> Session | RefreshFailed:
-    """Runs on a worker; an ``AuthError`` becomes a value so its ``unreachable`` survives."""
-    try:
-        return auth.ensure_fresh(session)
-    except AuthError as exc:
-        return RefreshFailed(str(exc), exc.unreachable)
-
-
-def end_session(auth: AuthService, session: Session, secrets: SecretStore | None) -> str | None:
-    """Runs on a worker: sign out (forgets the refresh token in the keyring); the keyring problem.
-
-    Signing out must not fail the analyst: if the server cannot be told, the local session still
-    ends (the service forgets the token either way), so the error is logged, not shown.
-    """
-    try:
-        auth.sign_out(session)
-    except AuthError as exc:
-        log.warning("Signing out could not reach the server: %s", exc)
-    return secrets.problem if secrets is not None else None
 
 
 class SessionKeeper(QObject):
@@ -119,7 +90,7 @@ class SessionKeeper(QObject):
         if self.session is None:
             return
         self.registry.start(
-            FunctionWorker(refresh_session, self.auth, self.session, title="Refreshing sign-in"),
+            account.refresh_sign_in(self.auth, self.session),
             key="session-refresh",
             on_result=self._on_refreshed,
             on_error=self._on_refresh_bug,
@@ -166,7 +137,7 @@ class SessionKeeper(QObject):
         self.timer.stop()
         self._show(None)
         self.registry.start(
-            FunctionWorker(end_session, self.auth, session, self.secrets, title="Signing out"),
+            account.sign_out(self.auth, session, self.secrets),
             key="session-sign-out",
             on_result=self._on_signed_out,
             on_error=lambda _info: self._on_signed_out(self.keyring_problem),
@@ -216,28 +187,6 @@ class SessionKeeper(QObject):
 # --------------------------------------------------------------------------- start-up
 
 
-@dataclass(frozen=True)
-class Restored:
-    """What the start-up worker found: a session, a keyring problem, why nothing was restored."""
-
-    session: Session | None
-    keyring_problem: str | None
-    failure: str | None = None
-
-
-def restore_session(auth: AuthService, secrets: SecretStore | None) -> Restored:
-    """Runs on a worker: ``restore()`` refreshes over the network, ``problem`` may probe D-Bus.
-
-    An expected failure (revoked token, offline grace over) becomes a message for the dialog's
-    banner rather than an error: the answer to it is simply to sign in.
-    """
-    problem = secrets.problem if secrets is not None else None
-    try:
-        return Restored(auth.restore(), problem)
-    except CaliberError as exc:
-        return Restored(None, problem, str(exc))
-
-
 def sign_in_at_start(
     auth: AuthService,
     registry: WorkerRegistry,
@@ -263,11 +212,7 @@ def sign_in_at_start(
         outcome.append(Restored(None, None, info.message))
         loop.quit()
 
-    registry.start(
-        FunctionWorker(restore_session, auth, secrets, title="Restoring your sign-in"),
-        on_result=done,
-        on_error=failed,
-    )
+    registry.start(account.restore_sign_in(auth, secrets), on_result=done, on_error=failed)
     if not outcome:
         loop.exec()
     found = outcome[0] if outcome and isinstance(outcome[0], Restored) else Restored(None, None)
@@ -286,12 +231,13 @@ def sign_in_at_start(
     return session
 
 
-def run_on_lane(registry: WorkerRegistry, fn: Callable[..., T], *args: object) -> T:
-    """Run a store write on the DB lane and wait for it in a local event loop.
+def run_and_wait(registry: WorkerRegistry, worker: Worker) -> object:
+    """Run a job on its lane and wait for its result in a local event loop.
 
     For the few start-up steps the window cannot be built without (the signed-in analyst's user
-    row): the store is still only written from the lane, and the GUI keeps painting meanwhile.
-    An expected error is raised again here as a :class:`CaliberError` for the caller to report.
+    row, :func:`caliber_desktop.workers.account.open_user`): the store is still only written from
+    the lane, and the GUI keeps painting meanwhile. An expected error is raised again here as a
+    :class:`CaliberError` for the caller to report.
     """
     loop = QEventLoop()
     outcome: list[object] = []
@@ -304,15 +250,18 @@ def run_on_lane(registry: WorkerRegistry, fn: Callable[..., T], *args: object) -
         outcome.append(CaliberError(info.message))
         loop.quit()
 
-    registry.start(
-        FunctionWorker(fn, *args, title="Opening your campaigns"),
-        registry.db_lane(),
-        on_result=done,
-        on_error=failed,
-    )
+    registry.start(worker, on_result=done, on_error=failed)
     if not outcome:
         loop.exec()
     value = outcome[0]
     if isinstance(value, CaliberError):
         raise value
-    return value  # type: ignore[return-value]
+    return value
+
+
+def signed_in_user(registry: WorkerRegistry, auth: AuthService, session: Session) -> UserRef:
+    """The ``users`` row of the analyst who just signed in, written on the DB lane; waits."""
+    user = run_and_wait(registry, account.open_user(auth, session))
+    if not isinstance(user, UserRef):
+        raise CaliberError("Your sign-in could not be matched to a Caliber profile.")
+    return user

@@ -1,8 +1,9 @@
 """Sign-in at start: sign in, create an account, or ask for a password-reset link.
 
-Every call to the sign-in service goes over the network, so each runs on a worker (global pool)
-while the dialog shows what it is doing; a failure is shown inline in the service's own words
-(an ``AuthError`` is a ``CaliberError``, so the worker hands over its message, never a traceback).
+Every call to the sign-in service goes over the network, so each runs as a job (the network
+lane, :mod:`caliber_desktop.workers.account`) while the dialog shows what it is doing; a failure
+is shown inline in the service's own words (an ``AuthError`` is a ``CaliberError``, so the worker
+hands over its message, never a traceback).
 The dialog never stores anything itself: "remember me" is passed to the service, which keeps the
 refresh token in the OS keyring; when the keyring is unusable the dialog says so up front, since
 the analyst would otherwise be surprised to be asked again at the next start.
@@ -11,7 +12,8 @@ the analyst would otherwise be surprised to be asked again at the next start.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
@@ -30,7 +32,8 @@ from PySide6.QtWidgets import (
 from caliber_desktop.ui.shared.common import scaled_font
 from caliber_desktop.ui.shared.forms import FieldError, alive, fit_height
 from caliber_desktop.ui.shared.tones import chip_style
-from caliber_desktop.workers.base import ErrorInfo, FunctionWorker
+from caliber_desktop.workers import account
+from caliber_desktop.workers.base import ErrorInfo, Worker
 from caliber_desktop.workers.registry import WorkerRegistry
 
 if TYPE_CHECKING:
@@ -287,10 +290,9 @@ class SignInDialog(QDialog):
         fit_height(self)
         self.validate()
 
-    def _run(self, fn: Any, *args: Any, title: str, busy: str, done: Any, **kwargs: Any) -> None:
+    def _run(self, worker: Worker, *, busy: str, done: Callable[[object], object]) -> None:
         if self.busy:
             return
-        worker = FunctionWorker(fn, *args, title=title, **kwargs)
         self._set_busy(worker.job_id, busy)
         self.registry.start(worker, on_result=done, on_error=self._on_failed)
 
@@ -300,11 +302,12 @@ class SignInDialog(QDialog):
         if not self.validate() or self.tabs.currentIndex() != SIGN_IN:
             return
         self._run(
-            self.auth.sign_in,
-            self.email_edit.text().strip(),
-            self.password_edit.text(),
-            remember=self.remember_check.isChecked(),
-            title="Signing in",
+            account.sign_in(
+                self.auth,
+                self.email_edit.text().strip(),
+                self.password_edit.text(),
+                remember=self.remember_check.isChecked(),
+            ),
             busy="Signing in…",
             done=self._on_session,
         )
@@ -314,12 +317,13 @@ class SignInDialog(QDialog):
         if not self.validate() or self.tabs.currentIndex() != CREATE:
             return
         self._run(
-            self.auth.sign_up,
-            self.new_email_edit.text().strip(),
-            self.new_password_edit.text(),
-            self.new_name_edit.text().strip(),
-            remember=self.remember_check.isChecked(),
-            title="Creating your account",
+            account.sign_up(
+                self.auth,
+                self.new_email_edit.text().strip(),
+                self.new_password_edit.text(),
+                self.new_name_edit.text().strip(),
+                remember=self.remember_check.isChecked(),
+            ),
             busy="Creating your account…",
             done=self._on_session,
         )
@@ -330,9 +334,7 @@ class SignInDialog(QDialog):
             return
         email = self.reset_email_edit.text().strip()
         self._run(
-            self.auth.send_password_reset,
-            email,
-            title="Sending a password-reset link",
+            account.send_password_reset(self.auth, email),
             busy="Sending the reset link…",
             done=lambda _none: self._on_reset_sent(email),
         )

@@ -2,25 +2,26 @@
 
 The key is the analyst's own credential, so it goes through :class:`SecretStore` and nowhere else
 (never the settings file, a log, a tooltip or a repr). Keyring calls can block — a locked Secret
-Service asks to be unlocked, D-Bus can time out — so every one runs on a worker, and the worker
-hands back a :class:`KeyState` holding the masked form only: the full key never travels back to
-the GUI thread. Save and Remove act immediately, independently of the dialog's OK and Cancel,
-because a keyring entry is not part of the settings file the dialog edits.
+Service asks to be unlocked, D-Bus can time out — so every one runs as a job
+(:mod:`caliber_desktop.workers.api_key`), which hands back a :class:`KeyState` holding the masked
+form only: the full key never travels back to the GUI thread. Save and Remove act immediately,
+independently of the dialog's OK and Cancel, because a keyring entry is not part of the settings
+file the dialog edits.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, Slot
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout
 
-from caliber_desktop.services.auth.secrets import OPENAI_API_KEY
 from caliber_desktop.ui.shared.forms import FieldError, alive, fit_height
 from caliber_desktop.ui.shared.tones import chip_style
-from caliber_desktop.workers.base import ErrorInfo, FunctionWorker
+from caliber_desktop.workers import api_key
+from caliber_desktop.workers.api_key import KeyState
+from caliber_desktop.workers.base import ErrorInfo, Worker
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
@@ -29,56 +30,6 @@ if TYPE_CHECKING:
     from caliber_desktop.workers.registry import WorkerRegistry
 
 PLACEHOLDER = "Paste your OpenAI API key (sk-…)"
-#: Keys shorter than this show no tail at all: four characters would be too much of them.
-SHOW_TAIL_FROM = 12
-
-
-def mask_key(value: str) -> str:
-    """``sk-…abcd``: enough to recognise which key is stored, too little to use it."""
-    head = "sk-" if value.startswith("sk-") else ""
-    tail = value[-4:] if len(value) >= SHOW_TAIL_FROM else ""
-    return f"{head}…{tail}"
-
-
-@dataclass(frozen=True)
-class KeyState:
-    """What the box shows; built on the worker from the store, holding no secret."""
-
-    mask: str | None
-    available: bool
-    problem: str | None
-    backend: str
-
-    @property
-    def persisted(self) -> bool:
-        """The key survives a restart (False: none stored, or kept in memory for this run)."""
-        return self.mask is not None and self.available
-
-
-def read_state(store: SecretStore) -> KeyState:
-    """Runs on a worker: every property may probe the keyring."""
-    value = store.get(OPENAI_API_KEY)
-    return KeyState(
-        mask=mask_key(value) if value else None,
-        available=store.available,
-        problem=store.problem,
-        backend=store.backend_name,
-    )
-
-
-def save_key(store: SecretStore, value: str) -> KeyState:
-    store.set(OPENAI_API_KEY, value)  # False = kept for this run only; read_state tells
-    return read_state(store)
-
-
-def remove_key(store: SecretStore) -> KeyState:
-    store.delete(OPENAI_API_KEY)
-    return read_state(store)
-
-
-def retry_keyring(store: SecretStore) -> KeyState:
-    store.retry()  # e.g. after the analyst unlocked the keyring; moves this run's key into it
-    return read_state(store)
 
 
 class ApiKeyBox(QGroupBox):
@@ -143,7 +94,7 @@ class ApiKeyBox(QGroupBox):
         self._restyle()
 
         self.key_edit.textChanged.connect(self._update_buttons)
-        self._start(read_state, title="Reading the OpenAI API key", busy="Checking the keyring…")
+        self._start(api_key.read_api_key(secrets), busy="Checking the keyring…")
 
     # ------------------------------------------------------------------ commands
     @property
@@ -163,7 +114,7 @@ class ApiKeyBox(QGroupBox):
             return
         # The edit is cleared at once so the key lingers in no widget; only the worker has it.
         self.key_edit.clear()
-        self._start(save_key, value, title="Saving the OpenAI API key", busy="Saving…")
+        self._start(api_key.save_api_key(self.secrets, value), busy="Saving…")
 
     def save_pending(self) -> None:
         """OK with a key typed but not saved: save it rather than silently dropping it."""
@@ -173,15 +124,14 @@ class ApiKeyBox(QGroupBox):
     @Slot()
     def remove(self) -> None:
         if not self.busy:
-            self._start(remove_key, title="Removing the OpenAI API key", busy="Removing…")
+            self._start(api_key.remove_api_key(self.secrets), busy="Removing…")
 
     @Slot()
     def retry(self) -> None:
         if not self.busy:
-            self._start(retry_keyring, title="Opening the keyring", busy="Opening the keyring…")
+            self._start(api_key.retry_api_keyring(self.secrets), busy="Opening the keyring…")
 
-    def _start(self, fn: object, *args: object, title: str, busy: str) -> None:
-        worker = FunctionWorker(fn, self.secrets, *args, title=title)  # type: ignore[arg-type]
+    def _start(self, worker: Worker, *, busy: str) -> None:
         self._job = worker.job_id
         self.status.setText(busy)
         self.error.show_message(None)

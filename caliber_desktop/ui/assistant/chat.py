@@ -316,7 +316,6 @@ class ChatPanel(ReloadsWhenShown, QWidget):
         context = self.context_id()
         self.registry.start(
             clear_chat_job(self.workspace.ai, context),
-            self.registry.db_lane(),
             on_result=lambda _count: self._on_cleared(context),
             on_error=self._on_history_failed,
         )

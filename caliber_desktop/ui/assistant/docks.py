@@ -1,35 +1,69 @@
 """The AI assistant in the main window: the Insights and Assistant docks and the status-bar line.
 
-Kept out of ``main_window.py`` so the window stays a layout: this object builds the two docks
-(tabbed with Site detail and Lists on the right), binds them to what the window has open — the
+Kept out of the main window so the window stays a layout: this object builds the two docks
+(tabbed with Site detail and Lists on the right), follows what the window has open — the
 campaign chosen in the list or just scored, and the site selected in the results — and keeps the
-AI status line current: at start-up, after Settings closes and after every AI job.
+AI status line current: at start-up, after Settings closes and after every AI job. The window
+connects its signals to the ``follow_*`` slots and :meth:`refresh_status_soon`; this module sees
+the window only as a ``QMainWindow`` plus the two Protocols below (``ui/assistant`` never imports
+``ui/mainwindow`` or ``ui/settings``).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
-from PySide6.QtCore import QObject, Qt, QTimer, Slot
-from PySide6.QtWidgets import QDockWidget
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import QDockWidget, QMainWindow
 
 from caliber_desktop.ui.assistant.chat import ChatPanel
 from caliber_desktop.ui.assistant.insights import InsightsPanel
 from caliber_desktop.ui.assistant.status import AIStatusWidget
-from caliber_desktop.ui.settings.dialog import SettingsDialog
 
 if TYPE_CHECKING:
-    from caliber_desktop.ui.mainwindow.actions import WindowActions
-    from caliber_desktop.ui.mainwindow.window import MainWindow
+    from caliber_desktop.services.records import CampaignRecord
+    from caliber_desktop.services.workspace import Workspace
+    from caliber_desktop.workers.registry import WorkerRegistry
+
+
+class OpenCampaigns(Protocol):
+    """The campaigns last listed and the one open (the workbench)."""
+
+    @property
+    def campaigns(self) -> Mapping[int, CampaignRecord]: ...
+
+    @property
+    def campaign_id(self) -> int | None: ...
+
+
+class CampaignFilter(Protocol):
+    """The search text and status filter of the campaign list."""
+
+    def query(self) -> tuple[str, object]: ...
 
 
 class AssistantDocks(QObject):
-    """Builds and wires the AI parts of ``window``; create it after the workbench."""
+    """Builds the AI docks into ``window``, tabbed with ``tab_with``; ``front`` stays raised."""
 
-    def __init__(self, window: MainWindow) -> None:
+    #: the status line's "Settings…" link was clicked
+    settings_requested = Signal()
+
+    def __init__(
+        self,
+        window: QMainWindow,
+        workspace: Workspace,
+        registry: WorkerRegistry,
+        *,
+        opened: OpenCampaigns,
+        campaign_filter: CampaignFilter,
+        tab_with: QDockWidget,
+        front: QDockWidget,
+    ) -> None:
         super().__init__(window)
         self.window = window
-        workspace, registry = window.workspace, window.registry
+        self.opened = opened
+        self.campaign_filter = campaign_filter
         self.insights_panel = InsightsPanel(workspace, registry, window)
         self.insights_dock = self._dock("Insights", "insightsDock", self.insights_panel)
         self.chat_panel = ChatPanel(workspace, registry, window)
@@ -37,21 +71,15 @@ class AssistantDocks(QObject):
         right = Qt.DockWidgetArea.RightDockWidgetArea
         for dock in (self.insights_dock, self.chat_dock):
             window.addDockWidget(right, dock)
-            window.tabifyDockWidget(window.lists_dock, dock)
-        window.detail_dock.raise_()
+            window.tabifyDockWidget(tab_with, dock)
+        front.raise_()
 
         self.status = AIStatusWidget(workspace, registry, window)
         window.statusBar().addPermanentWidget(self.status)
 
-        bench = window.workbench
-        window.campaigns_panel.campaign_selected.connect(self._on_campaign_selected)
-        bench.run_loaded.connect(self._on_run_loaded)
-        window.campaigns_loaded.connect(self._on_campaigns_loaded)
-        window.results_panel.site_activated.connect(self.insights_panel.set_site)
-        window.startup_finished.connect(self.status.refresh)
         self.insights_panel.ai_used.connect(self.status.refresh)
         self.chat_panel.ai_used.connect(self.status.refresh)
-        self.status.settings_requested.connect(self._open_settings)
+        self.status.settings_requested.connect(self.settings_requested)
 
     def _dock(self, title: str, name: str, panel: Any) -> QDockWidget:
         dock = QDockWidget(title, self.window)
@@ -63,31 +91,33 @@ class AssistantDocks(QObject):
         dock.setWidget(panel)
         return dock
 
-    def connect_actions(self, actions: WindowActions) -> None:
-        """Refresh the status whenever the Settings dialog closes (key, endpoint or model)."""
-        actions.settings.triggered.connect(self._watch_settings_dialog)
-
     # ------------------------------------------------------------------ following the window
     def _campaign_name(self, campaign_id: int) -> str:
-        record = self.window.workbench.campaigns.get(campaign_id)
+        record = self.opened.campaigns.get(campaign_id)
         return record.name if record is not None else ""
 
     @Slot(int)
-    def _on_campaign_selected(self, campaign_id: int) -> None:
+    def follow_campaign(self, campaign_id: int) -> None:
+        """A campaign was chosen in the list (or a run of it shown): talk about it."""
         self.insights_panel.set_campaign(campaign_id, self._campaign_name(campaign_id))
         self.chat_panel.follow_campaign(campaign_id)
 
     @Slot(object)
-    def _on_run_loaded(self, loaded: object) -> None:
+    def follow_run(self, loaded: object) -> None:
         campaign_id = getattr(loaded, "campaign_id", None)
         if isinstance(campaign_id, int):
-            self._on_campaign_selected(campaign_id)
+            self.follow_campaign(campaign_id)
+
+    @Slot(str)
+    def follow_site(self, site_id: str) -> None:
+        self.insights_panel.set_site(site_id)
 
     @Slot()
-    def _on_campaigns_loaded(self) -> None:
-        bench = self.window.workbench
+    def follow_campaign_list(self) -> None:
+        """The campaign list was reloaded: offer those campaigns as the chat's contexts."""
+        bench = self.opened
         listed = [(c.id, c.name) for c in bench.campaigns.values()]
-        search, status = self.window.campaigns_panel.query()
+        search, status = self.campaign_filter.query()
         if search or status is not None:  # a filtered list: keep the contexts not shown now
             shown = {cid for cid, _ in listed}
             combo = self.chat_panel.context_combo
@@ -103,19 +133,16 @@ class AssistantDocks(QObject):
             self.insights_panel.set_campaign(current, self._campaign_name(current))
             self.chat_panel.follow_campaign(current)
 
-    # ------------------------------------------------------------------ settings
+    # ------------------------------------------------------------------ status
     @Slot()
-    def _open_settings(self) -> None:
-        self.window.actions_.settings.trigger()
+    def refresh_status(self) -> None:
+        self.status.refresh()
 
     @Slot()
-    def _watch_settings_dialog(self) -> None:
-        dialogs = self.window.findChildren(SettingsDialog)
-        if dialogs:
-            # After the window saved the settings (``accepted`` runs first) and rebound the
-            # services: the next event-loop turn sees the new ``workspace.ai``.
-            dialogs[-1].finished.connect(self._refresh_soon)
+    def refresh_status_soon(self) -> None:
+        """Settings closed (key, endpoint or model may have changed): refresh the status line.
 
-    @Slot()
-    def _refresh_soon(self) -> None:
+        On the next event-loop turn, after the window saved the settings and rebound the
+        services, so the refresh sees the new ``workspace.ai``.
+        """
         QTimer.singleShot(0, self.status, self.status.refresh)

@@ -5,13 +5,14 @@ site last selected in the results (:meth:`InsightsPanel.set_site`, which fills i
 site deep-dive). It lists the insights stored for the campaign only while it is visible — a
 tabbed-away panel does not query the store for nothing — and reloads when it is shown again.
 
-Every call goes through a worker: generating (which may reach the model) on the global pool,
+Every call goes through a worker: generating (which may reach the model) on the network lane,
 deleting on the DB lane. An insight built without the model (no key, no network) is labelled
 "offline" in the list and in the viewer, so nobody mistakes the statistics summary for advice.
 """
 
 from __future__ import annotations
 
+import functools
 from html import escape
 from typing import TYPE_CHECKING, Any
 
@@ -260,7 +261,7 @@ class InsightsPanel(ReloadsWhenShown, QWidget):
         self.registry.start(
             insights_job(self.workspace.ai, self.campaign_id),
             key="insights-list",
-            on_result=lambda found, cid=self.campaign_id: self._on_listed(cid, found),
+            on_result=functools.partial(self._on_listed, self.campaign_id),
             on_error=self._on_failed,
         )
 
@@ -351,7 +352,7 @@ class InsightsPanel(ReloadsWhenShown, QWidget):
         self._begin(worker, f"Generating {INSIGHT_TITLES.get(insight_type, insight_type)}…", 0)
         self._job = self.registry.start(
             worker,
-            on_result=lambda record, cid=self.campaign_id: self._on_generated(cid, record),
+            on_result=functools.partial(self._on_generated, self.campaign_id),
             on_error=self._on_failed,
         )
         self._update_controls()
@@ -372,7 +373,7 @@ class InsightsPanel(ReloadsWhenShown, QWidget):
         self._begin(worker, f"Generating {len(BATCH_TYPES)} insights…", len(BATCH_TYPES))
         self._job = self.registry.start(
             worker,
-            on_result=lambda result, cid=self.campaign_id: self._on_batch(cid, result),
+            on_result=functools.partial(self._on_batch, self.campaign_id),
             on_error=self._on_failed,
         )
         self._update_controls()
@@ -486,12 +487,11 @@ class InsightsPanel(ReloadsWhenShown, QWidget):
             return
         self.registry.start(
             delete_insight_job(self.workspace.ai, record.id),
-            self.registry.db_lane(),
-            on_result=lambda _none, rid=record.id: self._on_deleted(rid),
+            on_result=functools.partial(self._on_deleted, record.id),
             on_error=self._on_failed,
         )
 
-    def _on_deleted(self, insight_id: int) -> None:
+    def _on_deleted(self, insight_id: int, _result: object = None) -> None:
         if not alive(self):
             return
         self.records.pop(insight_id, None)
@@ -516,7 +516,6 @@ class InsightsPanel(ReloadsWhenShown, QWidget):
             return
         self.registry.start(
             clear_insights_job(self.workspace.ai, self.campaign_id),
-            self.registry.db_lane(),
             on_result=lambda _count: self.reload() if alive(self) else None,
             on_error=self._on_failed,
         )

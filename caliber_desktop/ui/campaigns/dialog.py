@@ -30,14 +30,14 @@ from caliber_desktop.services.records import SETTING_FIELDS, CampaignRecord, Tem
 from caliber_desktop.services.workspace import Workspace
 from caliber_desktop.ui.shared.forms import (
     FieldError,
-    Rejected,
     SettingsEditor,
     alive,
     fit_height,
-    rejected_or,
 )
-from caliber_desktop.workers.base import ErrorInfo, FunctionWorker
+from caliber_desktop.workers.base import ErrorInfo, Rejected
+from caliber_desktop.workers.campaigns import create_campaign
 from caliber_desktop.workers.registry import WorkerRegistry
+from caliber_desktop.workers.templates import list_templates
 
 #: A pixel is a two-digit DSP slot ("01") or a pixel's name ("Purchase", "lead-form 2").
 KPI_SLOT = re.compile(r"^\d{2}$")
@@ -148,7 +148,7 @@ class NewCampaignDialog(QDialog):
     # ------------------------------------------------------------------ templates
     def _load_templates(self) -> None:
         self.registry.start(
-            FunctionWorker(self.workspace.templates.list, title="Loading templates"),
+            list_templates(self.workspace),
             key=f"campaign-dialog-templates-{id(self)}",
             on_result=self._on_templates,
             on_error=self._on_templates_failed,
@@ -249,14 +249,7 @@ class NewCampaignDialog(QDialog):
         self._busy = True
         self.validate()
         self.registry.start(
-            FunctionWorker(
-                rejected_or,
-                self.workspace.campaigns.create,
-                self.name_edit.text(),
-                **kwargs,
-                title="Creating a campaign",
-            ),
-            self.registry.db_lane(),
+            create_campaign(self.workspace, self.name_edit.text(), **kwargs),
             on_result=self._on_created,
             on_error=self._on_failed,
         )

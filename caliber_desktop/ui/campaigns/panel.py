@@ -38,13 +38,13 @@ from PySide6.QtWidgets import (
 
 from caliber_desktop.models.enums import CampaignStatus
 from caliber_desktop.services.records import CampaignRecord, Page
-from caliber_desktop.ui.shared.delegates import StatusDelegate
-from caliber_desktop.ui.shared.item_models import (
-    CAMPAIGN_ROLE,
+from caliber_desktop.ui.shared.campaign_models import (
     CampaignListModel,
     CampaignTableModel,
     status_icon,
 )
+from caliber_desktop.ui.shared.delegates import StatusDelegate
+from caliber_desktop.ui.shared.roles import CAMPAIGN_ROLE
 
 #: The id behind "no campaign is current" (store ids start at 1); never emitted.
 NO_CAMPAIGN = -1

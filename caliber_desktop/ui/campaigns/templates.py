@@ -1,9 +1,12 @@
 """Template manager: create, edit and delete the reusable settings campaigns start from.
 
-Every read and write runs on a worker (writes on the DB lane); the dialog only shows what comes
-back. Rules live in the services: the form validates with the same Qt-free functions the service
-uses (``clean_name``, ``CampaignSettings``) so the analyst sees the service's own sentence before
-saving, and a refusal the form cannot predict (a name taken, a template in use) is shown inline.
+Every read and write runs as a job from :mod:`caliber_desktop.workers.templates` (writes on the
+DB lane); the dialog only shows what comes back, and reloads its list whenever the registry says
+templates or campaigns changed (a campaign made from a template changes its "used by" count),
+whoever changed them. Rules live in the services: the form validates with the same Qt-free
+functions the service uses (``clean_name``, ``CampaignSettings``) so the analyst sees the
+service's own sentence before saving, and a refusal the form cannot predict (a name taken, a
+template in use) is shown inline.
 """
 
 from __future__ import annotations
@@ -27,21 +30,23 @@ from PySide6.QtWidgets import (
 )
 
 from caliber_desktop.errors import ValidationError
-from caliber_desktop.services.campaigns.templates import TemplateService, clean_name
+from caliber_desktop.services.campaigns.templates import clean_name
 from caliber_desktop.services.records import SETTING_FIELDS, TemplateRecord
 from caliber_desktop.services.workspace import Workspace
 from caliber_desktop.ui.shared.forms import (
     CONFIDENCE_DEFAULT,
     FieldError,
-    Rejected,
     SettingsEditor,
     alive,
     confidence_box,
     confidence_value,
-    rejected_or,
 )
-from caliber_desktop.workers.base import ErrorInfo, FunctionWorker
-from caliber_desktop.workers.registry import WorkerRegistry
+from caliber_desktop.workers import templates as jobs
+from caliber_desktop.workers.base import ErrorInfo, Rejected
+from caliber_desktop.workers.registry import Change, WorkerRegistry
+
+#: What the list shows depends on: the templates, and the campaigns using each.
+SHOWS = frozenset({Change.TEMPLATES, Change.CAMPAIGNS})
 
 
 class TemplateManagerDialog(QDialog):
@@ -124,6 +129,7 @@ class TemplateManagerDialog(QDialog):
         self.name_edit.textChanged.connect(self._validate)
         self.settings_editor.changed.connect(self._validate)
         self.start_new()
+        registry.changed.connect(self._on_changed)
         self.reload()
 
     # ------------------------------------------------------------------ state
@@ -135,11 +141,17 @@ class TemplateManagerDialog(QDialog):
         """List templates on the read pool; a newer reload supersedes an older one."""
         self.status.setText("Loading templates…")
         self.registry.start(
-            FunctionWorker(self.workspace.templates.list, title="Loading templates"),
+            jobs.list_templates(self.workspace),
             key=f"template-dialog-{id(self)}",
             on_result=self._on_loaded,
             on_error=self._on_failed,
         )
+
+    @Slot(object)
+    def _on_changed(self, changes: object) -> None:
+        """A job (this dialog's or anyone's) changed what the list shows: list again."""
+        if alive(self) and isinstance(changes, frozenset) and changes & SHOWS:
+            self.reload()
 
     @Slot(object)
     def _on_loaded(self, records: object) -> None:
@@ -234,26 +246,31 @@ class TemplateManagerDialog(QDialog):
         if self._busy or not self._validate():
             return
         settings, _ = self.settings_editor.check()
-        service: TemplateService = self.workspace.templates
+        if settings is None:  # _validate() passed, so the editor holds settings
+            return
         name, description = self.name_edit.text(), self.description_edit.text()
         record = self.current_template()
         confidence = confidence_value(self.confidence_box)
         if record is None:
-            worker = FunctionWorker(
-                rejected_or, service.create, name, settings, description=description,
-                decision_confidence=confidence, title="Creating template",
-            )  # fmt: skip
+            worker = jobs.create_template(
+                self.workspace,
+                name,
+                settings,
+                description=description,
+                decision_confidence=confidence,
+            )
         else:
-            worker = FunctionWorker(
-                rejected_or, service.update, record.id, name=name, description=description,
-                settings=settings.as_dict() if settings else None,
-                decision_confidence=confidence, title="Saving template",
-            )  # fmt: skip
+            worker = jobs.update_template(
+                self.workspace,
+                record.id,
+                name=name,
+                description=description,
+                settings=settings.as_dict(),
+                decision_confidence=confidence,
+            )
         self.error.show_message(None)
         self._set_busy(True, "Saving…")
-        self.registry.start(
-            worker, self.registry.db_lane(), on_result=self._on_saved, on_error=self._on_failed
-        )
+        self.registry.start(worker, on_result=self._on_saved, on_error=self._on_failed)
 
     @Slot(object)
     def _on_saved(self, value: object) -> None:
@@ -272,8 +289,7 @@ class TemplateManagerDialog(QDialog):
         if isinstance(value, TemplateRecord):
             self._select_after = value.id
             self.status.setText(f"Saved “{value.name}”.")
-        self.templates_changed.emit()
-        self.reload()
+        self.templates_changed.emit()  # the list reloads on the registry's ``changed``
 
     @Slot()
     def delete_current(self) -> None:
@@ -292,8 +308,7 @@ class TemplateManagerDialog(QDialog):
         self.error.show_message(None)
         self._set_busy(True, f"Deleting “{record.name}”…")
         self.registry.start(
-            FunctionWorker(self.workspace.templates.delete, record.id, title="Deleting template"),
-            self.registry.db_lane(),
+            jobs.delete_template(self.workspace, record.id),
             on_result=self._on_deleted,
             on_error=self._on_failed,
         )
@@ -304,8 +319,7 @@ class TemplateManagerDialog(QDialog):
             return
         self._set_busy(False)
         self.start_new()
-        self.templates_changed.emit()
-        self.reload()
+        self.templates_changed.emit()  # the list reloads on the registry's ``changed``
 
     @Slot(object)
     def _on_failed(self, info: object) -> None:

@@ -2,9 +2,10 @@
 
 ``docs/inputs.md`` forbids silent guesses: the mapping is shown and editable, the detected platform
 and channel are shown beside the campaign's, and the rows preprocessing will drop are counted
-before anything is scored. All file and store work runs on workers (attach on the DB lane, the
-inspection on the global pool); only the settings file is written here, on accept, because the
-settings object lives on the GUI thread.
+before anything is scored. All file and store work runs as jobs from
+:mod:`caliber_desktop.workers.importing` (attach on the DB lane, the inspection on the CPU lane);
+only the settings file is written here, on accept, because the settings object lives on the GUI
+thread.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from typing import Any
 
 from PySide6.QtCore import (
     Qt,
-    QThreadPool,
     Signal,
     Slot,
 )
@@ -45,8 +45,6 @@ from PySide6.QtWidgets import (
 from caliber_desktop.services.importing.ingest import (
     Inspection,
     corrections,
-    inspect_report,
-    inspect_with_memory,
     remember_mapping,
 )
 from caliber_desktop.services.records import CampaignRecord, UploadRecord
@@ -54,8 +52,9 @@ from caliber_desktop.services.workspace import Workspace
 from caliber_desktop.ui.importing.quality import DataQualityView
 from caliber_desktop.ui.importing.view import NOT_IN_FILE, InspectionView
 from caliber_desktop.ui.shared.common import error_box
-from caliber_desktop.ui.shared.table_models import TextTableModel
-from caliber_desktop.workers.base import ErrorInfo, FunctionWorker
+from caliber_desktop.ui.shared.text_table import TextTableModel
+from caliber_desktop.workers import importing
+from caliber_desktop.workers.base import ErrorInfo, Worker
 from caliber_desktop.workers.registry import WorkerRegistry
 
 KEEP_NOTE = "Cancel keeps the file in the campaign's files, so it can be scored later."
@@ -92,10 +91,7 @@ class ImportDialog(InspectionView, QDialog):
         self.setWindowTitle(f"Import {path.name}")
         self._build()
         self._start(
-            FunctionWorker(workspace.uploads.attach, campaign.id, path, title="Attaching report"),
-            self.registry.db_lane(),
-            self._attached,
-            self._failed,
+            importing.attach_report(workspace, campaign.id, path), self._attached, self._failed
         )
 
     # ------------------------------------------------------------------ layout
@@ -199,16 +195,9 @@ class ImportDialog(InspectionView, QDialog):
         return self.style().standardIcon(which)
 
     # ------------------------------------------------------------------ jobs
-    def _start(
-        self,
-        worker: FunctionWorker,
-        pool: QThreadPool | None,
-        on_result: Any,
-        on_error: Any,
-        key: str | None = None,
-    ) -> None:
+    def _start(self, worker: Worker, on_result: Any, on_error: Any, key: str | None = None) -> None:
         self._jobs.append(
-            self.registry.start(worker, pool, key=key, on_result=on_result, on_error=on_error)
+            self.registry.start(worker, key=key, on_result=on_result, on_error=on_error)
         )
 
     def _inspect(self) -> None:
@@ -225,17 +214,18 @@ class ImportDialog(InspectionView, QDialog):
         }
         if self.inspection is None:
             remembered = {k: dict(v) for k, v in settings.mappings.items()}
-            fn: Any = inspect_with_memory
-            options["remembered"] = remembered
+            worker = importing.read_report(self.upload.path, remembered=remembered, **options)
         else:
-            fn = inspect_report
-            options["mapping_override"] = self.override() or None
-            options["kpi_pixels"] = self.kpi_pixels()
+            worker = importing.reread_report(
+                self.upload.path,
+                mapping_override=self.override() or None,
+                kpi_pixels=self.kpi_pixels(),
+                **options,
+            )
             self.status_label.setText("Updating the preview…")
         if self.score_button is not None:
             self.score_button.setEnabled(False)
-        worker = FunctionWorker(fn, self.upload.path, title="Reading report", **options)
-        self._start(worker, None, self._inspected, self._inspect_failed, self._key)
+        self._start(worker, self._inspected, self._inspect_failed, self._key)
 
     @Slot(object)
     def _attached(self, record: UploadRecord) -> None:

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from caliber_desktop.services.scoring.model import DataQuality
 from caliber_desktop.services.scoring.vocabulary import counted, ids_text
-from caliber_desktop.ui.shared.table_models import TextTableModel
+from caliber_desktop.ui.shared.text_table import TextTableModel
 
 ICONS = {
     "error": QStyle.StandardPixmap.SP_MessageBoxCritical,
@@ -109,7 +109,7 @@ class DataQualityView(QWidget):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
         self.dropped_view.setVisible(bool(rows))
         self._fit_dropped()
-        issues = [(i.severity, i.message) for i in quality.warnings]
+        issues: list[tuple[str, str]] = [(i.severity, i.message) for i in quality.warnings]
         issues += [(i.severity, i.message) for i in quality.issues if i.severity != "warning"]
         if problem:
             issues.insert(0, ("error", problem))

@@ -8,22 +8,58 @@ no job and keeps no state of its own.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QComboBox, QListWidgetItem, QTableWidgetItem
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QGroupBox,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+)
 
 from caliber_desktop.models.enums import Platform
 from caliber_desktop.services.importing.ingest import SCORING_FIELDS, Inspection
+from caliber_desktop.services.records import CampaignRecord
+from caliber_desktop.ui.importing.quality import DataQualityView
+from caliber_desktop.ui.shared.text_table import TextTableModel
 
 NOT_IN_FILE = "— not in file —"
 PLATFORM_NAMES = {Platform.TRADE_DESK: "The Trade Desk", Platform.PULSEPOINT: "PulsePoint"}
 
 
+class _Dialog(Protocol):
+    """What :class:`InspectionView` uses of the dialog it is mixed into (checked by mypy)."""
+
+    campaign: CampaignRecord
+    combos: dict[str, QComboBox]
+    mapping_table: QTableWidget
+    pixel_box: QGroupBox
+    pixel_list: QListWidget
+    remember_box: QCheckBox
+    detection_label: QLabel
+    facts_label: QLabel
+    status_label: QLabel
+    score_button: QPushButton | None
+    quality_view: DataQualityView
+    preview_model: TextTableModel
+
+    def palette(self) -> QPalette: ...
+    def _mapping_changed(self, _index: int) -> None: ...
+    def _show_detection(self: _Dialog, inspection: Inspection) -> None: ...
+    def _show_quality(self: _Dialog, inspection: Inspection) -> None: ...
+
+
 class InspectionView:
     """The import dialog's "showing" half: everything that puts an inspection on screen."""
 
-    def _fill_mapping(self, inspection: Inspection) -> None:
+    def _fill_mapping(self: _Dialog, inspection: Inspection) -> None:
         self.mapping_table.setRowCount(len(SCORING_FIELDS))
         for row, name in enumerate(SCORING_FIELDS):
             item = QTableWidgetItem(name)
@@ -39,12 +75,12 @@ class InspectionView:
         self.pixel_box.setVisible(bool(pixels))
         self.pixel_list.blockSignals(True)
         for pixel, header in pixels.items():
-            item = QListWidgetItem(pixel if pixel == header else f"{pixel}  ({header})")
-            item.setData(Qt.ItemDataRole.UserRole, pixel)
-            item.setToolTip(header)
-            item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Unchecked)
-            self.pixel_list.addItem(item)
+            entry = QListWidgetItem(pixel if pixel == header else f"{pixel}  ({header})")
+            entry.setData(Qt.ItemDataRole.UserRole, pixel)
+            entry.setToolTip(header)
+            entry.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
+            entry.setCheckState(Qt.CheckState.Unchecked)
+            self.pixel_list.addItem(entry)
         self.pixel_list.blockSignals(False)
         name = PLATFORM_NAMES.get(inspection.platform, inspection.platform.value)
         self.remember_box.setText(f"Remember this mapping for {name}")
@@ -53,7 +89,7 @@ class InspectionView:
             "applied before you see it."
         )
 
-    def _show(self, inspection: Inspection) -> None:
+    def _show(self: _Dialog, inspection: Inspection) -> None:
         detected, columns = inspection.detected_mapping.columns, inspection.mapping.columns
         changed_brush = _changed_color(self.palette())
         for row, name in enumerate(SCORING_FIELDS):
@@ -77,6 +113,7 @@ class InspectionView:
                 found.setForeground(_warning_color(self.palette()))
             self.mapping_table.setItem(row, 2, found)
             item = self.mapping_table.item(row, 0)
+            assert item is not None  # set by _fill_mapping
             changed = columns.get(name) != detected.get(name)
             item.setBackground(changed_brush if changed else QColor(Qt.GlobalColor.transparent))
             font = item.font()
@@ -88,9 +125,9 @@ class InspectionView:
         self.pixel_list.blockSignals(True)
         own_conversions = "conversions" in inspection.mapping_override
         for i in range(self.pixel_list.count()):
-            item = self.pixel_list.item(i)
-            kpi = item.data(Qt.ItemDataRole.UserRole) in inspection.mapping.kpi_pixels
-            item.setCheckState(Qt.CheckState.Checked if kpi else Qt.CheckState.Unchecked)
+            pixel = self.pixel_list.item(i)
+            kpi = pixel.data(Qt.ItemDataRole.UserRole) in inspection.mapping.kpi_pixels
+            pixel.setCheckState(Qt.CheckState.Checked if kpi else Qt.CheckState.Unchecked)
         self.pixel_list.setEnabled(not own_conversions)
         self.pixel_list.setToolTip(
             "Conversions come from the column chosen in the mapping." if own_conversions else ""
@@ -104,7 +141,7 @@ class InspectionView:
         if self.score_button is not None:
             self.score_button.setEnabled(inspection.problem is None)
 
-    def _show_detection(self, inspection: Inspection) -> None:
+    def _show_detection(self: _Dialog, inspection: Inspection) -> None:
         found, wanted = inspection.detection, self.campaign.settings
         platform = (
             PLATFORM_NAMES.get(found.platform, "Unknown platform")
@@ -137,12 +174,12 @@ class InspectionView:
         facts.append(f"header on row {inspection.header_row}")
         self.facts_label.setText(" · ".join(facts))
 
-    def _show_quality(self, inspection: Inspection) -> None:
+    def _show_quality(self: _Dialog, inspection: Inspection) -> None:
         self.quality_view.show_quality(
             inspection.quality, sites=inspection.sites, problem=inspection.problem
         )
 
-    def _show_issues(self, issues: Sequence[tuple[str, str]]) -> None:
+    def _show_issues(self: _Dialog, issues: Sequence[tuple[str, str]]) -> None:
         self.quality_view.show_issues(issues)
 
 

@@ -39,8 +39,8 @@ from caliber_desktop.models.enums import AnalysisLevel
 from caliber_desktop.services.scoring.lists import IMPACT_COLUMNS, ListImpact, ListName, SiteLists
 from caliber_desktop.services.scoring.vocabulary import counted, unit_noun
 from caliber_desktop.ui.shared.common import scaled_font
-from caliber_desktop.ui.shared.item_models import SITE_ID_ROLE
-from caliber_desktop.ui.shared.table_models import ListMembersModel
+from caliber_desktop.ui.shared.list_members_model import ListMembersModel
+from caliber_desktop.ui.shared.roles import SITE_ID_ROLE
 from caliber_desktop.ui.shared.tones import blend, chip_style, tone_colour
 
 LIST_NAMES: tuple[ListName, ...] = ("allow", "block", "monitor")

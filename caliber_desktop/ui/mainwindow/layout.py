@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QObject, QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QGuiApplication, QScreen
+from PySide6.QtWidgets import QDockWidget, QMainWindow
 
-if TYPE_CHECKING:
-    from caliber_desktop.ui.mainwindow.window import MainWindow
+from caliber_desktop.ui.mainwindow.activity import ActivityDock
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +27,24 @@ STATE_VERSION = 3
 
 
 class WindowLayout(QObject):
-    """Restores the window's geometry and docks, or sizes a first window from the screen."""
+    """Restores the window's geometry and docks, or sizes a first window from the screen.
 
-    def __init__(self, window: MainWindow, path: Path) -> None:
+    A first window gives ``left`` (the campaign list) and ``right`` (the site detail) fixed
+    shares of its width and ``bottom`` (the activity) its preferred height.
+    """
+
+    def __init__(
+        self,
+        window: QMainWindow,
+        path: Path,
+        *,
+        left: QDockWidget,
+        right: QDockWidget,
+        bottom: ActivityDock,
+    ) -> None:
         super().__init__(window)
         self.window = window
+        self.left, self.right, self.bottom = left, right, bottom
         self.settings = QSettings(str(path), QSettings.Format.IniFormat, self)
         self.first_layout = False
 
@@ -57,13 +69,11 @@ class WindowLayout(QObject):
         window = self.window
         width = max(window.width(), 1)
         window.resizeDocks(
-            [window.campaigns_dock, window.detail_dock],
+            [self.left, self.right],
             [round(width * 0.17), round(width * 0.27)],
             Qt.Orientation.Horizontal,
         )
-        window.resizeDocks(
-            [window.activity], [window.activity.preferred_height()], Qt.Orientation.Vertical
-        )
+        window.resizeDocks([self.bottom], [self.bottom.preferred_height()], Qt.Orientation.Vertical)
 
     def _size_for_first_run(self) -> None:
         window = self.window

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
 )
 
 from caliber_desktop.services.records import CampaignRecord, Page
+from caliber_desktop.ui.shared.campaign_models import CampaignListModel
 from caliber_desktop.ui.shared.common import scaled_font
-from caliber_desktop.ui.shared.item_models import CampaignListModel
 
 INTRO = (
     "Caliber scores every site in a DSP performance report for your campaign's goal, explains "

@@ -3,7 +3,8 @@
 The window lays the panels out and turns menu and toolbar actions into intents; the
 :class:`~caliber_desktop.ui.mainwindow.workbench.Workbench` runs them as jobs. All work happens on
 workers: the window never touches the store on the GUI thread except for the About box's schema
-lookup.
+lookup. It is the composition root of its helpers: it builds them, hands each only what its
+Protocol (:mod:`~caliber_desktop.ui.mainwindow.api`) names and connects them; none imports it.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from caliber_desktop.services.importing.sample import sample_campaign, start_up_jobs
+from caliber_desktop.services.auth.service import Session
 from caliber_desktop.services.records import CampaignRecord, UserRef
 from caliber_desktop.services.scoring.sniff import REPORT_SUFFIXES
 from caliber_desktop.services.workspace import Workspace
@@ -50,7 +51,8 @@ from caliber_desktop.ui.results.panel import ResultsPanel
 from caliber_desktop.ui.settings.housekeeping import Housekeeper
 from caliber_desktop.ui.shared.common import app_icon, error_box
 from caliber_desktop.ui.site.detail import SiteDetailPanel
-from caliber_desktop.workers.base import ErrorInfo, FunctionWorker
+from caliber_desktop.workers import account, startup
+from caliber_desktop.workers.base import ErrorInfo
 from caliber_desktop.workers.registry import WorkerRegistry
 from caliber_desktop.workers.scoring import LoadedRun
 
@@ -114,13 +116,40 @@ class MainWindow(QMainWindow):
         self.activity = ActivityDock(registry, self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.activity)
 
-        self.workbench = Workbench(self)
+        self.workbench = Workbench(
+            workspace,
+            registry,
+            window=self,
+            campaign_list=self.campaigns_panel,
+            overview=self.welcome,
+            detail=self.detail_panel,
+            parent=self,
+        )
+        self.workbench.campaigns_listed.connect(self.campaigns_loaded)
         #: File › Clean Up Data Folder… and the clean-up at start-up
         self.housekeeper = Housekeeper(workspace, registry, self)
         #: the Insights and Assistant docks and the AI status line
-        self.assistant = AssistantDocks(self)
-        self.actions_ = WindowActions(self)
-        self.assistant.connect_actions(self.actions_)
+        self.assistant = self._build_assistant()
+        self.actions_ = WindowActions(
+            self,
+            self,
+            self.workbench,
+            self.campaigns_panel,
+            workspace=workspace,
+            registry=registry,
+            clean_up=self.housekeeper.clean_up,
+            view_docks=(
+                self.campaigns_dock,
+                self.detail_dock,
+                self.lists_dock,
+                self.assistant.insights_dock,
+                self.assistant.chat_dock,
+                self.activity,
+            ),
+        )
+        self.workbench.run_available.connect(self.actions_.set_run_available)
+        self.assistant.settings_requested.connect(self.actions_.settings.trigger)
+        self.actions_.settings_closed.connect(self.assistant.refresh_status_soon)
         self.account = AccountMenu(self)
         self.account.install(self.menuBar())
         #: the OS keyring (set by the app; Settings › OpenAI API key uses it)
@@ -132,7 +161,13 @@ class MainWindow(QMainWindow):
         registry.job_added.connect(self._on_job_added)
         registry.drained.connect(self._on_drained)
 
-        self.layout_keeper = WindowLayout(self, workspace.paths.qt_state)
+        self.layout_keeper = WindowLayout(
+            self,
+            workspace.paths.qt_state,
+            left=self.campaigns_dock,
+            right=self.detail_dock,
+            bottom=self.activity,
+        )
         self.layout_keeper.restore()
 
     # ------------------------------------------------------------------ building
@@ -141,6 +176,24 @@ class MainWindow(QMainWindow):
         dock.setObjectName(name)
         dock.setWidget(panel)
         return dock
+
+    def _build_assistant(self) -> AssistantDocks:
+        """The AI docks, tabbed on the right, following the campaign, run and site shown."""
+        docks = AssistantDocks(
+            self,
+            self.workspace,
+            self.registry,
+            opened=self.workbench,
+            campaign_filter=self.campaigns_panel,
+            tab_with=self.lists_dock,
+            front=self.detail_dock,
+        )
+        self.campaigns_panel.campaign_selected.connect(docks.follow_campaign)
+        self.workbench.run_loaded.connect(docks.follow_run)
+        self.campaigns_loaded.connect(docks.follow_campaign_list)
+        self.results_panel.site_activated.connect(docks.follow_site)
+        self.startup_finished.connect(docks.refresh_status)
+        return docks
 
     # Old names the rest of the app and its tests use.
     @property
@@ -195,11 +248,10 @@ class MainWindow(QMainWindow):
     def on_session_changed(self, session: object) -> None:
         """Another analyst signed in (or the same one again): show only their campaigns."""
         auth = self.auth
-        if auth is None:
+        if auth is None or not isinstance(session, Session):
             return
         self.registry.start(
-            FunctionWorker(auth.user_for, session, title="Opening your campaigns"),
-            self.registry.db_lane(),
+            account.open_user(auth, session),
             on_result=self._bind_user,
             on_error=self.report_error,
         )
@@ -231,6 +283,7 @@ class MainWindow(QMainWindow):
         self.lists_panel.pin_requested.connect(bench.pin)
         self.lists_panel.unpin_requested.connect(bench.unpin)
         self.lists_panel.export_requested.connect(bench.export)
+        self.registry.changed.connect(bench.on_changed)
         bench.scoring_started.connect(lambda _id: self._show_scoring(True))
         bench.scoring_finished.connect(lambda _ok: self._show_scoring(False))
         bench.scoring_progress.connect(self._on_scoring_progress)
@@ -239,15 +292,9 @@ class MainWindow(QMainWindow):
     def start_up(self) -> None:
         """Offer the sample campaign (a store write, so on the DB lane), then list campaigns."""
         self.welcome.show_loading()
-        worker = FunctionWorker(
-            start_up_jobs,
-            self.workspace,
-            cleaned=self.housekeeper.startup_reports,
-            title="Opening your campaigns",
-        )
+        worker = startup.start_up(self.workspace, cleaned=self.housekeeper.startup_reports)
         self.registry.start(
             worker,
-            self.registry.db_lane(),
             key="seed-sample",
             on_result=self._on_seeded,
             on_error=self._on_seed_failed,
@@ -260,10 +307,10 @@ class MainWindow(QMainWindow):
         self.workbench.refresh_campaigns()
 
     def _on_seeded(self, campaign: Any) -> None:
+        """The list then loads on the registry's ``changed`` (the start-up job declares it)."""
         self.housekeeper.announce_startup()  # says something only if files were removed
         if isinstance(campaign, CampaignRecord):
             self.statusBar().showMessage(f"Added {campaign.name}", 10_000)
-        self.refresh_campaigns()
 
     def _on_seed_failed(self, info: ErrorInfo) -> None:
         self.report_error(info)
@@ -286,6 +333,18 @@ class MainWindow(QMainWindow):
     def show_lists(self, loaded: LoadedRun) -> None:
         vendor = loaded.result.config.level.value == "supply_vendor"
         self.lists_panel.set_lists(loaded.lists, vendor_level=vendor)
+
+    def show_overrides(self, loaded: LoadedRun) -> None:
+        """Pins changed in the open run: re-mark the results and rebuild the lists."""
+        self.results_panel.set_overrides(loaded.overrides)
+        self.show_lists(loaded)
+
+    @Slot()
+    def find_site(self) -> None:
+        """View › Find Site: the results page, its search box focused and selected."""
+        self.pages.setCurrentWidget(self.results_panel)
+        self.results_panel.search_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.results_panel.search_edit.selectAll()
 
     def show_no_results(self, campaign: CampaignRecord) -> None:
         self.clear_results()
@@ -322,10 +381,8 @@ class MainWindow(QMainWindow):
     @Slot()
     def try_sample(self) -> None:
         """The first-run path: the sample campaign (made again if deleted), scored at once."""
-        worker = FunctionWorker(sample_campaign, self.workspace, title="Preparing the sample")
         self.registry.start(
-            worker,
-            self.registry.db_lane(),
+            startup.prepare_sample(self.workspace),
             key="sample",
             on_result=self._score_sample,
             on_error=self.report_error,

@@ -8,28 +8,34 @@ into the panels. Nothing here touches the store on the GUI thread.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal, Slot
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QMessageBox, QWidget
 
+from caliber_desktop.models.enums import CampaignStatus
 from caliber_desktop.services.records import CampaignRecord, Page
 from caliber_desktop.services.scoring.explain import explain_site
-from caliber_desktop.services.scoring.lists import build_lists
-from caliber_desktop.workers.base import ErrorInfo, FunctionWorker
-from caliber_desktop.workers.scoring import (
-    ExportRunWorker,
-    LoadedRun,
-    ScoreCampaignWorker,
-    load_run,
-)
+from caliber_desktop.workers import campaigns, scoring
+from caliber_desktop.workers.base import ErrorInfo, Worker
+from caliber_desktop.workers.lanes import Change
+from caliber_desktop.workers.scoring import LoadedRun
 
 if TYPE_CHECKING:
-    from caliber_desktop.ui.mainwindow.window import MainWindow
+    from caliber_desktop.services.workspace import Workspace
+    from caliber_desktop.ui.mainwindow.api import (
+        CampaignList,
+        CampaignOverview,
+        RunView,
+        SiteDetail,
+    )
+    from caliber_desktop.workers.registry import WorkerRegistry
 
 log = logging.getLogger(__name__)
+#: Changes the campaign list shows: names, status, settings (via templates), file counts, runs.
+LIST_CHANGES = frozenset({Change.CAMPAIGNS, Change.TEMPLATES, Change.UPLOADS, Change.RUNS})
 
 #: Campaigns listed at once (newest first); the search narrows it.
 CAMPAIGN_PAGE = 500
@@ -49,12 +55,28 @@ class Workbench(QObject):
     scoring_progress = Signal(int, int, str)
     #: export finished: the files written
     exported = Signal(list)
+    #: the campaign list was (re)loaded and shown, or failed to load
+    campaigns_listed = Signal()
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
+    def __init__(
+        self,
+        workspace: Workspace,
+        registry: WorkerRegistry,
+        *,
+        window: RunView,
+        campaign_list: CampaignList,
+        overview: CampaignOverview,
+        detail: SiteDetail,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        #: the window, as far as showing runs, errors and messages goes
         self.window = window
-        self.workspace = window.workspace
-        self.registry = window.registry
+        self.campaign_list = campaign_list
+        self.overview = overview
+        self.detail = detail
+        self.workspace = workspace
+        self.registry = registry
         self.loaded: LoadedRun | None = None
         self.campaign_id: int | None = None
         self.scoring_job: str | None = None
@@ -67,12 +89,11 @@ class Workbench(QObject):
     @Slot()
     def refresh_campaigns(self) -> None:
         search, status = self._search
-        worker = FunctionWorker(
-            self.workspace.campaigns.list,
+        worker = campaigns.list_campaigns(
+            self.workspace,
             limit=CAMPAIGN_PAGE,
             search=search or None,
-            status=status,
-            title="Loading campaigns",
+            status=status if isinstance(status, CampaignStatus) else None,
         )
         self.registry.start(
             worker, key="campaigns", on_result=self._on_campaigns, on_error=self._on_list_failed
@@ -86,29 +107,23 @@ class Workbench(QObject):
     def _on_campaigns(self, page: Any) -> None:
         if isinstance(page, Page):
             self.campaigns = {c.id: c for c in page.items if isinstance(c, CampaignRecord)}
-            self.window.campaigns_panel.set_campaigns(page)
-            self.window.welcome.show_campaigns(page)
-        self.window.campaigns_loaded.emit()
+            self.campaign_list.set_campaigns(page)
+            self.overview.show_campaigns(page)
+        self.campaigns_listed.emit()
 
     def _on_list_failed(self, info: ErrorInfo) -> None:
-        self.window.welcome.show_error(info.message)
+        self.overview.show_error(info.message)
         self.window.report_error(info)
-        self.window.campaigns_loaded.emit()
+        self.campaigns_listed.emit()
 
     @Slot(int)
     def open_campaign(self, campaign_id: int) -> None:
         """Show the campaign's current run (if it has one)."""
         self.campaign_id = campaign_id
-        worker = FunctionWorker(self._current_run, campaign_id, title="Loading results")
+        worker = scoring.load_current_run(self.workspace, campaign_id)
         self.registry.start(
             worker, key="run", on_result=self._show_run, on_error=self.window.report_error
         )
-
-    def _current_run(self, campaign_id: int) -> LoadedRun | CampaignRecord:
-        campaign = self.workspace.campaigns.get(campaign_id)
-        if campaign.current_run_id is None:
-            return campaign
-        return load_run(self.workspace.runs, campaign_id, campaign.current_run_id)
 
     def _show_run(self, loaded: Any) -> None:
         if isinstance(loaded, CampaignRecord):
@@ -126,19 +141,14 @@ class Workbench(QObject):
 
     @Slot(object)
     def campaign_created(self, record: object) -> None:
-        self.refresh_campaigns()
-        if isinstance(record, CampaignRecord):
-            self.window.campaigns_panel.select_campaign(record.id)
+        if isinstance(record, CampaignRecord):  # the list refreshes on the registry's `changed`
+            self.campaign_list.select_campaign(record.id)
             self.open_campaign(record.id)
 
     @Slot(int, bool)
     def delete_campaign(self, campaign_id: int, force: bool) -> None:
-        worker = FunctionWorker(
-            self.workspace.delete_campaign, campaign_id, force=force, title="Deleting a campaign"
-        )
         self.registry.start(
-            worker,
-            self.registry.db_lane(),
+            campaigns.delete_campaign(self.workspace, campaign_id, force=force),
             on_result=lambda _none: self._after_delete(campaign_id),
             on_error=self.window.report_error,
         )
@@ -148,19 +158,23 @@ class Workbench(QObject):
             self.campaign_id, self.loaded = None, None
             self.window.clear_results()
             self.run_available.emit(False)
-        self.refresh_campaigns()
 
     @Slot(int, str)
     def rename_campaign(self, campaign_id: int, name: str) -> None:
-        worker = FunctionWorker(
-            self.workspace.campaigns.update, campaign_id, name=name, title="Renaming a campaign"
-        )
         self.registry.start(
-            worker,
-            self.registry.db_lane(),
-            on_result=lambda _r: self.refresh_campaigns(),
+            campaigns.rename_campaign(self.workspace, campaign_id, name),
             on_error=self.window.report_error,
         )
+
+    @Slot(object)
+    def on_changed(self, changes: object) -> None:
+        """After any write job (the registry's one "what changed" signal): refresh what shows it.
+
+        Campaigns created, renamed or deleted, templates (their names show in the list), uploads
+        (file counts) and runs: the campaign list reloads, whoever made the change.
+        """
+        if isinstance(changes, frozenset) and changes & LIST_CHANGES:
+            self.refresh_campaigns()
 
     # ------------------------------------------------------------------ scoring
     @Slot(int)
@@ -175,7 +189,7 @@ class Workbench(QObject):
         if self.scoring_job is not None:
             self.window.statusBar().showMessage("A campaign is already being scored.", 5000)
             return
-        worker = ScoreCampaignWorker(
+        worker = scoring.score_campaign(
             self.workspace.runs,
             campaign_id,
             upload_id=upload_id,
@@ -209,7 +223,7 @@ class Workbench(QObject):
 
     def _on_scored(self, loaded: Any) -> None:
         self._produced = isinstance(loaded, LoadedRun)
-        self.window.campaigns_panel.select_campaign(getattr(loaded, "campaign_id", -1))
+        self.campaign_list.select_campaign(getattr(loaded, "campaign_id", -1))
         self._show_run(loaded)
 
     def _on_score_failed(self, info: ErrorInfo) -> None:
@@ -221,59 +235,36 @@ class Workbench(QObject):
         self.scoring_job = None
         if not produced:
             self.window.statusBar().showMessage("Scoring stopped; the previous results stay.", 8000)
+            # A failed or cancelled job announces no change, but the campaign's status did.
+            self.refresh_campaigns()
         self.scoring_finished.emit(produced)
-        self.refresh_campaigns()
 
     # ------------------------------------------------------------------ sites and lists
     @Slot(str)
     def show_site(self, site_id: str) -> None:
         if self.loaded is None or site_id not in self.loaded.result.sites.index:
-            self.window.detail_panel.clear()
+            self.detail.clear()
             return
         explanation = explain_site(self.loaded.result, site_id)
-        self.window.detail_panel.show_site(explanation, self.loaded.overrides.get(site_id))
+        self.detail.show_site(explanation, self.loaded.overrides.get(site_id))
 
     @Slot(list, str, str)
     def pin(self, site_ids: list[str], action: str, reason: str) -> None:
-        runs = self.workspace.runs
-        self._change_pins(
-            lambda campaign, site: runs.pin(campaign, site, action, reason),
-            site_ids,
-            "Pinning sites",
-        )
+        """Pin on the DB lane; the lists are rebuilt there too (100k sites: not on the GUI
+        thread), from the run already loaded."""
+        if self.loaded is not None:
+            self._start_pins(
+                scoring.pin_sites(self.workspace.runs, self.loaded, site_ids, action, reason)
+            )
 
     @Slot(list)
     def unpin(self, site_ids: list[str]) -> None:
-        runs = self.workspace.runs
-        self._change_pins(
-            lambda campaign, site: bool(runs.unpin(campaign, site)), site_ids, "Removing pins"
-        )
+        if self.loaded is not None:
+            self._start_pins(scoring.unpin_sites(self.workspace.runs, self.loaded, site_ids))
 
-    def _change_pins(
-        self, change: Callable[[int, str], object], site_ids: list[str], title: str
-    ) -> None:
-        """Change pins on the DB lane; the lists are rebuilt there too (100k sites: not on
-        the GUI thread), from the run already loaded."""
-        loaded = self.loaded
-        if loaded is None:
-            return
-        runs = self.workspace.runs
-
-        def apply() -> LoadedRun:
-            for site_id in site_ids:
-                change(loaded.campaign_id, site_id)
-            overrides = runs.overrides(loaded.campaign_id)
-            result = loaded.result
-            lists = build_lists(
-                result.sites, overrides, warning_share=result.config.impact_warning_share
-            )
-            return LoadedRun(loaded.campaign_id, loaded.run, result, overrides, lists)
-
+    def _start_pins(self, worker: Worker) -> None:
         self.registry.start(
-            FunctionWorker(apply, title=title),
-            self.registry.db_lane(),
-            on_result=self._on_pins_changed,
-            on_error=self.window.report_error,
+            worker, on_result=self._on_pins_changed, on_error=self.window.report_error
         )
 
     def _on_pins_changed(self, changed: Any) -> None:
@@ -285,8 +276,7 @@ class Workbench(QObject):
         ):
             return  # another run is shown now
         self.loaded = changed
-        self.window.results_panel.set_overrides(changed.overrides)
-        self.window.show_lists(changed)
+        self.window.show_overrides(changed)
         self.run_loaded.emit(changed)
 
     @Slot(str)
@@ -294,7 +284,7 @@ class Workbench(QObject):
         if self.loaded is None:
             return
         self.registry.start(
-            ExportRunWorker(self.loaded, Path(folder)),
+            scoring.export_run(self.loaded, Path(folder)),
             on_result=self._on_exported,
             on_error=self.window.report_error,
         )
@@ -309,8 +299,9 @@ class Workbench(QObject):
 
     # ------------------------------------------------------------------ confirmations
     def confirm_delete(self, record: CampaignRecord) -> bool:
+        parent = self.parent()
         answer = QMessageBox.question(
-            self.window,
+            parent if isinstance(parent, QWidget) else None,
             "Delete campaign",
             f"Delete {record.name!r} with its files' records, runs and pins?",
         )

@@ -19,7 +19,7 @@ from PySide6.QtCore import QEvent, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPalette, QPen
 from PySide6.QtWidgets import QWidget
 
-from caliber_desktop.ui.shared.frame_model import RECOMMENDATIONS, recommendation_color
+from caliber_desktop.ui.shared.recommendations import RECOMMENDATIONS, recommendation_color
 
 #: Histogram bin edges: 5-point bins over the 0–100 score scale.
 SCORE_EDGES = np.linspace(0.0, 100.0, 21)

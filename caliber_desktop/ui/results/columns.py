@@ -1,50 +1,16 @@
 """The columns of a run's site table: what each shows, how it aligns, which show by default.
 
-:class:`ColumnSpec` describes one column of the ``FrameTableModel`` (``ui/shared/frame_model.py``);
+:class:`ColumnSpec` (one column of the ``FrameTableModel``) lives with the model in
+``ui/shared/frame_model.py``, below this package; it is re-exported here for the results views.
 :func:`result_columns` builds the specs for a scored run from its metrics.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
-from PySide6.QtCore import Qt
-
 from caliber_desktop.services.scoring.model import ScoreResult
+from caliber_desktop.ui.shared.frame_model import NUMERIC_KINDS, PINNED_KEY, ColumnSpec, Kind
 
-Kind = Literal[
-    "text", "int", "number", "money", "percent", "score", "flags", "recommendation", "pinned"
-]
-
-#: Key of the virtual column showing the analyst's override (it is not in the frame).
-PINNED_KEY = "pinned"
-#: Kinds holding numbers: kept as float arrays by the model and right-aligned.
-NUMERIC_KINDS: frozenset[str] = frozenset({"int", "number", "money", "percent", "score"})
-_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-_LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-
-
-@dataclass(frozen=True)
-class ColumnSpec:
-    """One column: which frame column feeds it, its header and how a value is shown.
-
-    ``tooltip_key`` names another frame column whose value becomes the cell's tooltip (the
-    evidence behind a flag, the sentence behind a score), so tooltips cost nothing until hovered.
-    """
-
-    key: str
-    header: str
-    kind: Kind = "text"
-    align: int | None = None
-    tooltip_key: str | None = None
-    header_tooltip: str | None = None
-
-    @property
-    def alignment(self) -> int:
-        if self.align is not None:
-            return self.align
-        return _RIGHT if self.kind in NUMERIC_KINDS else _LEFT
+__all__ = ["NUMERIC_KINDS", "PINNED_KEY", "ColumnSpec", "Kind", "result_columns"]
 
 
 def result_columns(result: ScoreResult) -> tuple[list[ColumnSpec], set[str]]:

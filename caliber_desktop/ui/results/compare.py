@@ -26,13 +26,13 @@ from PySide6.QtWidgets import (
 )
 
 from caliber_desktop.models.enums import RunStatus
+from caliber_desktop.services.exports.compare import RunComparison
 from caliber_desktop.services.exports.run_data import OutputSources
-from caliber_desktop.services.runs.compare import RunComparison
 from caliber_desktop.services.runs.records import RunRecord
 from caliber_desktop.ui.results.columns import ColumnSpec
 from caliber_desktop.ui.shared.frame_model import FrameTableModel
-from caliber_desktop.workers.base import ErrorInfo, FunctionWorker
-from caliber_desktop.workers.outputs import CompareWorker
+from caliber_desktop.workers.base import ErrorInfo
+from caliber_desktop.workers.outputs import compare_runs, list_runs
 from caliber_desktop.workers.registry import WorkerRegistry
 
 SIDE_COLUMNS = [
@@ -95,7 +95,8 @@ class CompareDialog(QDialog):
         self.sources = sources
         self.registry = registry
         self.campaign_id = campaign_id
-        self.result: RunComparison | None = None
+        #: the comparison shown (``result`` would hide QDialog.result())
+        self.comparison: RunComparison | None = None
 
         self.old_combo = QComboBox(self)
         self.new_combo = QComboBox(self)
@@ -103,10 +104,11 @@ class CompareDialog(QDialog):
         self.compare_button.setEnabled(False)
         self.compare_button.clicked.connect(self.start_compare)
         pick = QHBoxLayout()
-        pick.addWidget(QLabel("&Old:", self, buddy=self.old_combo))
-        pick.addWidget(self.old_combo, 1)
-        pick.addWidget(QLabel("&New:", self, buddy=self.new_combo))
-        pick.addWidget(self.new_combo, 1)
+        for text, combo in (("&Old:", self.old_combo), ("&New:", self.new_combo)):
+            label = QLabel(text, self)
+            label.setBuddy(combo)
+            pick.addWidget(label)
+            pick.addWidget(combo, 1)
         pick.addWidget(self.compare_button)
 
         self.summary = QLabel("Loading the runs…", self)
@@ -148,8 +150,11 @@ class CompareDialog(QDialog):
 
     # ------------------------------------------------------------------ runs
     def _load_runs(self) -> None:
-        worker = FunctionWorker(self.sources.runs.runs, self.campaign_id, title="Loading runs")
-        self.registry.start(worker, on_result=self._on_runs, on_error=self._on_failed)
+        self.registry.start(
+            list_runs(self.sources, self.campaign_id),
+            on_result=self._on_runs,
+            on_error=self._on_failed,
+        )
 
     def _on_runs(self, runs: Any) -> None:
         done = [r for r in runs or [] if isinstance(r, RunRecord)]
@@ -180,7 +185,7 @@ class CompareDialog(QDialog):
             return
         self.summary.setText(f"Comparing run {old} with run {new}…")
         self.compare_button.setEnabled(False)
-        worker = CompareWorker(self.sources, self.campaign_id, int(old), int(new))
+        worker = compare_runs(self.sources, self.campaign_id, int(old), int(new))
         worker.signals.finished.connect(self._on_finished)
         self.registry.start(
             worker, key=f"compare-{id(self)}", on_result=self._on_compared, on_error=self._on_failed
@@ -189,7 +194,7 @@ class CompareDialog(QDialog):
     def _on_compared(self, result: Any) -> None:
         if not isinstance(result, RunComparison):
             return
-        self.result = result
+        self.comparison = result
         self.changes_model.set_frame(result.sites, change_columns(result))
         self.moved_model.set_frame(result.list_changes, change_columns(result))
         self.new_model.set_frame(result.new_sites.set_index("site_id"))

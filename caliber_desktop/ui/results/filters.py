@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QToolButton,
 )
 
-from caliber_desktop.ui.shared.frame_model import RECOMMENDATIONS, recommendation_text
+from caliber_desktop.ui.shared.recommendations import RECOMMENDATIONS, recommendation_text
 
 ALL = "All"
 ANY_FLAG = "__any__"

@@ -45,9 +45,9 @@ from caliber_desktop.ui.results.charts import ScoreHistogram, SpendScatter
 from caliber_desktop.ui.results.columns import ColumnSpec, result_columns
 from caliber_desktop.ui.results.filters import ResultsFilters
 from caliber_desktop.ui.shared.common import scaled_font
-from caliber_desktop.ui.shared.frame_model import (
+from caliber_desktop.ui.shared.frame_model import FrameTableModel
+from caliber_desktop.ui.shared.recommendations import (
     RECOMMENDATIONS,
-    FrameTableModel,
     recommendation_color,
     recommendation_text,
 )
@@ -331,7 +331,10 @@ class ResultsPanel(QWidget):
         ranges = self.view.selectionModel().selection()
         if ranges.isEmpty():
             return np.empty(0, dtype=np.intp)
-        parts = [np.arange(r.top(), r.bottom() + 1, dtype=np.intp) for r in ranges]
+        parts = [
+            np.arange(r.top(), r.bottom() + 1, dtype=np.intp)
+            for r in (ranges.at(i) for i in range(ranges.count()))
+        ]
         return np.unique(np.concatenate(parts))
 
     def _selection_settled(self) -> None:

@@ -2,7 +2,7 @@
 
 The action first lists what would go (a dry run on a worker), asks, then removes it on a worker
 and says how much was freed. At start-up the clean-up is part of the window's first store job
-(``services.sample.start_up_jobs``) when ``housekeeping.clean_on_startup`` is on; the window says
+(``services.startup.start_up_jobs``) when ``housekeeping.clean_on_startup`` is on; the window says
 something (in the status bar) only when it removed something, and a failure there is logged, not
 shown, because the analyst did not ask for it.
 """
@@ -16,8 +16,9 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QGroupBox, QMessageBox, QSpinBox, QWidget
 
 from caliber_desktop.config import HousekeepingSettings
-from caliber_desktop.services.maintenance.housekeeping import CleanReport, clean, format_size
-from caliber_desktop.workers.base import ErrorInfo, FunctionWorker
+from caliber_desktop.services.maintenance.housekeeping import CleanReport, format_size
+from caliber_desktop.workers import housekeeping
+from caliber_desktop.workers.base import ErrorInfo, Worker
 
 if TYPE_CHECKING:
     from caliber_desktop.services.workspace import Workspace
@@ -44,32 +45,17 @@ class Housekeeper(QObject):
         self.confirm_box: QMessageBox | None = None
         #: the last result message box (tests read it)
         self.result_box: QMessageBox | None = None
-        #: filled by the start-up job (``services.sample.start_up_jobs``) on its worker and read
+        #: filled by the start-up job (``services.startup.start_up_jobs``) on its worker and read
         #: here only after that job's result arrived
         self.startup_reports: list[CleanReport] = []
         self._pending_status = ""
         registry.drained.connect(self._show_pending_status)
 
-    def _start(
-        self, dry_run: bool, title: str, on_result: ResultCallback, on_error: ErrorCallback
-    ) -> str:
-        workspace = self.workspace
-        worker = FunctionWorker(
-            clean,
-            workspace.paths,
-            workspace.store,
-            workspace.settings.housekeeping.model_copy(),
-            dry_run=dry_run,
-            title=title,
-        )
-        # The store is only read, but the files go on the DB lane so a clean-up never races an
-        # import or a campaign deletion that is writing upload rows.
+    def _start(self, worker: Worker, on_result: ResultCallback, on_error: ErrorCallback) -> str:
+        # On the DB lane (the factories say so): a clean-up never races an import or a campaign
+        # deletion that is writing upload rows.
         return self.registry.start(
-            worker,
-            self.registry.db_lane(),
-            key="housekeeping",
-            on_result=on_result,
-            on_error=on_error,
+            worker, key="housekeeping", on_result=on_result, on_error=on_error
         )
 
     # ------------------------------------------------------------------ start-up
@@ -84,7 +70,7 @@ class Housekeeper(QObject):
     # ------------------------------------------------------------------ the action
     def clean_up(self) -> None:
         """Look for what can go (on a worker), then ask before removing it."""
-        self._start(True, "Looking for files to clean up", self._ask, self._failed)
+        self._start(housekeeping.find_clutter(self.workspace), self._ask, self._failed)
 
     def _ask(self, report: object) -> None:
         if not isinstance(report, CleanReport):
@@ -109,7 +95,7 @@ class Housekeeper(QObject):
         def answered() -> None:
             self.confirm_box = None
             if box.clickedButton() is remove:
-                self._start(False, "Cleaning up the data folder", self._done, self._failed)
+                self._start(housekeeping.clean_up(self.workspace), self._done, self._failed)
 
         box.finished.connect(lambda _code: answered())
         self.confirm_box = box

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 
 from caliber_desktop.models.enums import CampaignStatus
 from caliber_desktop.services.records import CampaignRecord
-from caliber_desktop.ui.shared.item_models import CAMPAIGN_ROLE, Index
+from caliber_desktop.ui.shared.roles import CAMPAIGN_ROLE, Index
 
 
 class StatusDelegate(QStyledItemDelegate):

@@ -1,14 +1,14 @@
 """Pieces every Caliber form dialog shares: inline field errors, the settings combos, job helpers.
 
 :class:`FieldError` is the message shown under a field; :class:`SettingsEditor` is the five
-campaign settings as combos (template manager and new-campaign dialog); :class:`Rejected` and
-:func:`rejected_or` carry a service's ``ValidationError`` back from a worker as a value.
+campaign settings as combos (template manager and new-campaign dialog). (``Rejected``, a
+service's ``ValidationError`` carried back from a worker as a value, lives in
+:mod:`caliber_desktop.workers.base`, beside the job factories that return it.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import shiboken6
@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QW
 from caliber_desktop.errors import ValidationError
 from caliber_desktop.models.enums import AnalysisLevel, CampaignStatus, Channel, Goal, Platform
 from caliber_desktop.services.records import SETTING_FIELDS, CampaignSettings
-from caliber_desktop.ui.shared.item_models import status_color
+from caliber_desktop.ui.shared.campaign_models import status_color
 
 #: The spin box value (percent) that means "use the default in Settings" where one is offered.
 CONFIDENCE_DEFAULT = 49.0
@@ -103,22 +103,6 @@ class FieldError(QLabel):
             palette = self.palette()
             palette.setColor(QPalette.ColorRole.WindowText, color)
             self.setPalette(palette)
-
-
-@dataclass(frozen=True)
-class Rejected:
-    """A ValidationError carried back as a value: ``ErrorInfo`` would lose its ``field``."""
-
-    field: str | None
-    message: str
-
-
-def rejected_or(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    """Run a service call on a worker, returning a :class:`Rejected` for bad input."""
-    try:
-        return fn(*args, **kwargs)
-    except ValidationError as exc:
-        return Rejected(exc.field, str(exc))
 
 
 def alive(widget: QWidget) -> bool:

@@ -1,64 +1,67 @@
 """A thin table model over a pandas frame of scored sites (architecture rule 8).
 
 A DSP report can hold 100k+ sites, so the model never keeps per-row Python objects: it holds one
-numpy array per column and an index array mapping view rows to frame rows. ``data()`` does O(1)
-work (one array lookup and one format), sorting is one numpy argsort over the whole column, and
-filtering is a boolean mask computed by the caller on the same arrays. Views and delegates read
-raw values through named roles instead of parsing display text back.
+numpy array per column, and its base (``table_base.SortedTableModel``) an index array mapping view
+rows to frame rows. ``data()`` does O(1) work (one array lookup and one format), sorting is one
+numpy argsort over the whole column, and filtering is a boolean mask computed by the caller on
+the same arrays. Views and delegates read raw values through named roles instead of parsing
+display text back. :class:`ColumnSpec` says what one column shows; ``ui/results/columns.py``
+builds the specs of a scored run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from PySide6.QtCore import (
-    QObject,
-    Qt,
-)
-from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QColor, QFont
 
-from caliber_desktop.ui.results.columns import NUMERIC_KINDS, PINNED_KEY, ColumnSpec
-from caliber_desktop.ui.shared.item_models import (
-    PINNED_ROLE,
-    SITE_ID_ROLE,
-    SORT_ROLE,
-    FlatTableModel,
-    Index,
-)
+from caliber_desktop.ui.shared.recommendations import recommendation_color, recommendation_text
+from caliber_desktop.ui.shared.roles import PINNED_ROLE, SITE_ID_ROLE, SORT_ROLE, Index
+from caliber_desktop.ui.shared.table_base import SortedTableModel, rank_key
+
+Kind = Literal[
+    "text", "int", "number", "money", "percent", "score", "flags", "recommendation", "pinned"
+]
+
+#: Key of the virtual column showing the analyst's override (it is not in the frame).
+PINNED_KEY = "pinned"
+#: Kinds holding numbers: kept as float arrays by the model and right-aligned.
+NUMERIC_KINDS: frozenset[str] = frozenset({"int", "number", "money", "percent", "score"})
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One column: which frame column feeds it, its header and how a value is shown.
+
+    ``tooltip_key`` names another frame column whose value becomes the cell's tooltip (the
+    evidence behind a flag, the sentence behind a score), so tooltips cost nothing until hovered.
+    """
+
+    key: str
+    header: str
+    kind: Kind = "text"
+    align: int | None = None
+    tooltip_key: str | None = None
+    header_tooltip: str | None = None
+
+    @property
+    def alignment(self) -> int:
+        if self.align is not None:
+            return self.align
+        return _RIGHT if self.kind in NUMERIC_KINDS else _LEFT
+
 
 MISSING = "–"
 
-#: Recommendation colours as (light theme, dark theme) pairs: saturated enough to read on white,
-#: light enough to read on a dark base. Charts use the same ones so a colour means one thing.
-_RECOMMENDATION_COLORS: dict[str, tuple[str, str]] = {
-    "allow": ("#1e7d3a", "#62c97f"),
-    "block": ("#c0392b", "#f07167"),
-    "monitor": ("#b36b00", "#f2b84b"),
-    "insufficient_data": ("#6b6b6b", "#a8a8a8"),
-}
-RECOMMENDATIONS: tuple[str, ...] = tuple(_RECOMMENDATION_COLORS)
 
-
-def is_dark_palette(palette: QPalette | None = None) -> bool:
-    """True when the base (table/plot background) is dark; colours are chosen to contrast it."""
-    palette = palette or QGuiApplication.palette()
-    return palette.color(QPalette.ColorRole.Base).lightness() < 128
-
-
-def recommendation_color(recommendation: str, palette: QPalette | None = None) -> QColor:
-    """The colour of a recommendation that reads on the current light or dark theme."""
-    light, dark = _RECOMMENDATION_COLORS.get(recommendation, ("#6b6b6b", "#a8a8a8"))
-    return QColor(dark if is_dark_palette(palette) else light)
-
-
-def recommendation_text(value: str) -> str:
-    return value.replace("_", " ")
-
-
-class FrameTableModel(FlatTableModel):
+class FrameTableModel(SortedTableModel):
     """Rows of a site frame (indexed by site id) in view order, with pins marked."""
 
     ROLE_NAMES = ((SITE_ID_ROLE, b"siteId"), (SORT_ROLE, b"sortValue"), (PINNED_ROLE, b"pinned"))
@@ -67,17 +70,11 @@ class FrameTableModel(FlatTableModel):
         super().__init__(parent)
         self._columns: list[ColumnSpec] = list(columns)
         self._ids = np.empty(0, dtype=object)
-        self._id_index = pd.Index([], dtype=object)
+        self._id_index: pd.Index[Any] = pd.Index([], dtype=object)
         self._values: list[np.ndarray] = []
         self._tooltips: list[np.ndarray | None] = []
-        self._sort_keys: dict[int, np.ndarray] = {}
-        self._sorted = np.empty(0, dtype=np.intp)  # frame rows in sort order (all of them)
-        self._mask: np.ndarray | None = None  # frame rows that pass the filter
-        self._rows = np.empty(0, dtype=np.intp)  # view row → frame row
         self._pins = np.empty(0, dtype=object)  # frame row → "allow"/"block"/None
         self._pin_reasons = np.empty(0, dtype=object)
-        self._sort_column = -1
-        self._sort_order = Qt.SortOrder.AscendingOrder
         self._italic = QFont()
         self._italic.setItalic(True)
 
@@ -97,13 +94,9 @@ class FrameTableModel(FlatTableModel):
             else None
             for spec in self._columns
         ]
-        self._sort_keys = {}
         self._pins = np.full(n, None, dtype=object)
         self._pin_reasons = np.full(n, None, dtype=object)
-        self._mask = None
-        self._sort_column, self._sort_order = -1, Qt.SortOrder.AscendingOrder
-        self._sorted = np.arange(n, dtype=np.intp)
-        self._rows = self._sorted
+        self.reset_rows(n)
         self.endResetModel()
 
     @staticmethod
@@ -132,26 +125,11 @@ class FrameTableModel(FlatTableModel):
         pinned = self.column_of(PINNED_KEY)
         if pinned >= 0:
             self._values[pinned] = self._pins
-            self._sort_keys.pop(pinned, None)
-        if len(self._rows) and self._columns:
+            self.forget_sort_key(pinned)
+        if self.row_total() and self._columns:
             self.dataChanged.emit(
-                self.index(0, 0), self.index(len(self._rows) - 1, len(self._columns) - 1)
+                self.index(0, 0), self.index(self.row_total() - 1, len(self._columns) - 1)
             )
-
-    def set_filter_mask(self, mask: np.ndarray | None) -> None:
-        """Show only frame rows where ``mask`` is true (None shows all); the sort order stays.
-
-        A reset, not row removals: a filter can drop any rows anywhere, and a reset over a
-        shown-row index array costs the same at 100 rows or 100k.
-        """
-        if mask is not None:
-            mask = np.asarray(mask, dtype=bool)
-            if mask.shape != (len(self._ids),):
-                raise ValueError(f"mask has {mask.shape}, the frame {len(self._ids)} rows")
-        self.beginResetModel()
-        self._mask = mask
-        self._rows = self._sorted if mask is None else self._sorted[mask[self._sorted]]
-        self.endResetModel()
 
     # ------------------------------------------------------------------ lookups
     @property
@@ -163,95 +141,38 @@ class FrameTableModel(FlatTableModel):
 
     def frame_rows(self) -> np.ndarray:
         """Frame positions of the shown rows, in view order (read-only view)."""
-        view = self._rows.view()
-        view.flags.writeable = False
-        return view
+        return self.source_rows()
 
     def site_id(self, row: int) -> str:
-        return str(self._ids[self._rows[row]])
+        return str(self._ids[self.source_row(row)])
 
     def site_ids(self, rows: np.ndarray | Sequence[int]) -> list[str]:
-        return [str(s) for s in self._ids[self._rows[np.asarray(rows, dtype=np.intp)]]]
+        return [str(s) for s in self._ids[self.map_to_source_rows(rows)]]
 
     def pinned(self, rows: np.ndarray | Sequence[int]) -> np.ndarray:
         """Whether each view row is pinned (bool array)."""
-        pins = self._pins[self._rows[np.asarray(rows, dtype=np.intp)]]
+        pins = self._pins[self.map_to_source_rows(rows)]
         return np.asarray(pins != None, dtype=bool)  # noqa: E711 (elementwise on an object array)
 
     def view_rows(self, site_ids: Sequence[str]) -> np.ndarray:
         """View rows of the given sites, ascending; hidden or unknown sites are left out."""
-        if not len(site_ids) or not len(self._rows):
+        if not len(site_ids) or not self.row_total():
             return np.empty(0, dtype=np.intp)
         frame_rows = self._id_index.get_indexer(pd.Index(list(site_ids), dtype=object))
-        position = np.full(len(self._ids), -1, dtype=np.intp)
-        position[self._rows] = np.arange(len(self._rows), dtype=np.intp)
-        rows = position[frame_rows[frame_rows >= 0]]
+        rows = self.map_from_source_rows(frame_rows[frame_rows >= 0])
         return np.unique(rows[rows >= 0])
 
     # ------------------------------------------------------------------ sorting
-    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        """Stable numpy sort of the whole frame by one column, missing values last either way.
-
-        Ties keep frame order (score descending, then id), so a sort is reproducible. Persistent
-        indexes (selection, current row) follow their rows to the new positions.
-        """
-        if column >= len(self._columns):
-            return
-        self.layoutAboutToBeChanged.emit()
-        old_persistent = self.persistentIndexList()
-        old_frame_rows = np.array([self._rows[i.row()] for i in old_persistent], dtype=np.intp)
-        if column < 0:
-            self._sorted = np.arange(len(self._ids), dtype=np.intp)
-        else:
-            key = self._sort_key(column)
-            if order == Qt.SortOrder.DescendingOrder:
-                key = -key  # NaN stays NaN, so still last
-            self._sorted = np.argsort(key, kind="stable").astype(np.intp, copy=False)
-        self._sort_column, self._sort_order = column, order
-        mask = self._mask
-        self._rows = self._sorted if mask is None else self._sorted[mask[self._sorted]]
-        if old_persistent:
-            position = np.full(len(self._ids), -1, dtype=np.intp)
-            position[self._rows] = np.arange(len(self._rows), dtype=np.intp)
-            new_rows = position[old_frame_rows]
-            self.changePersistentIndexList(
-                old_persistent,
-                [
-                    self.index(int(r), i.column())
-                    for r, i in zip(new_rows, old_persistent, strict=True)
-                ],
-            )
-        self.layoutChanged.emit()
-
-    def _sort_key(self, column: int) -> np.ndarray:
-        """A float key per frame row (NaN = missing); text is ranked once and cached."""
-        cached = self._sort_keys.get(column)
-        if cached is not None:
-            return cached
+    def sort_key(self, column: int) -> np.ndarray:
+        """Numbers as they are (NaN = missing); text and flags ranked (the base caches it)."""
         values = self._values[column]
         if values.dtype.kind == "f":
-            key = values
-        else:
-            if self._columns[column].kind == "flags":
-                values = pd.Series(values).map(_join_flags, na_action="ignore").to_numpy()
-            codes, _ = pd.factorize(pd.Series(values, dtype=object), sort=True)
-            key = codes.astype(np.float64)
-            key[codes < 0] = np.nan
-        self._sort_keys[column] = key
-        return key
-
-    @property
-    def sort_column(self) -> int:
-        return self._sort_column
-
-    @property
-    def sort_order(self) -> Qt.SortOrder:
-        return self._sort_order
+            return values
+        if self._columns[column].kind == "flags":
+            values = pd.Series(values).map(_join_flags, na_action="ignore").to_numpy()
+        return rank_key(values)
 
     # ------------------------------------------------------------------ Qt API
-    def row_total(self) -> int:
-        return len(self._rows)
-
     def column_total(self) -> int:
         return len(self._columns)
 
@@ -273,9 +194,9 @@ class FrameTableModel(FlatTableModel):
         if not index.isValid():
             return None
         row, column = index.row(), index.column()
-        if not (0 <= row < len(self._rows) and 0 <= column < len(self._columns)):
+        if not (0 <= row < self.row_total() and 0 <= column < len(self._columns)):
             return None
-        frame_row = self._rows[row]
+        frame_row = self.source_row(row)
         spec = self._columns[column]
         if role == Qt.ItemDataRole.DisplayRole:
             return _format(spec.kind, self._values[column][frame_row])

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from caliber_desktop.ui.shared.tones import tone_colour
 
 
-class ContributionChart(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is untyped
+class ContributionChart(pg.PlotWidget):  # pyqtgraph is untyped (pyproject: mypy overrides)
     """Horizontal bars of each used metric's points vs a median site, above and below zero.
 
     ``values`` and ``labels`` keep what is drawn so callers (and tests) need not read pyqtgraph

@@ -18,8 +18,8 @@ from pytestqt.qtbot import QtBot
 
 from caliber_desktop.config import Settings
 from caliber_desktop.services.auth.secrets import OPENAI_API_KEY, SecretStore
-from caliber_desktop.ui.assistant.api_key_box import mask_key
 from caliber_desktop.ui.settings.dialog import SettingsDialog
+from caliber_desktop.workers.api_key import mask_key
 from caliber_desktop.workers.registry import WorkerRegistry
 
 TIMEOUT_MS = 10_000

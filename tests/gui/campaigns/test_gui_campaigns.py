@@ -25,7 +25,9 @@ from caliber_desktop.ui.campaigns.dialog import NewCampaignDialog, kpi_pixel_pro
 from caliber_desktop.ui.campaigns.panel import CampaignsPanel
 from caliber_desktop.ui.campaigns.templates import TemplateManagerDialog
 from caliber_desktop.ui.settings.dialog import SettingsDialog
+from caliber_desktop.workers.campaigns import create_campaign
 from caliber_desktop.workers.registry import WorkerRegistry
+from caliber_desktop.workers.templates import create_template
 
 TIMEOUT_MS = 10_000
 SETTINGS = CampaignSettings(
@@ -282,6 +284,26 @@ def test_deleting_a_template_in_use_shows_the_reason(
     idle(registry, qtbot)
     assert unused.id not in [t.id for t in workspace.templates.list()]
     assert dialog.list.count() == 1
+
+
+def test_template_list_follows_changes_made_by_other_jobs(
+    workspace: Workspace, registry: WorkerRegistry, qtbot: QtBot
+) -> None:
+    """The list reloads on the registry's ``changed``, whoever made the change."""
+    dialog = open_templates(workspace, registry, qtbot)
+    assert dialog.list.count() == 0
+    registry.start(create_template(workspace, "Made elsewhere", SETTINGS))
+    qtbot.waitUntil(lambda: dialog.list.count() == 1, timeout=TIMEOUT_MS)
+    idle(registry, qtbot)
+    assert dialog.list.item(0).text() == "Made elsewhere"
+    assert "Used by 0 campaigns" in dialog.list.item(0).toolTip()
+
+    [template] = workspace.templates.list()
+    registry.start(create_campaign(workspace, "Spring", template_id=template.id))
+    qtbot.waitUntil(
+        lambda: "Used by 1 campaign" in dialog.list.item(0).toolTip(), timeout=TIMEOUT_MS
+    )
+    idle(registry, qtbot)
 
 
 # --------------------------------------------------------------------------- new campaign

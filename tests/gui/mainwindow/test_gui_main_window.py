@@ -16,12 +16,13 @@ from pytestqt.qtbot import QtBot
 from caliber_desktop import __version__
 from caliber_desktop.errors import CaliberError
 from caliber_desktop.models.store import head_revision
-from caliber_desktop.services.importing.sample import SAMPLE_CAMPAIGN, SAMPLE_SETTINGS, seed_sample
 from caliber_desktop.services.records import CampaignRecord
+from caliber_desktop.services.startup import SAMPLE_CAMPAIGN, SAMPLE_SETTINGS, seed_sample
 from caliber_desktop.services.workspace import Workspace
 from caliber_desktop.ui.mainwindow.about import about_text
 from caliber_desktop.ui.mainwindow.window import MainWindow
-from caliber_desktop.ui.shared.item_models import CAMPAIGN_ID_ROLE, CAMPAIGN_ROLE, CampaignListModel
+from caliber_desktop.ui.shared.campaign_models import CampaignListModel
+from caliber_desktop.ui.shared.roles import CAMPAIGN_ID_ROLE, CAMPAIGN_ROLE
 from caliber_desktop.workers.base import ErrorInfo, FunctionWorker, Worker
 from caliber_desktop.workers.registry import WorkerRegistry
 

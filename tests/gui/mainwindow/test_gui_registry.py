@@ -7,7 +7,7 @@ import threading
 import weakref
 
 import pytest
-from PySide6.QtCore import QObject, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 from pytestqt.qtbot import QtBot
 
 from caliber_desktop.errors import CaliberError
@@ -113,9 +113,9 @@ def test_a_superseded_jobs_result_is_ignored_even_when_already_queued(
     results: list[object] = []
     older = FunctionWorker(str, "older")
     older_id = registry.start(older, key="campaigns", on_result=results.append)
-    # Let the older job finish on its thread while the GUI thread processes nothing: its result
-    # and finished signals are now queued, waiting for the event loop.
-    assert QThreadPool.globalInstance().waitForDone(TIMEOUT_MS)
+    # Let the older job finish on its thread (the DB lane: it declares no lane) while the GUI
+    # thread processes nothing: its result and finished signals are now queued.
+    assert db_lane().waitForDone(TIMEOUT_MS)
     newer_id = registry.start(
         FunctionWorker(str, "newer"), key="campaigns", on_result=results.append
     )
@@ -263,8 +263,8 @@ def test_the_db_lane_runs_one_job_at_a_time_in_order(
         return name
 
     gate = threading.Event()
-    registry.start(FunctionWorker(write, "first", gate), lane)
-    registry.start(FunctionWorker(write, "second", None), lane)
+    registry.start(FunctionWorker(write, "first", gate))  # the default lane: DB
+    registry.start(FunctionWorker(write, "second", None))
     qtbot.waitUntil(lambda: log == ["enter first"], timeout=TIMEOUT_MS)
     assert lane.activeThreadCount() == 1
     gate.set()

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageB
 from pytestqt.qtbot import QtBot
 
 from caliber_desktop.app import ReportOpener
-from caliber_desktop.services.importing.sample import sample_report
+from caliber_desktop.services.startup import sample_report
 from caliber_desktop.ui.campaigns.dialog import NewCampaignDialog
 from caliber_desktop.ui.campaigns.templates import TemplateManagerDialog
 from caliber_desktop.ui.importing.dialog import ImportDialog

@@ -22,7 +22,7 @@ from caliber_desktop.services.scoring.model import ScoreResult
 from caliber_desktop.ui.results.columns import result_columns
 from caliber_desktop.ui.results.panel import ResultsPanel
 from caliber_desktop.ui.shared.frame_model import FrameTableModel
-from caliber_desktop.ui.shared.item_models import PINNED_ROLE, SITE_ID_ROLE, SORT_ROLE
+from caliber_desktop.ui.shared.roles import PINNED_ROLE, SITE_ID_ROLE, SORT_ROLE
 
 ASC, DESC = Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder
 

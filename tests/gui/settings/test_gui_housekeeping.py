@@ -8,16 +8,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import QThread
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
-import caliber_desktop.ui.settings.housekeeping as ui_housekeeping
+import caliber_desktop.workers.housekeeping as housekeeping_jobs
 from caliber_desktop.config import Settings
 from caliber_desktop.services.maintenance import housekeeping
 from caliber_desktop.services.maintenance.housekeeping import CleanReport
 from caliber_desktop.ui.mainwindow.window import MainWindow
 from caliber_desktop.ui.settings.dialog import SettingsDialog
 from caliber_desktop.ui.settings.housekeeping import HousekeepingBox
+from caliber_desktop.workers.lanes import DB_LANE_NAME
 
 TIMEOUT_MS = 10_000
 
@@ -43,13 +45,15 @@ def test_the_action_asks_then_cleans_on_a_worker(
     path = old_export(window)
     keeper = window.housekeeper
     threads: list[str] = []
+    pools: list[str] = []
     real_clean = housekeeping.clean
 
     def spy(*args: Any, **kwargs: Any) -> CleanReport:
         threads.append(threading.current_thread().name)
+        pools.append(QThread.currentThread().objectName())
         return real_clean(*args, **kwargs)
 
-    monkeypatch.setattr(ui_housekeeping, "clean", spy)
+    monkeypatch.setattr(housekeeping_jobs, "clean", spy)
     assert window.actions_.clean_up in window.menuBar().actions()[0].menu().actions()
 
     with qtbot.waitSignal(keeper.cleaned, timeout=TIMEOUT_MS) as looked:
@@ -74,6 +78,7 @@ def test_the_action_asks_then_cleans_on_a_worker(
     qtbot.waitUntil(lambda: window.registry.running_count() == 0, timeout=TIMEOUT_MS)
     assert threading.main_thread().name not in threads
     assert len(threads) == 2
+    assert pools == [DB_LANE_NAME, DB_LANE_NAME]  # never racing an import's upload rows
     result = keeper.result_box
     assert result is not None
     assert result.windowTitle() == "Data folder cleaned up"

@@ -18,8 +18,8 @@ from caliber_desktop.services.scoring.explain import explain_site
 from caliber_desktop.services.scoring.lists import Override, SiteLists, build_lists
 from caliber_desktop.services.scoring.model import ScoreResult
 from caliber_desktop.ui.lists.panel import LIST_NAMES, ListsPanel, format_share
-from caliber_desktop.ui.shared.item_models import PINNED_ROLE, SITE_ID_ROLE
-from caliber_desktop.ui.shared.table_models import ListMembersModel
+from caliber_desktop.ui.shared.list_members_model import ListMembersModel
+from caliber_desktop.ui.shared.roles import PINNED_ROLE, SITE_ID_ROLE
 from caliber_desktop.ui.shared.tones import tone_colour
 from caliber_desktop.ui.site.detail import PLACEHOLDER, SiteDetailPanel
 

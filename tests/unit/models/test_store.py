@@ -358,3 +358,56 @@ def test_aware_datetimes_round_trip_as_utc(workspace: Workspace, settings) -> No
 
 def test_integrity_check_on_a_healthy_database_is_empty(workspace: Workspace) -> None:
     assert workspace.store.integrity_check() == []
+
+
+# ----------------------------------------------------------------------------- error classes
+
+
+def _real_error(tmp_path: Path, make: str) -> sqlite3.Error:
+    """A real driver error of each kind, as SQLite raises it (with its result code)."""
+    db = tmp_path / "x.db"
+    sqlite3.connect(db).close()
+    try:
+        if make == "full":
+            conn = sqlite3.connect(db)
+            conn.execute("PRAGMA max_page_count = 2")
+            conn.execute("CREATE TABLE t (x)")
+            conn.executemany("INSERT INTO t VALUES (?)", [("x" * 1000,)] * 100)
+        elif make == "readonly":
+            conn = sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True)
+            conn.execute("CREATE TABLE t (x)")
+        elif make == "cantopen":
+            sqlite3.connect(tmp_path / "missing" / "x.db")
+        elif make == "notadb":
+            db.write_bytes(b"this is not a database" * 100)
+            sqlite3.connect(db).execute("SELECT * FROM sqlite_master").fetchall()
+        elif make == "constraint":  # its message mentions "busy" and "full": the code decides
+            conn = sqlite3.connect(db)
+            conn.execute("CREATE TABLE t (x CHECK (x > 0), CONSTRAINT busy_or_full CHECK (x < 9))")
+            conn.execute("INSERT INTO t VALUES (10)")
+    except sqlite3.Error as exc:
+        return exc
+    raise AssertionError(f"{make}: SQLite raised nothing")
+
+
+@pytest.mark.parametrize(
+    ("make", "says"),
+    [
+        ("full", "is full"),
+        ("readonly", "cannot write"),
+        ("cantopen", "cannot write"),
+        ("notadb", "not a Caliber database"),
+        ("constraint", "failed: CHECK constraint failed: busy_or_full"),
+    ],
+)
+def test_store_errors_are_classified_by_sqlite_result_code(
+    tmp_path: Path, make: str, says: str
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    orig = _real_error(tmp_path, make)
+    assert isinstance(orig.sqlite_errorcode, int)
+    error = store_module.translate_db_error(OperationalError("stmt", {}, orig), tmp_path / "c.db")
+    assert says.lower() in str(error).lower()
+    if make == "constraint":
+        assert "busy" not in str(error).split("failed:")[0]  # not read from the message text

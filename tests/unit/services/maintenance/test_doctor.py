@@ -12,9 +12,9 @@ import pytest
 from caliber_desktop.cli import main as cli
 from caliber_desktop.config import Paths
 from caliber_desktop.models.store import Store
-from caliber_desktop.services.importing.sample import SAMPLE_SETTINGS
 from caliber_desktop.services.maintenance import doctor
 from caliber_desktop.services.maintenance.doctor import Status
+from caliber_desktop.services.startup import SAMPLE_SETTINGS
 from caliber_desktop.services.workspace import open_workspace
 
 PAGE = 4096

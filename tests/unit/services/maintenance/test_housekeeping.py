@@ -12,9 +12,9 @@ from support.portability import UTIME_OF_A_LINK, needs_symlinks
 
 from caliber_desktop.cli import main as cli
 from caliber_desktop.config import HousekeepingSettings, save_settings
-from caliber_desktop.services.importing.sample import SAMPLE_SETTINGS
 from caliber_desktop.services.maintenance import housekeeping
 from caliber_desktop.services.maintenance.housekeeping import Kind
+from caliber_desktop.services.startup import SAMPLE_SETTINGS
 from caliber_desktop.services.workspace import Workspace
 
 NOW = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)

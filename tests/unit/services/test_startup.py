@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from caliber_desktop.models.enums import FileFormat
-from caliber_desktop.services.importing.sample import (
+from caliber_desktop.services.scoring import sniff
+from caliber_desktop.services.startup import (
     SAMPLE_CAMPAIGN,
     SAMPLE_SETTINGS,
     SAMPLE_TEMPLATE,
     sample_report,
     seed_sample,
 )
-from caliber_desktop.services.scoring import sniff
 from caliber_desktop.services.workspace import Workspace, open_workspace
 
 

@@ -1,8 +1,8 @@
-"""Qt item models over the plain records the services return (architecture rule 8).
+"""The campaign tables' model and the status dots beside a campaign's status.
 
-Models are thin: they hold immutable records handed over by a worker's result, format a cell only
-when a view asks for it in ``data()``, and expose the record itself under a named role so views and
-delegates never parse display text back.
+:class:`CampaignListModel` lists campaigns in the order the service returned them (the start
+page and the campaigns dock); :class:`CampaignTableModel` adds a status dot drawn for the
+palette of the moment. Both hold immutable records and format a cell only when a view asks.
 """
 
 from __future__ import annotations
@@ -10,84 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QByteArray,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    QRectF,
-    Qt,
-)
+from PySide6.QtCore import QObject, QRectF, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QIconEngine, QPainter, QPalette
 
 from caliber_desktop.models.enums import CampaignStatus
 from caliber_desktop.services.records import CampaignRecord
-
-Index = QModelIndex | QPersistentModelIndex
-
-# Roles of the site tables (results and lists), one set so a view or test can read any of them.
-#: The site id (str) of a row, for selection and signals that survive sorting and filtering.
-SITE_ID_ROLE = Qt.ItemDataRole.UserRole + 1
-#: The raw value behind a cell (float, str or tuple), for delegates, charts and tests.
-SORT_ROLE = Qt.ItemDataRole.UserRole + 2
-#: The analyst's pin on the row ("allow"/"block", or a bool in a list's own table).
-PINNED_ROLE = Qt.ItemDataRole.UserRole + 3
-
-#: The :class:`CampaignRecord` behind a row.
-CAMPAIGN_ROLE = Qt.ItemDataRole.UserRole + 1
-#: The campaign's id (int), for selection that survives a reload.
-CAMPAIGN_ID_ROLE = Qt.ItemDataRole.UserRole + 2
-
-
-class FlatTableModel(QAbstractTableModel):
-    """A table without children: the row count and the column headers are the only hooks.
-
-    Subclasses set :attr:`COLUMNS` (or override :meth:`column_total` and ``headerData`` for
-    richer headers) and implement :meth:`row_total`.
-    """
-
-    COLUMNS: tuple[str, ...] = ()
-    #: The model's own data roles and their names (``roleNames``, for QML and model testers).
-    ROLE_NAMES: tuple[tuple[int, bytes], ...] = ()
-
-    def row_total(self) -> int:
-        raise NotImplementedError
-
-    def column_total(self) -> int:
-        return len(self.COLUMNS)
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 (Qt's signature)
-        return 0 if parent.isValid() else self.row_total()
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802 (Qt's signature)
-        return 0 if parent.isValid() else self.column_total()
-
-    def headerData(  # noqa: N802 (Qt override)
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            orientation is Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(self.COLUMNS)
-        ):
-            return self.COLUMNS[section]
-        return None
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        """Read-only rows without children."""
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (
-            Qt.ItemFlag.ItemIsEnabled
-            | Qt.ItemFlag.ItemIsSelectable
-            | Qt.ItemFlag.ItemNeverHasChildren
-        )
-
-    def roleNames(self) -> dict[int, QByteArray]:  # noqa: N802 (Qt override)
-        names = dict(super().roleNames())
-        names.update({role: QByteArray(name) for role, name in self.ROLE_NAMES})
-        return names
+from caliber_desktop.ui.shared.roles import CAMPAIGN_ID_ROLE, CAMPAIGN_ROLE, Index
+from caliber_desktop.ui.shared.table_base import FlatTableModel
 
 
 class CampaignListModel(FlatTableModel):
@@ -222,7 +151,7 @@ def status_icon(status: CampaignStatus) -> QIcon:
     return icon
 
 
-# --------------------------------------------------------------------------- model and delegate
+# --------------------------------------------------------------------------- with status dots
 
 
 class CampaignTableModel(CampaignListModel):

@@ -1,4 +1,4 @@
-"""The bundled sample report, offered on first run so an analyst can try Caliber at once."""
+"""First run and every start: the bundled sample report, and the start-up jobs (recover, clean)."""
 
 from __future__ import annotations
 

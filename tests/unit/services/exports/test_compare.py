@@ -12,8 +12,8 @@ import pytest
 from support.campaigns import TTD_DISPLAY_AWARENESS
 
 from caliber_desktop.errors import NotFoundError, ValidationError
+from caliber_desktop.services.exports.compare import compare, latest_two
 from caliber_desktop.services.records import UserRef
-from caliber_desktop.services.runs.compare import compare, latest_two
 from caliber_desktop.services.workspace import Workspace
 
 SETTINGS = TTD_DISPLAY_AWARENESS
