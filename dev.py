@@ -2,6 +2,8 @@
 """One entry point for developers, the same on Windows, macOS and Linux.
 
     python3 dev.py app     set up (first time) and launch Caliber Desktop
+    python3 dev.py cli ... set up (first time) and run the `caliber` command line with the rest,
+                           e.g. `python3 dev.py cli score report.csv --out lists/`
     python3 dev.py test    set up (first time) and run every check: ruff, mypy, layers, pytest
     python3 dev.py lock    re-pin requirements/constraints.txt: this venv's versions for Linux,
                            plus Windows and macOS resolved from PyPI (run it on Linux)
@@ -10,6 +12,8 @@
 
 Set-up creates ``.venv`` beside this file and installs the project with the pinned versions in
 ``requirements/constraints.txt``; it is redone only when ``pyproject.toml`` or the pins change.
+``app`` and ``cli`` install what the app needs; ``test``, ``bundle`` and ``lock`` add the ``dev``
+extra (pytest, mypy, ruff, PyInstaller, ...) on top, and the Firebase emulator for the tests.
 Only the standard library is used here, so a bare Python 3.11+ can run it. On Windows the
 command is ``python dev.py ...`` or ``py -3 dev.py ...`` (there is no ``python3`` there); the venv's
 programs are then in ``.venv\\Scripts`` (``venv_bin``), and nothing here touches apt.
@@ -47,10 +51,13 @@ def _fingerprint() -> str:
     return digest.hexdigest()
 
 
-def run(*command: object, env: dict[str, str] | None = None) -> int:
-    printable = " ".join(str(part) for part in command)
-    print(f"$ {printable}", flush=True)
-    return subprocess.call([str(part) for part in command], cwd=ROOT, env=env)
+def run(*command: object, env: dict[str, str] | None = None, echo: bool = True) -> int:
+    if echo:
+        printable = " ".join(str(part) for part in command)
+        print(f"$ {printable}", flush=True)
+    # Children write where this script's stdout points now (cmd_cli points it at stderr).
+    redirected = sys.stdout if sys.stdout is not sys.__stdout__ else None
+    return subprocess.call([str(part) for part in command], cwd=ROOT, env=env, stdout=redirected)
 
 
 #: Shared libraries the Qt wheels load on Linux (offscreen and xcb platforms) and one font family,
@@ -138,13 +145,25 @@ def node_tools() -> None:
     stamp.write_text(wanted, encoding="utf-8")
 
 
-def setup(system_extra: list[str] | None = None) -> None:
-    """Create the virtual environment and install the pinned packages, if not done already."""
+def _stamped() -> tuple[str, str]:
+    """``(fingerprint, what)`` of the last finished set-up; ``what`` is "app" or "dev"."""
+    text = STAMP.read_text(encoding="utf-8") if STAMP.exists() else ""
+    fingerprint, _, what = text.partition("\n")
+    return fingerprint, what.strip() or "dev"  # a stamp from before "app" existed was a dev one
+
+
+def setup(system_extra: list[str] | None = None, *, dev: bool = True) -> None:
+    """Create the virtual environment and install the pinned packages, if not done already.
+
+    ``dev=False`` (``app``, ``cli``) installs only what the app needs: on a fresh machine that is
+    PySide6, pandas, pyarrow, scipy and friends, a couple of minutes of downloads; the ``dev``
+    extra (the tools the tests and the bundle need) comes with the first ``test`` or ``bundle``.
+    """
     if sys.version_info < (3, 11):  # noqa: UP036 - dev.py runs on whatever python3 is first
         sys.exit(f"Caliber needs Python 3.11 or newer; this is {platform.python_version()}.")
     system_packages(system_extra)
-    stamped = STAMP.read_text(encoding="utf-8") if STAMP.exists() else None
-    if stamped == _fingerprint() and venv_bin("python").exists():
+    fingerprint, what = _stamped()
+    if fingerprint == _fingerprint() and (what == "dev" or not dev) and venv_bin("python").exists():
         return
     if not venv_bin("python").exists():
         print(f"Creating {VENV} ...", flush=True)
@@ -154,16 +173,16 @@ def setup(system_extra: list[str] | None = None) -> None:
     pins = ["-c", CONSTRAINTS] if CONSTRAINTS.exists() else []
     steps = [
         [python, "-m", "pip", "install", *quiet, "--upgrade", "pip"],
-        [python, "-m", "pip", "install", *quiet, *pins, "-e", ".[dev]"],
+        [python, "-m", "pip", "install", *quiet, *pins, "-e", ".[dev]" if dev else "."],
     ]
     for step in steps:
         if run(*step) != 0:
             sys.exit("Set-up failed: see the pip output above.")
-    STAMP.write_text(_fingerprint(), encoding="utf-8")
+    STAMP.write_text(f"{_fingerprint()}\n{'dev' if dev else 'app'}", encoding="utf-8")
 
 
 def cmd_app(args: list[str]) -> int:
-    setup()
+    setup(dev=False)
     if (
         platform.system() == "Linux"
         and not os.environ.get("DISPLAY")
@@ -177,6 +196,20 @@ def cmd_app(args: list[str]) -> int:
         )
         return 2
     return run(venv_bin("python"), "-m", "caliber_desktop", *args)
+
+
+def cmd_cli(args: list[str]) -> int:
+    """``caliber ARGS`` from the venv, without activating it (``.venv/bin/caliber`` is the same).
+
+    Set-up messages go to stderr, so ``python3 dev.py cli score f.csv --json`` pipes clean JSON.
+    """
+    stdout = sys.stdout
+    sys.stdout = sys.stderr
+    try:
+        setup(dev=False)
+    finally:
+        sys.stdout = stdout
+    return run(venv_bin("caliber"), *args, echo=False)
 
 
 def cmd_test(args: list[str]) -> int:
@@ -388,7 +421,13 @@ def cmd_bundle(args: list[str]) -> int:
     return run(venv_bin("python"), ROOT / "build" / "build.py", *args, env=env)
 
 
-COMMANDS = {"app": cmd_app, "test": cmd_test, "lock": cmd_lock, "bundle": cmd_bundle}
+COMMANDS = {
+    "app": cmd_app,
+    "cli": cmd_cli,
+    "test": cmd_test,
+    "lock": cmd_lock,
+    "bundle": cmd_bundle,
+}
 
 
 def never_fail_on_a_character() -> None:
