@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from caliber_desktop.cli.options import add_settings_args, settings_from
 from caliber_desktop.cli.output import Output, size, table, when
+from caliber_desktop.models import labels
 from caliber_desktop.models.enums import CampaignStatus
 from caliber_desktop.services.records import CampaignRecord, TemplateRecord, UploadRecord
 
@@ -95,7 +96,8 @@ def _campaign_text(c: CampaignRecord, uploads: Sequence[UploadRecord]) -> str:
     )
     lines = [
         f"Campaign {c.id}: {c.name}",
-        f"  status      {c.status.value}" + (f" — {c.error_message}" if c.error_message else ""),
+        f"  status      {labels.label('status', c.status)}"
+        + (f" — {c.error_message}" if c.error_message else ""),
         f"  settings    {c.settings.label()}",
         f"  template    {c.template_id if c.template_id is not None else '— (explicit settings)'}",
         f"  KPI pixel   {c.kpi_pixel or 'default'}",
@@ -130,7 +132,14 @@ def cmd_campaigns(args: argparse.Namespace, ws: Workspace, out: Output) -> int:
             offset=args.offset, limit=args.limit, search=args.search, status=args.status
         )
         rows = [
-            (c.id, c.name, c.status.value, c.settings.label(), c.upload_count, when(c.created_at))
+            (
+                c.id,
+                c.name,
+                labels.label("status", c.status),
+                c.settings.label(),
+                c.upload_count,
+                when(c.created_at),
+            )
             for c in page.items
         ]
         if page.items:

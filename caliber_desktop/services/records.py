@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from caliber_desktop.errors import ValidationError
+from caliber_desktop.models import labels
 from caliber_desktop.models.enums import (
     AnalysisLevel,
     CampaignStatus,
@@ -68,8 +69,8 @@ class CampaignSettings:
     def __post_init__(self) -> None:
         if self.platform is Platform.PULSEPOINT and self.channel in (Channel.CTV, Channel.AUDIO):
             raise ValidationError(
-                f"PulsePoint reports cannot be scored for the {self.channel.value} channel: "
-                "Caliber has PulsePoint profiles for display and video only.",
+                f"PulsePoint reports cannot be scored for the {labels.channel(self.channel)} "
+                "channel: Caliber has PulsePoint profiles for display and video only.",
                 field="channel",
                 hint="Choose display or video, or use a Trade Desk report.",
             )
@@ -79,10 +80,11 @@ class CampaignSettings:
         """Validate explicit settings; every one of the five is required and named when missing."""
         missing = [name for name in SETTING_FIELDS if raw.get(name) in (None, "")]
         if missing:
+            words = ", ".join(labels.in_sentence(labels.setting(name)) for name in missing)
+            every = ", ".join(labels.in_sentence(labels.setting(name)) for name in SETTING_FIELDS)
             raise ValidationError(
-                f"Missing campaign setting{'s' if len(missing) > 1 else ''}: {', '.join(missing)}. "
-                "Without a template all five settings are required "
-                f"({', '.join(SETTING_FIELDS)}).",
+                f"Missing campaign setting{'s' if len(missing) > 1 else ''}: {words}. "
+                f"Without a template all five settings are required ({every}).",
                 field=missing[0],
             )
         return cls(
@@ -110,11 +112,10 @@ class CampaignSettings:
         }
 
     def label(self) -> str:
-        platform = "The Trade Desk" if self.platform is Platform.TRADE_DESK else "PulsePoint"
         ctr = ", CTR-sensitive" if self.ctr_sensitivity else ""
         return (
-            f"{platform} · {self.channel.value} · {self.goal.value}{ctr} · "
-            f"by {self.analysis_level.value.replace('_', ' ')}"
+            f"{labels.platform(self.platform)} · {labels.channel(self.channel)} · "
+            f"{labels.goal(self.goal)}{ctr} · {labels.level(self.analysis_level).lower()}"
         )
 
 

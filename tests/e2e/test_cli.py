@@ -17,6 +17,7 @@ import pytest
 from support.portability import console_script
 
 from caliber_desktop.cli import main as cli
+from caliber_desktop.models import labels
 from caliber_desktop.services.startup import sample_report
 
 SETTINGS = [
@@ -107,8 +108,8 @@ def test_explicit_campaign_names_the_missing_setting(
     expected = missing.removeprefix("--no-").removeprefix("--").replace("-", "_")
     expected = "analysis_level" if expected == "level" else expected
     assert error["type"] == "ValidationError"
-    assert error["field"] == expected
-    assert expected in error["message"]
+    assert error["field"] == expected  # the machine name for scripts, the label for people
+    assert labels.in_sentence(labels.setting(expected)) in error["message"]
 
 
 def test_campaign_list_search_status_and_paging(capsys: pytest.CaptureFixture[str]) -> None:
@@ -153,7 +154,7 @@ def test_plain_text_output_is_readable(capsys: pytest.CaptureFixture[str]) -> No
     assert cli.main(["campaigns", "create", "Readable", *SETTINGS]) == 0
     out = capsys.readouterr().out
     assert "Campaign 1: Readable" in out
-    assert "The Trade Desk · display · awareness · by domain" in out
+    assert "The Trade Desk · Display · Awareness · by domain" in out
 
 
 def test_doctor_reports_a_healthy_install(capsys: pytest.CaptureFixture[str]) -> None:

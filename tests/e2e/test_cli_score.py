@@ -11,9 +11,11 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from support.vocabulary import machine_names
 from support.windows_locks import WindowsLocks
 
 from caliber_desktop.cli import main as cli
+from caliber_desktop.models import labels
 
 OUTPUTS = {
     "scores.csv",
@@ -385,3 +387,27 @@ def test_score_campaign_says_the_run_is_saved_when_its_files_could_not_be_writte
     assert f"caliber export --campaign {cid} --run {run['id']} --what lists" in message
     assert target.read_bytes() == b"previous list"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["blocklist_domains.txt", "caliber-home"]
+
+
+@pytest.mark.parametrize(
+    "sample", ["ttd_display_awareness_sample.csv", "pulsepoint_display_sample.csv"]
+)
+def test_score_text_output_names_things_in_words_and_json_keeps_machine_names(
+    capsys: pytest.CaptureFixture[str], shared_data: Path, tmp_path: Path, sample: str
+) -> None:
+    """The text an analyst reads: the profile, dropped metrics and counts in the labels table's
+    words (``uid_ratio``, ``trade_desk.display.awareness`` leaked); ``--json`` stays stable."""
+    source, out = str(shared_data / sample), str(tmp_path / "out")
+    assert cli.main(["score", source, "--goal", "awareness", "--out", out]) == 0
+    text = capsys.readouterr().out
+    leaked = machine_names(text, allowed=[str(tmp_path), sample])
+    assert not leaked, f"machine names in `caliber score` text: {leaked}"
+    assert " profile" in text
+    if sample.startswith("ttd"):
+        assert "with the scoring profile The Trade Desk · Display · Awareness" in text
+        assert "the The" not in text
+        assert f"{labels.metric('uid_ratio')}: not in the file" in text
+    code, data, _ = caliber(capsys, "score", source, "--goal", "awareness", "--out", out)
+    assert code == 0
+    assert data["profile"].startswith(("trade_desk.display.", "pulsepoint.display."))
+    assert data["level"] == "domain"  # machine names, not labels

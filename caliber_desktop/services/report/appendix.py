@@ -7,6 +7,7 @@ from typing import Any
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Flowable, PageBreak
 
+from caliber_desktop.models import labels
 from caliber_desktop.services.report.common import (
     DETAIL_ROWS,
     FLAG_TEXT,
@@ -85,21 +86,22 @@ class AppendixSections(SectionBase):
             "(empirical-Bayes Beta prior) so a site with 300 impressions cannot win on luck; a "
             f"{cfg.credible_level:.0%} credible interval is kept for the recommendations.",
             f"<b>Outliers and red flags.</b> Metrics are {outliers} before ranking. Red flags: "
-            + "; ".join(f"{k.replace('_', ' ')} — {v}" for k, v in FLAG_TEXT.items())
+            + "; ".join(f"{labels.flag(k)} — {v}" for k, v in FLAG_TEXT.items())
             + ".",
             f"<b>Normalise.</b> Each metric becomes 0–100 by {norm}, flipped where lower is "
             "better. A metric missing from the file is left out and the other weights "
             "renormalised — never scored as 0.",
-            f"<b>Weight and score.</b> Profile <i>{plain_markup(c.result.profile)}</i>"
+            f"<b>Weight and score.</b> Profile "
+            f"<i>{plain_markup(labels.profile(c.result.profile))}</i>"
             + (" with the template's custom weights" if cfg.custom_weights else "")
             + "; the score is the weighted sum (0–100). Quality status: good from the "
             f"{cfg.allow_percentile:.0f}th percentile of scores, poor below the "
             f"{cfg.block_percentile:.0f}th. The campaign score is the impression-weighted mean.",
             "<b>Recommendations</b> decide on the score's own uncertainty: each metric's "
             "credible interval is pushed through the normalisation and the weights, giving a "
-            f"{cfg.credible_level:.0%} interval for the score and the probabilities p_block "
-            f"(below the block cut, P{cfg.block_percentile:.0f}) and p_allow (at or above the "
-            f"allow cut, P{cfg.allow_percentile:.0f}); a {self.noun[:-1]} goes on a list when "
+            f"{cfg.credible_level:.0%} interval for the score and the probabilities that it is "
+            f"below the block cut (P{cfg.block_percentile:.0f}) and at or above the allow cut "
+            f"(P{cfg.allow_percentile:.0f}); a {self.noun[:-1]} goes on a list when "
             f"its probability reaches {float(decision.get('confidence', 0.9)):.0%}, or a hard "
             f"red flag blocks it. Below {cfg.min_impressions:,} impressions, or with an "
             "interval over half the scale, it is insufficient data.",
@@ -190,7 +192,11 @@ class AppendixSections(SectionBase):
             platform = c.result.config.platform
             map_rows: list[list[Any]] = [["Caliber column", "Report header", "Found by"]]
             map_rows += [
-                [k, data(v, "cell", limit=100), data(recorded.origin_text(k, platform), "cell")]
+                [
+                    data(labels.field(k), "cell"),
+                    data(v, "cell", limit=100),
+                    data(recorded.origin_text(k, platform), "cell"),
+                ]
                 for k, v in mapping.items()
             ]
             widths = [40 * mm, self.width - 100 * mm, 60 * mm]
@@ -233,14 +239,14 @@ class AppendixSections(SectionBase):
             flags = row.get("flags", ())
             rows.append([
                 self._site(site_id),
-                str(row.get("kind", "")).replace("_", " "),
+                labels.label("site_kind", row.get("kind", "")),
                 count(row.get("impressions")),
                 money(row.get("spend")),
                 score(row.get("score")),
                 f"{float(row.get('percentile', 0)):.0f}",
                 self._rec_cell(row.get("recommendation")),
-                str(row.get("confidence", "")),
-                para(", ".join(str(f).replace("_", " ") for f in (flags or ())) or "", "cell"),
+                labels.label("confidence", row.get("confidence", "")),
+                para(labels.flags(str(f) for f in (flags or ())), "cell"),
             ])  # fmt: skip
         widths = [44 * mm, 13 * mm, 20 * mm, 18 * mm, 11 * mm, 9 * mm, 27 * mm, 12 * mm]
         return [

@@ -12,8 +12,8 @@ from typing import Any
 import pandas as pd
 from reportlab.platypus import Flowable
 
-from caliber_desktop.services.report import charts
-from caliber_desktop.services.report.charts import RECOMMENDATION_COLOURS, RECOMMENDATION_LABELS
+from caliber_desktop.models import labels
+from caliber_desktop.services.report.charts import RECOMMENDATION_LABELS, recommendation_fill
 from caliber_desktop.services.report.content import ReportContent
 from caliber_desktop.services.report.fonts import markup
 from caliber_desktop.services.report.layout import data, para, paragraph
@@ -28,20 +28,11 @@ MAX_PINS = 50
 #: Characters of a site name shown in a table cell.
 NAME_LIMIT = 60
 
-PLATFORMS = {"trade_desk": "The Trade Desk", "pulsepoint": "PulsePoint"}
-LEVELS = {"domain": "Sites (domains and apps)", "supply_vendor": "Supply vendors"}
-FLAG_TEXT = {
-    "integrity": "impossible numbers (e.g. more clicks than impressions)",
-    "non_targetable": "an id that cannot go on a DSP list",
-    "ctr_anomaly": "CTR over 5× the campaign median with no conversions (click fraud pattern)",
-    "mfa_pattern": "made-for-advertising pattern (top viewability and completion at bottom CPM, "
-    "heavy ad load / refresh, muted autoplay that completes; without quality columns: the "
-    "cheapest CPM with a credibly low CTR and no conversions)",
-    "dead_inventory": "dead inventory (viewability, or without it CTR, credibly below half the "
-    "campaign median, with no conversions)",
-    "ctv_clicks": "clicks on CTV, where nobody can click",
-    "low_uniques": "very few unique viewers for the impressions (CTV/audio)",
-}
+#: The report's words come from the one labels table (``models/labels.py``).
+PLATFORMS = labels.PLATFORMS
+LEVELS = labels.LEVELS
+#: What each red flag means, written to follow its label.
+FLAG_TEXT = labels.FLAG_DESCRIPTIONS
 
 
 @dataclass
@@ -83,7 +74,7 @@ class SectionBase:
     @staticmethod
     def _rec_cell(rec: object) -> Any:
         name = str(rec)
-        colour = RECOMMENDATION_COLOURS.get(name, charts.NEUTRAL).hexval()[2:]
+        colour = recommendation_fill(name).hexval()[2:]
         label = RECOMMENDATION_LABELS.get(name, name)
         return para(f'<font color="#{colour}"><b>{label}</b></font>', "cell")
 

@@ -13,6 +13,7 @@ import pandas as pd
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, PageBreak
 
+from caliber_desktop.models import labels
 from caliber_desktop.services.report.common import (
     BIGGEST_ON_LIST,
     MAX_PINS,
@@ -97,10 +98,10 @@ class TableSections(SectionBase):
             return "" if value is None else f" ({float(value):.1f})"  # type: ignore[arg-type]
 
         rules = [
-            f"<b>Block</b>: a hard red flag, or at least {sure:.0%} sure (p_block) that the "
+            f"<b>Block</b>: a hard red flag, or at least {sure:.0%} sure that the "
             f"score is below the block cut{cut(block_cut)}, the {cfg.block_percentile:.0f}th "
             "percentile of scores.",
-            f"<b>Allow</b>: no red flag and at least {sure:.0%} sure (p_allow) that the score is "
+            f"<b>Allow</b>: no red flag and at least {sure:.0%} sure that the score is "
             f"at or above the allow cut{cut(allow_cut)}, the {cfg.allow_percentile:.0f}th "
             "percentile.",
             f"<b>Insufficient data</b>: fewer than {cfg.min_impressions:,} impressions, or a "
@@ -189,7 +190,7 @@ class TableSections(SectionBase):
                 money(row["spend"]),
                 score(row["score"]),
                 "yes" if row["overridden"] else "",
-                para(", ".join(str(f).replace("_", " ") for f in site_flags) or "–", "cell"),
+                para(labels.flags(str(f) for f in site_flags) or "–", "cell"),
             ])  # fmt: skip
         widths = [62 * mm, 22 * mm, 22 * mm, 14 * mm, 16 * mm]
         return table(rows, [*widths, self.width - sum(widths)], right=(1, 2, 3))

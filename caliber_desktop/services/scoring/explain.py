@@ -19,6 +19,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from caliber_desktop.errors import ValidationError
+from caliber_desktop.models import labels
 from caliber_desktop.services.scoring.model import MetricUse, ScoreResult, unit_noun
 
 FloatArray = npt.NDArray[np.float64]
@@ -158,11 +159,6 @@ def _pct(values: FloatArray) -> npt.NDArray[np.str_]:
     return np.char.add(np.char.mod("%d", np.round(values * 100.0).astype(np.int64)), " %")
 
 
-def _two(values: FloatArray) -> npt.NDArray[np.str_]:
-    """0.934 → "0.93" for a whole array in C."""
-    return np.char.mod("%.2f", values)
-
-
 def _whole(values: FloatArray) -> npt.NDArray[np.str_]:
     return np.char.mod("%d", np.round(values).astype(np.int64))
 
@@ -242,18 +238,20 @@ def decision_reasons(result: ScoreResult, sites: pd.DataFrame | None = None) -> 
     put(
         monitor & ~soft,
         lambda i: _join(
-            "Monitor: p_block ", _two(p_block[i]), " and p_allow ", _two(p_allow[i]),
-            f"; neither reaches {sure:.0%}", interval(i),
+            "Monitor: ", _pct(p_block[i]), " sure the score is below the block cut and ",
+            _pct(p_allow[i]), f" sure it is at or above the allow cut; neither reaches "
+            f"{sure * 100:.0f} %",
+            interval(i),
         ),
     )  # fmt: skip
     for i in np.flatnonzero(rule == "red_flag").tolist():
-        codes = ", ".join(c.replace("_", " ") for c in flags[i] if c in hard)
+        codes = labels.flags(c for c in flags[i] if c in hard)
         out[i] = f"Blocked by a red flag: {codes}."
     for i in np.flatnonzero(monitor & soft).tolist():
-        codes = ", ".join(c.replace("_", " ") for c in flags[i])
         out[i] = (
-            f"Monitor: flagged ({codes}), so never allowed; p_block {p_block[i]:.2f} is below "
-            f"{sure:.0%}."
+            f"Monitor: flagged ({labels.flags(flags[i])}), so never allowed; only "
+            f"{p_block[i] * 100:.0f} % sure the score is below the block cut, short of "
+            f"{sure * 100:.0f} %."
         )
     return pd.Series([str(t) for t in out], index=frame.index, dtype=object)
 
@@ -298,7 +296,9 @@ def explain_site(result: ScoreResult, site_id: str) -> dict[str, Any]:
         metrics.append(
             {
                 "name": name,
-                "label": use.label if use else result.summary.get("labels", {}).get(name, name),
+                "label": use.label
+                if use
+                else result.summary.get("labels", {}).get(name) or labels.metric(name),
                 "unit": use.unit if use else result.summary.get("units", {}).get(name, "ratio"),
                 "direction": use.direction if use else None,
                 "raw": _json(row[name]),

@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from caliber_desktop.models import labels
 from caliber_desktop.services.scoring.model import COUNT_COLUMNS, Issue
 
 Floats = npt.NDArray[np.float64]
@@ -30,7 +31,11 @@ Ints = npt.NDArray[np.int64]
 MISMATCH_MIN_ROWS = 3
 MISMATCH_MIN_SHARE = 0.001
 MISMATCH_RELATIVE = 0.01
-RATE_LABELS = {"ctr": "CTR", "cpm": "CPM", "cpa": "CPA", "viewability": "viewability", "vcr": "VCR"}
+#: The rate columns in sentences, from the one labels table ("viewability", "CTR").
+RATE_LABELS = {
+    name: labels.in_sentence(labels.metric(name))
+    for name in ("ctr", "cpm", "cpa", "viewability", "vcr")
+}
 
 
 def column(frame: pd.DataFrame, name: str) -> Floats | None:

@@ -23,6 +23,7 @@ import pandas as pd
 from scipy import special
 
 from caliber_desktop.models.enums import Channel
+from caliber_desktop.models.labels import METRICS
 
 FloatArray = npt.NDArray[np.float64]
 Unit = Literal["percent", "money", "ratio"]
@@ -43,10 +44,14 @@ class RateSpec:
     """A binomial proportion: numerator / denominator count columns."""
 
     name: str
-    label: str
     numerator: str
     denominator: str
     fallback_denominator: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The display label, from the one labels table."""
+        return METRICS[self.name]
 
 
 @dataclass(frozen=True)
@@ -64,25 +69,25 @@ class BetaPrior:
 
 
 RATES: tuple[RateSpec, ...] = (
-    RateSpec("ctr", "CTR", "clicks", "impressions"),
-    RateSpec("cvr", "CVR", "conversions", "impressions"),
-    RateSpec("viewability", "Viewability", "viewed_imps", "tracked_imps"),
-    RateSpec("vcr", "VCR", "completes", "starts", "impressions"),
-    RateSpec("error_rate", "Error rate", "errors", "starts"),
-    RateSpec("mute_rate", "Mute rate", "mute", "starts"),
-    RateSpec("ad_load_rate", "XL ad load", "ad_load_xl_imps", "impressions"),
-    RateSpec("refresh_rate", "Refresh < 15 s", "refresh_lt15_imps", "impressions"),
-    RateSpec("uid_ratio", "Unique IDs per imp", "unique_ids", "impressions"),
-    RateSpec("tvqi_rate", "TV Quality Index", "tvqi_raw", "tvqi_measured"),
+    RateSpec("ctr", "clicks", "impressions"),
+    RateSpec("cvr", "conversions", "impressions"),
+    RateSpec("viewability", "viewed_imps", "tracked_imps"),
+    RateSpec("vcr", "completes", "starts", "impressions"),
+    RateSpec("error_rate", "errors", "starts"),
+    RateSpec("mute_rate", "mute", "starts"),
+    RateSpec("ad_load_rate", "ad_load_xl_imps", "impressions"),
+    RateSpec("refresh_rate", "refresh_lt15_imps", "impressions"),
+    RateSpec("uid_ratio", "unique_ids", "impressions"),
+    RateSpec("tvqi_rate", "tvqi_raw", "tvqi_measured"),
 )
 RATE_NAMES: frozenset[str] = frozenset(r.name for r in RATES)
 #: name → (label, unit) of every candidate metric, rates and money alike.
 METRIC_INFO: dict[str, tuple[str, Unit]] = {r.name: (r.label, "percent") for r in RATES} | {
-    "cpm": ("CPM", "money"),
-    "vcpm": ("vCPM", "money"),
-    "roas": ("ROAS", "ratio"),
-    "cpa": ("CPA", "money"),
-    "cpcv": ("CPCV", "money"),
+    "cpm": (METRICS["cpm"], "money"),
+    "vcpm": (METRICS["vcpm"], "money"),
+    "roas": (METRICS["roas"], "ratio"),
+    "cpa": (METRICS["cpa"], "money"),
+    "cpcv": (METRICS["cpcv"], "money"),
 }
 ALL_METRICS: tuple[str, ...] = tuple(METRIC_INFO)
 

@@ -9,13 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
-from caliber_desktop.models.enums import AnalysisLevel, Platform
+from caliber_desktop.models.enums import AnalysisLevel
+from caliber_desktop.models.labels import PLATFORMS
 
-#: Display names of the platforms, for sentences.
-PLATFORM_LABELS: dict[str, str] = {
-    Platform.TRADE_DESK.value: "The Trade Desk",
-    Platform.PULSEPOINT.value: "PulsePoint",
-}
+#: Display names of the platforms, for sentences (the labels table's, kept under this name).
+PLATFORM_LABELS: dict[str, str] = PLATFORMS
 
 
 def is_vendor_level(level: AnalysisLevel | str | None) -> bool:

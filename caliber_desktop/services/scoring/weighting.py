@@ -16,6 +16,7 @@ from importlib import resources
 from typing import Any, cast
 
 from caliber_desktop.errors import ValidationError
+from caliber_desktop.models import labels
 from caliber_desktop.services.scoring.metrics import ALL_METRICS
 from caliber_desktop.services.scoring.model import Direction, ScoringConfig
 from caliber_desktop.services.scoring.outliers import FlagRules
@@ -102,12 +103,16 @@ def select_profile(config: ScoringConfig) -> Profile:
     key = f"{config.platform.value}.{config.channel.value}.{config.goal.value}"
     profiles: dict[str, Any] = load_profile_data()["profiles"]
     if key not in profiles:
-        supported = sorted({k.rsplit(".", 1)[0] for k in profiles if k.startswith(config.platform)})
+        supported = sorted(
+            {tuple(k.split(".")[1:3]) for k in profiles if k.startswith(config.platform)}
+        )
         raise ValidationError(
-            f"{config.platform.value} reports cannot be scored for the {config.channel.value} "
-            f"channel ({config.goal.value} goal).",
+            f"{labels.platform(config.platform)} reports cannot be scored for the "
+            f"{labels.channel(config.channel)} channel ({labels.goal(config.goal)} goal).",
             field="channel",
-            hint="Supported: " + ", ".join(s.replace(".", " ") for s in supported) + ".",
+            hint="Supported: "
+            + ", ".join(f"{labels.channel(c)} {labels.goal(g).lower()}" for c, g in supported)
+            + ".",
         )
     entry = profiles[key]
     metrics = _metrics(entry["metrics"])
@@ -139,7 +144,7 @@ def resolve_weights(
     wanted: list[ProfileMetric] = []
     for m in profile.metrics:
         if m.prefer and m.prefer in available:
-            dropped[m.name] = f"replaced by {m.prefer}, which the file supports"
+            dropped[m.name] = f"replaced by {labels.metric(m.prefer)}, which the file supports"
             wanted.append(ProfileMetric(m.prefer, m.weight, DIRECTIONS[m.prefer]))
         else:
             wanted.append(m)

@@ -11,10 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QDateTime, QEvent, QLocale, QObject, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QMenuBar, QVBoxLayout, QWidget
 
+from caliber_desktop.ui.shared.locale_format import format_datetime
 from caliber_desktop.ui.shared.tones import chip_style
 
 if TYPE_CHECKING:
@@ -26,8 +27,7 @@ OFFLINE_TEXT = "Offline — using your last verified sign-in from {verified}; it
 
 def format_when(moment: datetime) -> str:
     """A moment in the analyst's locale and time zone (stored times are UTC)."""
-    stamp = QDateTime.fromSecsSinceEpoch(int(moment.timestamp()))
-    return QLocale().toString(stamp, QLocale.FormatType.ShortFormat)
+    return format_datetime(moment)
 
 
 def offline_text(verified_at: datetime, until: datetime) -> str:

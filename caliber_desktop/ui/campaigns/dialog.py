@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from caliber_desktop.errors import ValidationError
+from caliber_desktop.models import labels
 from caliber_desktop.services.campaigns.templates import clean_name
 from caliber_desktop.services.records import SETTING_FIELDS, CampaignRecord, TemplateRecord
 from caliber_desktop.services.workspace import Workspace
@@ -109,12 +110,12 @@ class NewCampaignDialog(QDialog):
         form.addRow("Description:", self.description_edit)
         form.addRow("", self.description_error)
         form.addRow(self.from_template)
-        form.addRow("Template:", self.template_combo)
+        form.addRow(f"{labels.setting('template')}:", self.template_combo)
         form.addRow("", self.template_summary)
         form.addRow("", self.template_error)
         form.addRow(self.explicit)
         self.settings_editor = SettingsEditor(form, self)
-        form.addRow("KPI pixel:", self.kpi_edit)
+        form.addRow(f"{labels.setting('kpi_pixel')}:", self.kpi_edit)
         form.addRow("", self.kpi_error)
 
         self.reason = QLabel(self)

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from caliber_desktop.errors import ValidationError
+from caliber_desktop.models import labels
 from caliber_desktop.services.campaigns.templates import clean_name
 from caliber_desktop.services.records import SETTING_FIELDS, TemplateRecord
 from caliber_desktop.services.workspace import Workspace
@@ -95,7 +96,7 @@ class TemplateManagerDialog(QDialog):
         form.addRow("Description:", self.description_edit)
         self.settings_editor = SettingsEditor(form, self.form_box)
         self.confidence_box = confidence_box(self.form_box, None, default_text="Settings default")
-        form.addRow("Sure enough for a list:", self.confidence_box)
+        form.addRow(f"{labels.setting('decision_confidence')}:", self.confidence_box)
         form.addRow(self.save_button)
         self.save_reason = QLabel(self.form_box)
         self.save_reason.setObjectName("saveReason")

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from caliber_desktop.services.scoring.model import DataQuality
 from caliber_desktop.services.scoring.vocabulary import counted, ids_text
+from caliber_desktop.ui.shared.locale_format import format_int, format_number
 from caliber_desktop.ui.shared.text_table import TextTableModel
 
 ICONS = {
@@ -43,8 +44,10 @@ def chip_text(quality: DataQuality) -> tuple[str, str]:
     left = quality.rows_dropped
     parts = []
     if warnings:
-        parts.append(f"{warnings:,} warning{'s' if warnings != 1 else ''}")
-    parts.append(f"{left:,} row{'s' if left != 1 else ''} left out" if left else "all rows scored")
+        parts.append(f"{format_int(warnings)} warning{'s' if warnings != 1 else ''}")
+    parts.append(
+        f"{format_int(left)} row{'s' if left != 1 else ''} left out" if left else "all rows scored"
+    )
     return ("⚠ " if warnings else "") + " · ".join(parts), ("warn" if warnings else "neutral")
 
 
@@ -59,6 +62,8 @@ class DataQualityView(QWidget):
         self.dropped_model = TextTableModel(self)
         self.dropped_view = QTableView()
         self.dropped_view.setModel(self.dropped_model)
+        self.dropped_view.setTabKeyNavigation(False)  # Tab moves on; arrows move inside
+        self.dropped_view.setAccessibleName("Rows that will be dropped")
         self.dropped_view.verticalHeader().hide()
         self.dropped_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.dropped_view.setWordWrap(True)
@@ -67,6 +72,7 @@ class DataQualityView(QWidget):
             QHeaderView.ResizeMode.ResizeToContents
         )
         self.issue_list = QListWidget()
+        self.issue_list.setAccessibleName("Data quality issues")
         self.issue_list.setWordWrap(True)
         self.issue_list.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.issue_list.setSpacing(2)
@@ -91,9 +97,9 @@ class DataQualityView(QWidget):
         self.ids_label.setVisible(bool(ids))
         rows = [
             [
-                f"{d.rows:,}",
-                f"{d.impressions:,.0f}",
-                f"{d.spend:,.2f}",
+                format_int(d.rows),
+                format_int(d.impressions),
+                format_number(d.spend, 2),
                 d.label,
                 "; ".join(d.examples[:3]),
             ]

@@ -22,16 +22,16 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
+    QWidget,
 )
 
-from caliber_desktop.models.enums import Platform
+from caliber_desktop.models import labels
 from caliber_desktop.services.importing.ingest import SCORING_FIELDS, Inspection
 from caliber_desktop.services.records import CampaignRecord
 from caliber_desktop.ui.importing.quality import DataQualityView
 from caliber_desktop.ui.shared.text_table import TextTableModel
 
 NOT_IN_FILE = "— not in file —"
-PLATFORM_NAMES = {Platform.TRADE_DESK: "The Trade Desk", Platform.PULSEPOINT: "PulsePoint"}
 
 
 class _Dialog(Protocol):
@@ -61,15 +61,20 @@ class InspectionView:
 
     def _fill_mapping(self: _Dialog, inspection: Inspection) -> None:
         self.mapping_table.setRowCount(len(SCORING_FIELDS))
+        previous: QWidget = self.mapping_table
         for row, name in enumerate(SCORING_FIELDS):
-            item = QTableWidgetItem(name)
+            item = QTableWidgetItem(labels.field(name))
+            item.setData(Qt.ItemDataRole.UserRole, name)
             item.setFlags(Qt.ItemFlag.ItemIsEnabled)
             self.mapping_table.setItem(row, 0, item)
             combo = QComboBox()
+            combo.setAccessibleName(f"Column for {labels.field(name)}")
             combo.addItems([*inspection.headers, NOT_IN_FILE])
             combo.currentIndexChanged.connect(self._mapping_changed)
             self.combos[name] = combo
             self.mapping_table.setCellWidget(row, 1, combo)
+            QWidget.setTabOrder(previous, combo)  # Tab goes down the mapping, then on
+            previous = combo
         self.mapping_table.resizeRowsToContents()
         pixels = inspection.conversion_pixels
         self.pixel_box.setVisible(bool(pixels))
@@ -82,7 +87,7 @@ class InspectionView:
             entry.setCheckState(Qt.CheckState.Unchecked)
             self.pixel_list.addItem(entry)
         self.pixel_list.blockSignals(False)
-        name = PLATFORM_NAMES.get(inspection.platform, inspection.platform.value)
+        name = labels.platform(inspection.platform)
         self.remember_box.setText(f"Remember this mapping for {name}")
         self.remember_box.setToolTip(
             "Next time a report of this platform has these columns, these corrections are "
@@ -100,7 +105,8 @@ class InspectionView:
             last = model.item(combo.count() - 1)  # type: ignore[attr-defined]
             last.setEnabled(name not in detected)
             last.setToolTip(
-                f"The file has a {name} column; map it to another column to change it."
+                f"The file has a {labels.field(name).lower()} column; map it to another column "
+                "to change it."
                 if name in detected
                 else ""
             )
@@ -136,19 +142,16 @@ class InspectionView:
         self._show_detection(inspection)
         self._show_quality(inspection)
         tips = [columns.get(c, "") for c in inspection.preview_columns]
-        self.preview_model.set_rows(inspection.preview_columns, inspection.preview, tips)
+        headers = [labels.field(c) for c in inspection.preview_columns]
+        self.preview_model.set_rows(headers, inspection.preview, tips)
         self.status_label.setText("")
         if self.score_button is not None:
             self.score_button.setEnabled(inspection.problem is None)
 
     def _show_detection(self: _Dialog, inspection: Inspection) -> None:
         found, wanted = inspection.detection, self.campaign.settings
-        platform = (
-            PLATFORM_NAMES.get(found.platform, "Unknown platform")
-            if found.platform
-            else ("Unknown platform")
-        )
-        channel = found.channel.value if found.channel else "unknown channel"
+        platform = labels.platform(found.platform) if found.platform else "Unknown platform"
+        channel = labels.channel(found.channel) if found.channel else "unknown channel"
         text = (
             f"Detected: {platform} ({round(found.platform_confidence * 100)} %) · "
             f"{channel} ({round(found.channel_confidence * 100)} %)"
@@ -157,8 +160,8 @@ class InspectionView:
         palette = self.palette()
         if differs:
             text += (
-                f" — the campaign is set to {PLATFORM_NAMES[wanted.platform]} · "
-                f"{wanted.channel.value}; it will be scored as the campaign says."
+                f" — the campaign is set to {labels.platform(wanted.platform)} · "
+                f"{labels.channel(wanted.channel)}; it will be scored as the campaign says."
             )
             palette.setColor(QPalette.ColorRole.WindowText, _warning_color(palette))
         self.detection_label.setPalette(palette)

@@ -17,6 +17,7 @@ from PySide6.QtGui import QPalette, QStandardItemModel
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QWidget
 
 from caliber_desktop.errors import ValidationError
+from caliber_desktop.models import labels
 from caliber_desktop.models.enums import AnalysisLevel, CampaignStatus, Channel, Goal, Platform
 from caliber_desktop.services.records import SETTING_FIELDS, CampaignSettings
 from caliber_desktop.ui.shared.campaign_models import status_color
@@ -110,39 +111,16 @@ def alive(widget: QWidget) -> bool:
     return shiboken6.isValid(widget)
 
 
-#: Combo labels for each setting, in the order offered.
+#: Combo labels for each setting, in the order offered (the words are the labels table's).
 CHOICES: dict[str, tuple[tuple[str, object], ...]] = {
-    "platform": (
-        ("The Trade Desk", Platform.TRADE_DESK.value),
-        ("PulsePoint", Platform.PULSEPOINT.value),
-    ),
-    "goal": (("Awareness", Goal.AWARENESS.value), ("Action (conversions)", Goal.ACTION.value)),
-    "channel": (
-        ("Display", Channel.DISPLAY.value),
-        ("Video", Channel.VIDEO.value),
-        ("CTV", Channel.CTV.value),
-        ("Audio", Channel.AUDIO.value),
-    ),
-    "ctr_sensitivity": (("Not CTR-sensitive", False), ("CTR-sensitive", True)),
-    "analysis_level": (
-        ("By domain", AnalysisLevel.DOMAIN.value),
-        ("By supply vendor", AnalysisLevel.SUPPLY_VENDOR.value),
-    ),
+    "platform": tuple((labels.platform(p), p.value) for p in Platform),
+    "goal": tuple((labels.goal(g), g.value) for g in Goal),
+    "channel": tuple((labels.channel(c), c.value) for c in Channel),
+    "ctr_sensitivity": tuple((labels.ctr_sensitivity(v), v) for v in (False, True)),
+    "analysis_level": tuple((labels.level(a), a.value) for a in AnalysisLevel),
 }
-LABELS = {
-    "platform": "Platform:",
-    "goal": "Goal:",
-    "channel": "Channel:",
-    "ctr_sensitivity": "CTR sensitivity:",
-    "analysis_level": "Analysis level:",
-}
-NOUNS = {
-    "platform": "platform",
-    "goal": "goal",
-    "channel": "channel",
-    "ctr_sensitivity": "CTR sensitivity",
-    "analysis_level": "analysis level",
-}
+LABELS = {name: f"{labels.setting(name)}:" for name in SETTING_FIELDS}
+NOUNS = {name: labels.in_sentence(labels.setting(name)) for name in SETTING_FIELDS}
 #: Channels PulsePoint has no profile for (the service refuses them too).
 PULSEPOINT_ONLY_NOT = {Channel.CTV.value, Channel.AUDIO.value}
 

@@ -10,7 +10,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from caliber_desktop.errors import ConflictError, NotFoundError, ValidationError
-from caliber_desktop.models import Campaign
+from caliber_desktop.models import Campaign, labels
 from caliber_desktop.models.enums import AnalysisLevel, Channel, Goal, Platform
 from caliber_desktop.services.records import SETTING_FIELDS, CampaignSettings
 from caliber_desktop.services.workspace import Workspace
@@ -247,7 +247,8 @@ def test_each_missing_explicit_setting_is_named(
         with pytest.raises(ValidationError) as caught:
             create()
         assert caught.value.field == missing
-        assert f"Missing campaign setting: {missing}." in str(caught.value)
+        word = labels.in_sentence(labels.setting(missing))
+        assert f"Missing campaign setting: {word}." in str(caught.value)
     assert workspace.templates.list() == []
     assert workspace.campaigns.list().total == 0
 
@@ -256,7 +257,7 @@ def test_several_missing_settings_are_all_named(workspace: Workspace) -> None:
     with pytest.raises(ValidationError) as caught:
         workspace.campaigns.create("Bare", settings={"platform": "trade_desk"})
     message = str(caught.value)
-    assert "Missing campaign settings: goal, channel, ctr_sensitivity, analysis_level." in message
+    assert "Missing campaign settings: goal, channel, CTR sensitivity, analysis level." in message
     assert caught.value.field == "goal"
 
 

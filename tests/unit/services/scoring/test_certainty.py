@@ -275,7 +275,7 @@ def test_a_site_blocked_by_a_red_flag_is_explained_by_the_flag_first() -> None:
     assert row["top_drivers"].startswith("Blocked by a red flag: CTR ")
     assert "— click-fraud pattern." in row["top_drivers"]
     assert "no conversions" in row["top_drivers"]
-    assert decision_reasons(result)[fraud] == "Blocked by a red flag: ctr anomaly."
+    assert decision_reasons(result)[fraud] == "Blocked by a red flag: CTR anomaly."
     # its CTR is far above the median, yet it scores as the worst: the sentence says why
     assert bool(row["ctr_unrewarded"])
     assert "an abnormally high CTR is never rewarded" in row["top_drivers"] or (

@@ -105,7 +105,7 @@ def test_roas_preferred_and_custom_weights() -> None:
 
 def test_unsupported_combination_refused() -> None:
     cfg = ScoringConfig(platform=Platform.PULSEPOINT, channel=Channel.CTV, goal=Goal.AWARENESS)
-    with pytest.raises(ValidationError, match="ctv"):
+    with pytest.raises(ValidationError, match="CTV channel"):
         score_sites(table(make_frame()), cfg)
 
 
