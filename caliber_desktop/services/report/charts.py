@@ -4,6 +4,10 @@ Drawn from shapes rather than reportlab's chart widgets so every label carries t
 (the widgets default to Helvetica, which is not embedded) and the layout is exactly ours. A chart
 of 50,000 points would be a slow, heavy page: the scatter plots at most :data:`MAX_POINTS` sites
 (the largest by spend plus an even sample of the rest) and its caption says so.
+
+Colour means what it means in the window (:mod:`caliber_desktop.models.chart_style`, the one
+table both read): in the histogram, the scatter and the shares it is the recommendation. The
+quality bands are not a colour here: the histogram marks their cuts with dashed lines.
 """
 
 from __future__ import annotations
@@ -16,34 +20,46 @@ import numpy as np
 import pandas as pd
 from reportlab.graphics.shapes import Circle, Drawing, Line, Rect, String
 from reportlab.lib import colors
+from reportlab.pdfbase.pdfmetrics import stringWidth
 
+from caliber_desktop.models import chart_style
+from caliber_desktop.models.chart_style import (
+    RECOMMENDATION_LABELS,
+    RECOMMENDATION_ORDER,
+    TONE_COLOURS,
+    decade_label,
+)
 from caliber_desktop.services.report.fonts import BOLD, REGULAR
 
+__all__ = ["RECOMMENDATION_LABELS", "RECOMMENDATION_ORDER", "Chart", "recommendation_fill"]
+
 # ----------------------------------------------------------------------------- palette
-#: The window's tones (ui/shared/tones.py, light theme): a recommendation reads the same everywhere.
-GOOD = colors.HexColor("#12983f")
-BAD = colors.HexColor("#981212")
-WARN = colors.HexColor("#986012")
-NEUTRAL = colors.HexColor("#7b8794")
+#: The tones of the window on white paper (the shared table's light variants).
+GOOD = colors.HexColor(TONE_COLOURS["good"].light)
+BAD = colors.HexColor(TONE_COLOURS["bad"].light)
+WARN = colors.HexColor(TONE_COLOURS["warn"].light)
+NEUTRAL = colors.HexColor(chart_style.UNKNOWN_RECOMMENDATION.light)
 INK = colors.HexColor("#1f2933")
 MUTED = colors.HexColor("#52606d")
 GRID = colors.HexColor("#e4e7eb")
 ACCENT = colors.HexColor("#1f5f99")
 PALE = colors.HexColor("#f5f7fa")
 
-RECOMMENDATION_COLOURS = {
-    "allow": GOOD,
-    "monitor": WARN,
-    "block": BAD,
-    "insufficient_data": NEUTRAL,
-}
-RECOMMENDATION_LABELS = {
-    "allow": "Allow",
-    "monitor": "Monitor",
-    "block": "Block",
-    "insufficient_data": "Insufficient data",
-}
-RECOMMENDATION_ORDER = ("allow", "monitor", "block", "insufficient_data")
+#: Recommendations with a colour of their own (anything else reads as insufficient data).
+ORDER_KNOWN = list(RECOMMENDATION_ORDER[:-1])
+#: How the quality cuts are drawn: dashed, in ink, so they never read as a recommendation.
+CUT_DASH = (3, 2)
+
+
+def recommendation_fill(recommendation: str) -> colors.Color:
+    """A recommendation's colour on paper, read from the table the window reads too."""
+    return colors.HexColor(chart_style.recommendation_colour(recommendation, dark=False))
+
+
+def recommendation_legend() -> list[tuple[str, colors.Color]]:
+    """The legend of every chart coloured by recommendation, in the shared order and words."""
+    return [(RECOMMENDATION_LABELS[r], recommendation_fill(r)) for r in RECOMMENDATION_ORDER]
+
 
 #: The scatter draws at most this many sites.
 MAX_POINTS = 2_000
@@ -91,17 +107,29 @@ def _frame(width: float, height: float) -> tuple[Drawing, float, float, float, f
 # ----------------------------------------------------------------------------- histogram
 def score_histogram(
     scores: Sequence[float] | np.ndarray,
+    recommendations: Sequence[str] | np.ndarray | None = None,
     *,
     poor_cut: float | None,
     good_cut: float | None,
     width: float,
     height: float = 170,
 ) -> Chart:
-    """Sites per 5-point score band, bars tinted by quality band (poor / moderate / good)."""
+    """Sites per 5-point score band, stacked by recommendation as in the window.
+
+    The quality bands' cuts (the run's block and allow percentiles of the scores) are dashed lines
+    with their scores, not colours, so a colour in this chart means one thing: the recommendation.
+    """
     values = np.asarray(scores, dtype=float)
-    values = values[np.isfinite(values)]
+    recs = (
+        np.asarray(recommendations, dtype=object).astype(str)
+        if recommendations is not None
+        else np.full(len(values), "insufficient_data", dtype=object)
+    )
+    finite = np.isfinite(values)
+    values, recs = values[finite], recs[finite]
     counts, edges = np.histogram(values, bins=20, range=(0.0, 100.0))
     d, left, bottom, right, top = _frame(width, height)
+    top -= 8  # room for the cut labels under the legend
     peak = max(int(counts.max()) if len(counts) else 0, 1)
     step = _nice_step(peak)
     ymax = step * math.ceil(peak / step)
@@ -110,42 +138,54 @@ def score_histogram(
         _hline(d, left, right, y)
         d.add(_text(left - 4, y - 2.5, f"{int(tick):,}", anchor="end"))
     slot = (right - left) / len(counts)
-    for i, count in enumerate(counts):
-        mid = (edges[i] + edges[i + 1]) / 2
-        colour = WARN
-        if poor_cut is not None and mid < poor_cut:
-            colour = BAD
-        elif good_cut is not None and mid >= good_cut:
-            colour = GOOD
-        h = (top - bottom) * count / ymax
-        if count:
+    base = np.zeros(len(counts))
+    known = np.isin(recs, RECOMMENDATION_ORDER)
+    for rec in RECOMMENDATION_ORDER:
+        mask = recs == rec
+        if rec == "insufficient_data":
+            mask = mask | ~known
+        part, _ = np.histogram(values[mask], bins=edges)
+        for i, n in enumerate(part):
+            if not n:
+                continue
             d.add(
                 Rect(
                     left + i * slot + 1,
-                    bottom,
+                    bottom + (top - bottom) * base[i] / ymax,
                     slot - 2,
-                    h,
-                    fillColor=colour,
+                    (top - bottom) * n / ymax,
+                    fillColor=recommendation_fill(rec),
                     strokeColor=None,
                     fillOpacity=0.85,
                 )
             )
+        base += part
     _hline(d, left, right, bottom, MUTED)
     for tick in range(0, 101, 10):
         x = left + (right - left) * tick / 100
         d.add(_text(x, bottom - 10, str(tick), anchor="middle"))
+    cuts = []
+    for cut, words, anchor in ((poor_cut, "poor below", "end"), (good_cut, "good from", "start")):
+        if cut is None or not math.isfinite(cut):
+            continue
+        x = left + (right - left) * min(max(float(cut), 0.0), 100.0) / 100
+        d.add(Line(x, bottom, x, top + 2, strokeColor=INK, strokeWidth=0.8,
+                   strokeDashArray=CUT_DASH))  # fmt: skip
+        label = f"{words} {cut:.0f}"
+        d.add(_text(x + (-2 if anchor == "end" else 2), top + 3, label, anchor=anchor, size=6.5))
+        cuts.append(label)
     d.add(_text((left + right) / 2, 4, "Score (0–100)", anchor="middle"))
-    d.add(_text(left - 4, top + 8, "Sites", anchor="end"))
-    _legend(
-        d,
-        right,
-        top + 10,
-        [("Poor (< P25)", BAD), ("Moderate", WARN), ("Good (≥ P75)", GOOD)],
-    )
+    d.add(_text(left - 4, top + 16, "Sites", anchor="end"))
+    items: list[tuple[str, colors.Color | None]] = list(recommendation_legend())
+    if cuts:
+        items.append(("Quality cut", None))
+    _legend(d, right, height - 10, items)
     caption = (
-        f"Score distribution of {len(values):,} sites in 5-point bands; the colours are the "
-        "quality bands (bottom quarter, middle half, top quarter of scores)."
+        f"Score distribution of {len(values):,} sites in 5-point bands, coloured by "
+        "recommendation as in the app."
     )
+    if cuts:
+        caption += f" Dashed lines mark the quality bands: {' and '.join(cuts)}, moderate between."
     return Chart(d, caption)
 
 
@@ -159,22 +199,29 @@ def _nice_step(peak: float) -> float:
     return float(10 * magnitude)
 
 
-def _legend(d: Drawing, right: float, y: float, items: list[tuple[str, colors.Color]]) -> None:
-    """A one-line legend ending at ``right``."""
-    from reportlab.pdfbase.pdfmetrics import stringWidth
-
+def _legend(
+    d: Drawing, right: float, y: float, items: Sequence[tuple[str, colors.Color | None]]
+) -> None:
+    """A one-line legend ending at ``right``: a swatch per colour, a dashed stroke for ``None``."""
     x = right
     for label, colour in reversed(items):
         x -= stringWidth(label, REGULAR, 7)
         d.add(_text(x, y - 6, label))
         x -= 10
-        d.add(Rect(x, y - 6.5, 7, 7, fillColor=colour, strokeColor=None))
+        if colour is None:
+            d.add(Line(x + 3.5, y - 7, x + 3.5, y + 1, strokeColor=INK, strokeWidth=0.8,
+                       strokeDashArray=CUT_DASH))  # fmt: skip
+        else:
+            d.add(Rect(x, y - 6.5, 7, 7, fillColor=colour, strokeColor=None))
         x -= 10
 
 
 # ----------------------------------------------------------------------------- scatter
 def spend_vs_score(sites: pd.DataFrame, *, width: float, height: float = 210) -> Chart:
-    """Each site's spend (log scale) against its score, coloured by recommendation."""
+    """Each site's spend (log scale, across) against its score (up), coloured by recommendation.
+
+    The same axes, ticks and colours as the window's scatter, so the two read alike.
+    """
     spend = pd.to_numeric(sites.get("spend", pd.Series(dtype=float)), errors="coerce")
     frame = pd.DataFrame(
         {"score": pd.to_numeric(sites["score"], errors="coerce"), "spend": spend,
@@ -199,35 +246,38 @@ def spend_vs_score(sites: pd.DataFrame, *, width: float, height: float = 210) ->
     lo, hi = math.floor(logs.min()), math.ceil(logs.max())
     if hi == lo:
         hi = lo + 1
+    # every decade a gridline; a label where it has room (30 pt), so labels never touch
+    label_step = max(1, math.ceil(30.0 / ((right - left) / (hi - lo))))
     for power in range(lo, hi + 1):
-        y = bottom + (top - bottom) * (power - lo) / (hi - lo)
-        _hline(d, left, right, y)
-        d.add(_text(left - 4, y - 2.5, _money_tick(10.0**power), anchor="end"))
-    for tick in range(0, 101, 10):
-        x = left + (right - left) * tick / 100
+        x = left + (right - left) * (power - lo) / (hi - lo)
         d.add(Line(x, bottom, x, top, strokeColor=GRID, strokeWidth=0.3))
-        d.add(_text(x, bottom - 10, str(tick), anchor="middle"))
+        if power % label_step == 0:
+            d.add(_text(x, bottom - 10, decade_label(power, money=True), anchor="middle"))
+    for tick in range(0, 101, 25):
+        y = bottom + (top - bottom) * tick / 100
+        _hline(d, left, right, y)
+        d.add(_text(left - 4, y - 2.5, str(tick), anchor="end"))
     _hline(d, left, right, bottom, MUTED)
-    xs = left + (right - left) * shown["score"].to_numpy(float).clip(0, 100) / 100
-    ys = bottom + (top - bottom) * (logs - lo) / (hi - lo)
+    xs = left + (right - left) * (logs - lo) / (hi - lo)
+    ys = bottom + (top - bottom) * shown["score"].to_numpy(float).clip(0, 100) / 100
     recs = shown["rec"].to_numpy()
     # Draw the common classes first so the rarer ones stay visible on top.
     for rec in ("monitor", "insufficient_data", "allow", "block"):
-        colour = RECOMMENDATION_COLOURS.get(rec, NEUTRAL)
-        for x, y in zip(xs[recs == rec], ys[recs == rec], strict=True):
+        colour = recommendation_fill(rec)
+        # an unknown recommendation is drawn as insufficient data, as in the window
+        mask = recs == rec if rec != "insufficient_data" else ~np.isin(recs, ORDER_KNOWN)
+        for x, y in zip(xs[mask], ys[mask], strict=True):
             d.add(
                 Circle(float(x), float(y), 1.6, fillColor=colour, strokeColor=None, fillOpacity=0.6)
             )
-    d.add(_text((left + right) / 2, 4, "Score (0–100)", anchor="middle"))
-    d.add(_text(left - 4, top + 8, "Spend", anchor="end"))
-    _legend(
-        d,
-        right,
-        top + 10,
-        [(RECOMMENDATION_LABELS[r], RECOMMENDATION_COLOURS[r]) for r in RECOMMENDATION_ORDER],
-    )
+    d.add(_text((left + right) / 2, 4, "Spend (log scale)", anchor="middle"))
+    d.add(_text(left - 4, top + 8, "Score", anchor="end"))
+    _legend(d, right, top + 10, recommendation_legend())
     total, drawn = len(frame), len(shown)
-    caption = "Spend (log scale) against score, one dot per site, coloured by recommendation."
+    caption = (
+        "Spend (log scale) against score, one dot per site, coloured by recommendation as in "
+        "the app."
+    )
     if drawn < len(positive):
         caption += (
             f" {drawn:,} of {len(positive):,} sites with spend are drawn: the {ALWAYS_DRAWN:,} "
@@ -250,14 +300,6 @@ def _sample(frame: pd.DataFrame) -> pd.DataFrame:
     rest = rest.sort_values("score", kind="stable")
     picks = np.linspace(0, len(rest) - 1, MAX_POINTS - ALWAYS_DRAWN).round().astype(int)
     return pd.concat([big, rest.iloc[np.unique(picks)]])
-
-
-def _money_tick(value: float) -> str:
-    if value >= 1_000_000:
-        return f"${value / 1_000_000:g}M"
-    if value >= 1_000:
-        return f"${value / 1_000:g}k"
-    return f"${value:g}"
 
 
 # ----------------------------------------------------------------------------- shares
@@ -292,7 +334,7 @@ def recommendation_shares(
                     y,
                     w,
                     bar_h,
-                    fillColor=RECOMMENDATION_COLOURS[rec],
+                    fillColor=recommendation_fill(rec),
                     strokeColor=colors.white,
                     strokeWidth=0.5,
                 )
@@ -309,12 +351,7 @@ def recommendation_shares(
                     )
                 )
             x += w
-    _legend(
-        d,
-        right,
-        height - 4,
-        [(RECOMMENDATION_LABELS[r], RECOMMENDATION_COLOURS[r]) for r in RECOMMENDATION_ORDER],
-    )
+    _legend(d, right, height - 4, recommendation_legend())
     caption = (
         "Share of sites, impressions and spend by recommendation, as scored (before the "
         "analyst's pins)."

@@ -1,14 +1,16 @@
 """The results panel's charts: the score distribution and spend against score.
 
 Both draw whole numpy arrays through one pyqtgraph item each, so 100k sites cost a few array
-operations and no per-point Python objects. Colours come from the widget palette and the shared
-recommendation colours, so a chart reads on a light and on a dark theme alike. Selection flows
-both ways as site ids: the panel tells a chart what to highlight, the scatter tells the panel
-which points the analyst picked.
+operations and no per-point Python objects. In both, colour is the recommendation, from the one
+table the PDF reads too (``models/chart_style.py``), in its light or dark variant; a legend row
+above each plot says so. The selected site is drawn in the palette's selection colour (a line at
+its score, a ring around its dot). Selection flows both ways as site ids: the panel tells a chart
+what to highlight, the scatter tells the panel which points the analyst picked.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,10 +18,21 @@ import numpy as np
 import pandas as pd
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QPalette, QPen
+from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPalette, QPen, QResizeEvent
 from PySide6.QtWidgets import QWidget
 
-from caliber_desktop.ui.shared.recommendations import RECOMMENDATIONS, recommendation_color
+from caliber_desktop.models.chart_style import SELECTED_LABEL, multiple_label
+from caliber_desktop.ui.shared.chart_legend import (
+    LegendEntry,
+    draw_legend,
+    install_legend_row,
+    legend_text,
+)
+from caliber_desktop.ui.shared.recommendations import (
+    RECOMMENDATIONS,
+    recommendation_color,
+    recommendation_legend,
+)
 
 #: Histogram bin edges: 5-point bins over the 0–100 score scale.
 SCORE_EDGES = np.linspace(0.0, 100.0, 21)
@@ -31,13 +44,34 @@ def _codes(recommendations: np.ndarray) -> np.ndarray:
     return np.where(codes < 0, len(RECOMMENDATIONS) - 1, codes).astype(np.intp)
 
 
-class _ThemedPlot(pg.PlotWidget):
-    """A plot whose background, axes and text follow the Qt palette (and its changes)."""
+def _halo_pen(palette: QPalette, width: float) -> QPen:
+    """A wide pen in the plot's background colour: under a marker, it stands off the dots."""
+    pen = QPen(palette.color(QPalette.ColorRole.Base))
+    pen.setCosmetic(True)
+    pen.setWidthF(width)
+    return pen
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+
+def _selection_pen(palette: QPalette, width: float) -> QPen:
+    """The selected site's marker: the palette's selection colour, as the table's selected row."""
+    pen = QPen(palette.color(QPalette.ColorRole.Highlight))
+    pen.setCosmetic(True)
+    pen.setWidthF(width)
+    return pen
+
+
+class _ThemedPlot(pg.PlotWidget):
+    """A plot whose background, axes and text follow the Qt palette (and its changes).
+
+    Its title row is a legend (:meth:`legend_entries`): a line of coloured symbols and words that
+    wraps to the plot's width, so the chart reads alone on a laptop without covering any data.
+    """
+
+    def __init__(self, parent: QWidget | None = None, **kwargs: Any) -> None:
+        super().__init__(parent, **kwargs)
         self.setMenuEnabled(False)
         self.plotItem.hideButtons()
+        install_legend_row(self.plotItem)
         self._themed = True
         self.apply_palette()
 
@@ -49,11 +83,28 @@ class _ThemedPlot(pg.PlotWidget):
             axis = self.getAxis(name)
             axis.setPen(pg.mkPen(palette.color(QPalette.ColorRole.Mid)))
             axis.setTextPen(pg.mkPen(text))
-        self.plotItem.titleLabel.setAttr("color", text.name())
         self._recolor()
+        self._draw_legend()
 
     def _recolor(self) -> None:
         """Rebuild brushes that depend on the palette (subclasses)."""
+
+    # ------------------------------------------------------------------ legend
+    def legend_entries(self) -> list[LegendEntry]:
+        """What the colours and markers of this chart mean, in the palette's current colours."""
+        return []
+
+    def legend_text(self) -> str:
+        """The legend as plain text (what a screen reader and the tests read)."""
+        return legend_text(self.legend_entries())
+
+    def _draw_legend(self) -> None:
+        draw_legend(self, self.legend_entries())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        if getattr(self, "_themed", False) and self.plotItem is not None:
+            self._draw_legend()
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         super().changeEvent(event)
@@ -64,21 +115,53 @@ class _ThemedPlot(pg.PlotWidget):
             self.apply_palette()
 
 
+#: At most this many selected sites get a line of their own in the histogram; a larger selection
+#: (a dragged rectangle of hundreds) shows as outlined bins only.
+MAX_MARKED = 50
+
+
 class ScoreHistogram(_ThemedPlot):
-    """How scores are spread, stacked by recommendation; selected sites outline their bins."""
+    """How scores are spread, stacked by recommendation (the colours of the results table).
+
+    A selected site is a vertical line at its score in the selection colour; a selection too
+    large for a line each (a dragged rectangle) outlines the bins that hold it instead.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         self._ids = pd.Index([], dtype=object)
         self._scores = np.empty(0)
         self._codes = np.empty(0, dtype=np.intp)
         self._highlight_counts = np.zeros(len(SCORE_EDGES) - 1, dtype=np.intp)
+        self._marked = np.empty(0)
         self._bars: list[pg.BarGraphItem] = []
         self._overlay: pg.BarGraphItem | None = None
+        self._marker_halo = pg.PlotDataItem(connect="pairs")
+        self._marker = pg.PlotDataItem(connect="pairs")
         super().__init__(parent)
+        for z, item in ((11, self._marker_halo), (12, self._marker)):
+            item.setZValue(z)
+            self.addItem(item)
         self.setMouseEnabled(x=False, y=False)
         self.setLabel("bottom", "Score")
         self.setLabel("left", "Sites")
         self.setXRange(0, 100, padding=0.02)
+        self.setAccessibleName("Score histogram")
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # nothing to do by keyboard: the table is
+        self.setAccessibleDescription(
+            "How many sites got each score, stacked by recommendation; the selected site is a line."
+        )
+
+    def legend_entries(self) -> list[LegendEntry]:
+        """The recommendations (the bars' colours) and the selected site's line."""
+        palette = self.palette()
+        if len(self._codes) and self._codes[0] < 0:
+            entries = [("Sites", palette.color(QPalette.ColorRole.PlaceholderText), "■")]
+        else:
+            entries = [
+                (recommendation_legend(name), recommendation_color(name, palette), "■")
+                for name in RECOMMENDATIONS
+            ]
+        return [*entries, (SELECTED_LABEL, palette.color(QPalette.ColorRole.Highlight), "┃")]
 
     def set_sites(
         self, site_ids: np.ndarray, scores: np.ndarray, recommendations: np.ndarray | None = None
@@ -92,16 +175,25 @@ class ScoreHistogram(_ThemedPlot):
             else np.full(len(self._scores), -1, dtype=np.intp)
         )
         self._highlight_counts[:] = 0
+        self._marked = np.empty(0)
         self._draw()
+        self._draw_legend()
 
     def clear_sites(self) -> None:
         self.set_sites(np.empty(0, dtype=object), np.empty(0))
 
     def highlight(self, site_ids: Sequence[str]) -> None:
-        """Outline, per bin, how many of the given sites fall in it."""
+        """Mark the given sites' scores with lines (or, for many, outline their bins)."""
         where = self._positions(site_ids)
-        self._highlight_counts = self._bin_counts(self._scores[where])
+        scores = self._scores[where]
+        self._highlight_counts = self._bin_counts(scores)
+        finite = scores[np.isfinite(scores)]
+        self._marked = finite if len(finite) <= MAX_MARKED else np.empty(0)
         self._draw_overlay()
+
+    def marked_scores(self) -> list[float]:
+        """The scores drawn as selection lines, in selection order (for tests and tooltips)."""
+        return [float(s) for s in self._marked]
 
     def highlighted_bins(self) -> list[int]:
         """Indices of the bins holding at least one highlighted site (for tests and tooltips)."""
@@ -142,7 +234,8 @@ class ScoreHistogram(_ThemedPlot):
                 for i, name in enumerate(RECOMMENDATIONS)
             ]
         else:
-            groups = [(finite, self.palette().color(QPalette.ColorRole.Highlight))]
+            # no recommendations: a neutral, never the selection colour
+            groups = [(finite, self.palette().color(QPalette.ColorRole.PlaceholderText))]
         for mask, color in groups:
             counts = self._bin_counts(np.where(mask, self._scores, np.nan))
             if not counts.any():
@@ -161,8 +254,9 @@ class ScoreHistogram(_ThemedPlot):
         if self._overlay is not None:
             self.removeItem(self._overlay)
             self._overlay = None
-        if not self._highlight_counts.any():
-            return
+        self._draw_markers()
+        if not self._highlight_counts.any() or len(self._marked):
+            return  # a few sites have their lines; a shaded bin would read as a bar of data
         centers = (SCORE_EDGES[:-1] + SCORE_EDGES[1:]) / 2
         width = SCORE_EDGES[1] - SCORE_EDGES[0]
         # A few selected sites would vanish as bars of their own beside bins of hundreds, so the
@@ -180,6 +274,23 @@ class ScoreHistogram(_ThemedPlot):
         )
         self._overlay.setZValue(10)
         self.addItem(self._overlay)
+
+    def _draw_markers(self) -> None:
+        """A line from the axis to above the tallest bar at each marked score, on a halo."""
+        if not len(self._marked):
+            self._marker.setData([], [])
+            self._marker_halo.setData([], [])
+            return
+        top = max(int(self.bin_counts().max()), 1) * 1.04
+        x = np.repeat(self._marked, 2)
+        y = np.tile([0.0, top], len(self._marked))
+        palette = self.palette()
+        self._marker_halo.setData(x, y, pen=_halo_pen(palette, 6.0))
+        self._marker.setData(x, y, pen=_selection_pen(palette, 2.5))
+
+
+#: Diameter in pixels of the ring around a selected point (the dots are 6).
+RING_SIZE = 15
 
 
 class _SelectionViewBox(pg.ViewBox):
@@ -201,11 +312,79 @@ class _SelectionViewBox(pg.ViewBox):
         self.sigBoxSelected.emit(rect, ev.modifiers())
 
 
+class DecadeAxis(pg.AxisItem):
+    """An axis over log10 values labelled at whole decades: ``$1``, ``$10``, ``$100``, ``$1k``.
+
+    pyqtgraph's own log mode labels minor ticks as ``5·10¹6·10¹``, which run together on a narrow
+    chart. Here every label is a short number, decades are thinned so their labels never touch,
+    and the 2× and 5× steps are added only when a decade is wide enough to hold them. With
+    ``decades`` off it is pyqtgraph's plain linear axis.
+    """
+
+    #: Steps inside a decade, in log10 units (2× and 5×); the narrowest gap is log10(2) ≈ 0.3.
+    STEPS = (math.log10(2.0), math.log10(5.0))
+
+    def __init__(self, orientation: str = "bottom", *, money: bool = True) -> None:
+        super().__init__(orientation)
+        self.money = money
+        self.decades = True
+
+    def _label_room(self) -> float:
+        """Pixels a tick label needs, with a gap: the widest short label in the axis's font."""
+        font = self.style.get("tickFont") or self.font()
+        return QFontMetricsF(font).horizontalAdvance(self._label(1e5)) * 1.6
+
+    def _label(self, value: float) -> str:
+        return multiple_label(value, money=self.money)
+
+    def decade_ticks(self, lo: float, hi: float, size: float) -> list[tuple[float, list[float]]]:
+        """Tick levels for log10 values ``lo``–``hi`` on ``size`` pixels: decades, then 2×/5×."""
+        if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo or size <= 0:
+            return []
+        per_decade = size / (hi - lo)
+        room = self._label_room()
+        step = max(1, math.ceil(room / per_decade))
+        first = math.ceil(lo - 1e-9)
+        majors = [float(p) for p in range(first, math.floor(hi + 1e-9) + 1) if p % step == 0]
+        levels: list[tuple[float, list[float]]] = [(float(step), majors)]
+        if per_decade * self.STEPS[0] >= room:
+            minors = [
+                p + s
+                for p in range(math.floor(lo), math.ceil(hi) + 1)
+                for s in self.STEPS
+                if lo <= p + s <= hi
+            ]
+            levels.append((self.STEPS[0], minors))
+        return levels
+
+    def tickValues(  # noqa: N802 (pyqtgraph override)
+        self,
+        minVal: float,  # noqa: N803 (pyqtgraph's names)
+        maxVal: float,  # noqa: N803
+        size: float,
+    ) -> list[tuple[float, list[float]]]:
+        if not self.decades:
+            return super().tickValues(minVal, maxVal, size)  # type: ignore[no-any-return]
+        levels = self.decade_ticks(minVal, maxVal, size)
+        if sum(len(values) for _spacing, values in levels):
+            return levels
+        # zoomed in below a 2× step: pyqtgraph's linear ticks in log units, labelled as amounts
+        return super().tickValues(minVal, maxVal, size)  # type: ignore[no-any-return]
+
+    def tickStrings(  # noqa: N802 (pyqtgraph override)
+        self, values: list[float], scale: float, spacing: float
+    ) -> list[str]:
+        if not self.decades:
+            return super().tickStrings(values, scale, spacing)  # type: ignore[no-any-return]
+        return [self._label(10.0**v) for v in values]
+
+
 class SpendScatter(_ThemedPlot):
     """Each site as a point at (spend, score), coloured by recommendation.
 
     Drag a rectangle (or click a point) to select; Ctrl/Shift adds to the selection.
-    ``points_selected`` carries the picked site ids; :meth:`highlight` rings given sites.
+    ``points_selected`` carries the picked site ids; :meth:`highlight` rings given sites in the
+    selection colour, on a halo of the background so the ring stands off dense points.
     """
 
     points_selected = Signal(list)
@@ -219,13 +398,27 @@ class SpendScatter(_ThemedPlot):
         self._log_x = log_x
         self._points: pg.ScatterPlotItem | None = None
         self._rings: pg.ScatterPlotItem | None = None
-        pg.PlotWidget.__init__(self, parent, viewBox=_SelectionViewBox())
+        self._halos: pg.ScatterPlotItem | None = None
+        self.spend_axis = DecadeAxis("bottom", money=True)
+        pg.PlotWidget.__init__(
+            self, parent, viewBox=_SelectionViewBox(), axisItems={"bottom": self.spend_axis}
+        )
         self.setMenuEnabled(False)
         self.plotItem.hideButtons()
+        install_legend_row(self.plotItem)
+        self.setAccessibleName("Spend and score chart")
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # selecting is by mouse; the table does it too
+        self.setAccessibleDescription(
+            "Each site as a point at its spend and score, coloured by recommendation; drag to "
+            "select sites."
+        )
         self._points = pg.ScatterPlotItem(pxMode=True, size=6, pen=None, hoverable=False)
-        self._rings = pg.ScatterPlotItem(pxMode=True, size=11, brush=None, hoverable=False)
+        self._halos = pg.ScatterPlotItem(pxMode=True, size=RING_SIZE, brush=None, hoverable=False)
+        self._rings = pg.ScatterPlotItem(pxMode=True, size=RING_SIZE, brush=None, hoverable=False)
+        self._halos.setZValue(9)
         self._rings.setZValue(10)
         self.addItem(self._points)
+        self.addItem(self._halos)
         self.addItem(self._rings)
         self._points.sigClicked.connect(self._on_clicked)
         self.plotItem.vb.sigBoxSelected.connect(self._on_box)
@@ -249,6 +442,16 @@ class SpendScatter(_ThemedPlot):
         self._codes = _codes(np.asarray(recommendations, dtype=object))
         self._highlighted = np.empty(0, dtype=np.intp)
         self._redraw()
+        self._draw_legend()
+
+    def legend_entries(self) -> list[LegendEntry]:
+        """The recommendations (the dots' colours) and the selected site's ring."""
+        palette = self.palette()
+        entries = [
+            (recommendation_legend(name), recommendation_color(name, palette), "●")
+            for name in RECOMMENDATIONS
+        ]
+        return [*entries, (SELECTED_LABEL, palette.color(QPalette.ColorRole.Highlight), "◯")]
 
     def clear_points(self) -> None:
         empty = np.empty(0)
@@ -257,7 +460,9 @@ class SpendScatter(_ThemedPlot):
     def set_log_x(self, log_x: bool) -> None:
         """Spend spans orders of magnitude; a log axis keeps small sites from piling up at 0."""
         self._log_x = log_x
-        self.getAxis("bottom").setLogMode(log_x)
+        self.spend_axis.decades = log_x
+        self.spend_axis.picture = None  # pyqtgraph caches the drawn ticks
+        self.spend_axis.update()
         self.setLabel("bottom", "Spend (log scale)" if log_x else "Spend")
         self._redraw()
 
@@ -276,6 +481,14 @@ class SpendScatter(_ThemedPlot):
 
     def highlighted_ids(self) -> list[str]:
         return [str(s) for s in self._ids[self._highlighted]]
+
+    def highlighted_points(self) -> list[tuple[float, float]]:
+        """(spend, score) of each ringed site, as drawn (spend in money, not log10)."""
+        if self._rings is None:
+            return []
+        x, y = self._rings.getData()
+        spend = 10.0**x if self._log_x else x
+        return [(float(a), float(b)) for a, b in zip(spend, y, strict=True)]
 
     def select_rect(self, rect: QRectF, *, add: bool = False) -> list[str]:
         """Emit and return the ids inside ``rect`` (plot coordinates, log10 spend on log x)."""
@@ -320,16 +533,21 @@ class SpendScatter(_ThemedPlot):
         self._draw_rings()
 
     def _draw_rings(self) -> None:
-        if self._rings is None:
+        if self._rings is None or self._halos is None:
             return
-        color = self.palette().color(QPalette.ColorRole.Text)
-        pen = pg.mkPen(color, width=1.5)
         if not len(self._highlighted):
             self._rings.clear()
+            self._halos.clear()
             return
         x, y = self._x()[self._highlighted], self._y[self._highlighted]
         ok = np.isfinite(x) & np.isfinite(y)
-        self._rings.setData(x=x[ok], y=y[ok], pen=pen, brush=None, size=11)
+        palette = self.palette()
+        self._halos.setData(
+            x=x[ok], y=y[ok], pen=_halo_pen(palette, 5.0), brush=None, size=RING_SIZE
+        )
+        self._rings.setData(
+            x=x[ok], y=y[ok], pen=_selection_pen(palette, 2.5), brush=None, size=RING_SIZE
+        )
 
     # ------------------------------------------------------------------ picking
     def _on_clicked(self, _item: Any, points: Any, event: Any) -> None:

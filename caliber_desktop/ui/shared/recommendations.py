@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 
-#: Recommendation colours as (light theme, dark theme) pairs: saturated enough to read on white,
-#: light enough to read on a dark base. Charts use the same ones so a colour means one thing.
-_RECOMMENDATION_COLORS: dict[str, tuple[str, str]] = {
-    "allow": ("#1e7d3a", "#62c97f"),
-    "block": ("#c0392b", "#f07167"),
-    "monitor": ("#b36b00", "#f2b84b"),
-    "insufficient_data": ("#6b6b6b", "#a8a8a8"),
-}
-RECOMMENDATIONS: tuple[str, ...] = tuple(_RECOMMENDATION_COLORS)
+from caliber_desktop.models.chart_style import (
+    RECOMMENDATION_ORDER,
+    recommendation_colour,
+    recommendation_label,
+)
+
+#: Recommendations in the order chips, filters and chart legends list them (shared with the
+#: PDF and the CLI, so every list reads in the same order).
+RECOMMENDATIONS: tuple[str, ...] = RECOMMENDATION_ORDER
 
 
 def is_dark_palette(palette: QPalette | None = None) -> bool:
@@ -25,10 +25,19 @@ def is_dark_palette(palette: QPalette | None = None) -> bool:
 
 
 def recommendation_color(recommendation: str, palette: QPalette | None = None) -> QColor:
-    """The colour of a recommendation that reads on the current light or dark theme."""
-    light, dark = _RECOMMENDATION_COLORS.get(recommendation, ("#6b6b6b", "#a8a8a8"))
-    return QColor(dark if is_dark_palette(palette) else light)
+    """The colour of a recommendation that reads on the current light or dark theme.
+
+    The colours live in :mod:`caliber_desktop.models.chart_style`, which the PDF reads too.
+    """
+    return QColor(recommendation_colour(recommendation, dark=is_dark_palette(palette)))
 
 
 def recommendation_text(value: str) -> str:
-    return value.replace("_", " ")
+    """A recommendation in running text and table cells: ``insufficient data`` (the labels
+    table's word, lower-cased to sit inside a sentence)."""
+    return recommendation_label(value).lower()
+
+
+def recommendation_legend(recommendation: str) -> str:
+    """A recommendation in a chart legend, worded as in the PDF's legends: ``Insufficient data``."""
+    return recommendation_label(recommendation)

@@ -8,20 +8,20 @@ from __future__ import annotations
 
 from PySide6.QtGui import QColor, QPalette
 
-#: Hues (HSL degrees) of the few meanings colour carries; lightness comes from the palette.
-TONE_HUES = {"good": 140, "bad": 0, "warn": 35}
+from caliber_desktop.models.chart_style import TONE_COLOURS
 
 
 def tone_colour(palette: QPalette, tone: str) -> QColor:
-    """A meaning's colour with enough contrast on this palette: light hues on dark, deep on light.
+    """A meaning's colour with enough contrast on this palette: light shades on dark, deep on light.
 
-    An unknown tone falls back to the palette's placeholder text, a quiet neutral.
+    The shades are the shared table's (:data:`~caliber_desktop.models.chart_style.TONE_COLOURS`),
+    which the PDF reads too. An unknown tone falls back to the palette's placeholder text.
     """
-    hue = TONE_HUES.get(tone)
-    if hue is None:
+    colour = TONE_COLOURS.get(tone)
+    if colour is None:
         return palette.color(QPalette.ColorRole.PlaceholderText)
     dark = palette.color(QPalette.ColorRole.Window).lightness() < 128
-    return QColor.fromHsl(hue, 170 if dark else 200, 165 if dark else 85)
+    return QColor(colour.on(dark))
 
 
 def blend(front: QColor, back: QColor, amount: float) -> QColor:

@@ -1,14 +1,27 @@
-"""The site detail panel's chart: each used metric's points against a median site."""
+"""The site detail panel's chart: each used metric's points against a median site.
+
+Colour here is the tone of a contribution (the shared table's ``good`` and ``bad``): green bars
+gained the site points against a median site, red bars cost it points. A legend row says so.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent
-from PySide6.QtGui import QPalette
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QPalette, QResizeEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from caliber_desktop.ui.shared.chart_legend import (
+    LegendEntry,
+    draw_legend,
+    install_legend_row,
+    legend_text,
+)
 from caliber_desktop.ui.shared.tones import tone_colour
+
+#: The legend's words for the two bar colours.
+GAINED, LOST = "Gained vs a median site", "Lost vs a median site"
 
 
 class ContributionChart(pg.PlotWidget):  # pyqtgraph is untyped (pyproject: mypy overrides)
@@ -21,6 +34,12 @@ class ContributionChart(pg.PlotWidget):  # pyqtgraph is untyped (pyproject: mypy
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("contributionChart")
+        self.setAccessibleName("Score contributions")
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the metrics table holds the same, by keyboard
+        self.setAccessibleDescription(
+            "Each metric's points for this site compared with a median site; the metrics table "
+            "lists the same values."
+        )
         self.values: list[float] = []
         self.labels: list[str] = []
         item = self.getPlotItem()
@@ -29,6 +48,7 @@ class ContributionChart(pg.PlotWidget):  # pyqtgraph is untyped (pyproject: mypy
         item.setMouseEnabled(x=False, y=False)
         item.invertY(True)  # first metric on top, as in the table
         item.setLabel("bottom", "points vs a median site")
+        install_legend_row(item)
         self.bars = pg.BarGraphItem(x0=[], y=[], width=[], height=0.6)
         self.zero_line = pg.InfiniteLine(pos=0.0, angle=90, movable=False)
         item.addItem(self.bars)
@@ -39,8 +59,32 @@ class ContributionChart(pg.PlotWidget):  # pyqtgraph is untyped (pyproject: mypy
     def set_metrics(self, labels: list[str], values: list[float]) -> None:
         self.labels, self.values = list(labels), [float(v) for v in values]
         self._draw()
-        lines = max(len(values), 1) + 3  # bars plus the bottom axis and its label
-        self.setFixedHeight(round(self.fontMetrics().lineSpacing() * lines * 1.5))
+        self._fit_height()
+
+    def legend_entries(self) -> list[LegendEntry]:
+        """What the bar colours mean; none while there are no bars."""
+        if not self.values:
+            return []
+        palette = self.palette()
+        return [
+            (GAINED, tone_colour(palette, "good"), "■"),
+            (LOST, tone_colour(palette, "bad"), "■"),
+        ]
+
+    def legend_text(self) -> str:
+        return legend_text(self.legend_entries())
+
+    def _fit_height(self) -> None:
+        """Tall enough for every bar, the axis and the legend row (which may wrap)."""
+        draw_legend(self, self.legend_entries())
+        lines = max(len(self.values), 1) + 3  # bars plus the bottom axis and its label
+        legend = self.getPlotItem().layout.rowMaximumHeight(0) if self.values else 0.0
+        self.setFixedHeight(round(self.fontMetrics().lineSpacing() * lines * 1.5 + legend))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        if hasattr(self, "zero_line") and event.size().width() != event.oldSize().width():
+            self._fit_height()  # the legend may wrap to another number of lines
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         super().changeEvent(event)
@@ -62,6 +106,7 @@ class ContributionChart(pg.PlotWidget):  # pyqtgraph is untyped (pyproject: mypy
             axis.setTextPen(pg.mkPen(text))
         self.zero_line.setPen(pg.mkPen(text, width=1))
         self._draw()
+        draw_legend(self, self.legend_entries())
 
     def _draw(self) -> None:
         values = np.asarray(self.values, dtype=float)

@@ -16,8 +16,10 @@ import pytest
 from pypdf import PdfReader
 from support.campaigns import TTD_DISPLAY_AWARENESS
 from support.paths import TESTS
+from support.vocabulary import machine_names
 
 from caliber_desktop.errors import ValidationError
+from caliber_desktop.models import labels
 from caliber_desktop.services.progress import Cancelled, CancelToken
 from caliber_desktop.services.report import write_report
 from caliber_desktop.services.report.fonts import (
@@ -270,3 +272,42 @@ def test_the_appendix_accounts_for_every_row_and_lists_the_warnings(
     assert "The report has no clicks or conversions column" in text  # the impact table's note
     assert "0.0 % of conversions" not in text
     assert "2 data warning(s)" in text  # the executive summary points at them
+
+
+def test_the_charts_page_reads_alone(workspace: Workspace, sample: int, tmp_path: Path) -> None:
+    """Every chart has a legend in the analyst's words; colour is the recommendation in all three
+    (as in the window), the quality bands are dashed cuts; spend ticks are plain decades."""
+    out = tmp_path / "report.pdf"
+    write_report(workspace, sample, out)
+    page = next(
+        t for t in (p.extract_text() for p in PdfReader(out).pages) if "Spend vs score" in t
+    )
+    for label in ("Allow", "Monitor", "Block", "Insufficient data"):
+        assert page.count(label) >= 3, label  # histogram, scatter and shares legends
+    assert "Quality cut" in page
+    assert "poor below" in page
+    assert "good from" in page
+    assert "Poor (< P25)" not in page
+    assert "Good (≥ P75)" not in page
+    assert "Spend (log scale)" in page
+    assert re.search(r"\$1\b", page)
+    assert re.search(r"\$100\b", page)
+    assert "·10" not in page
+
+
+def test_the_report_names_things_in_words_not_machine_names(
+    workspace: Workspace, sample: int, tmp_path: Path
+) -> None:
+    """Flags, metrics, platform, profile and settings in the labels table's words: no
+    ``mfa_pattern``, ``uid_ratio``, ``trade_desk`` or ``p_block`` reaches the reader."""
+    out = tmp_path / "report.pdf"
+    write_report(workspace, sample, out)
+    text = pdf_text(out)
+    run = workspace.runs.current_run(sample)
+    assert run is not None
+    sites = workspace.runs.load_result(run.id).sites
+    names = [str(s) for s in sites.index] + [str(n) for n in sites["display_name"]]
+    leaked = sorted(set(machine_names(text, allowed=[*names, "Spring Display – Acme"])))
+    assert not leaked, f"machine names in the PDF: {leaked}"
+    assert labels.flag("mfa_pattern") in text
+    assert "The Trade Desk · Display · Awareness" in text  # the scoring profile, in words
