@@ -8,6 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from caliber_desktop.models import labels
+
 if TYPE_CHECKING:
     from caliber_desktop.cli.output import Output
     from caliber_desktop.services.workspace import Workspace
@@ -39,7 +41,8 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
     compare = commands.add_parser(
         "compare",
         parents=[common],
-        help="compare two runs of a campaign: score changes per metric, new sites, list moves",
+        help="compare two runs of a campaign: changed settings and weights, score changes per "
+        "metric, new sites, list moves",
     )
     compare.add_argument("--campaign", type=int, required=True)
     compare.add_argument(
@@ -93,12 +96,12 @@ def cmd_runs(args: argparse.Namespace, ws: Workspace, out: Output) -> int:
         (
             r.id,
             "*" if r.id == campaign.current_run_id else "",
-            r.status.value,
+            labels.label("status", r.status),
             _when(r.started_at),
             f"{r.site_count:,}",
             f"{r.rows_read:,}",
             _score(r.campaign_score),
-            r.config.get("profile", ""),
+            labels.profile(str(r.config.get("profile", ""))) if r.config.get("profile") else "",
         )
         for r in runs
     ]
@@ -148,10 +151,14 @@ def cmd_compare(args: argparse.Namespace, ws: Workspace, out: Output) -> int:
 
 
 def _compare_text(result: Any, limit: int, table: Any) -> str:
+    from caliber_desktop.models import labels
+
     lines = [result.summary, ""]
-    if result.weight_changes:
-        changed = ", ".join(f"{m} {a:.2f}→{b:.2f}" for m, (a, b) in result.weight_changes.items())
-        lines += [f"Weights changed: {changed}", ""]
+    changes = result.change_lines()
+    if changes:
+        lines += ["Changed between the runs:", *(f"  {line}" for line in changes), ""]
+    else:
+        lines += ["Both runs were scored with the same settings and weights.", ""]
     # A change below what a printed score shows (0.05) is not a move for a reader.
     moving = result.sites[result.sites["score_delta"].abs() >= 0.05]
     top = moving.head(limit)
@@ -159,7 +166,7 @@ def _compare_text(result: Any, limit: int, table: Any) -> str:
         lines += ["No site's score changed.", ""]
     if len(top):
         metrics = list(result.metrics)
-        headers = ["site", "old", "new", "Δ", "list", *[f"Δ {m}" for m in metrics]]
+        headers = ["site", "old", "new", "Δ", "list", *[f"Δ {labels.metric(m)}" for m in metrics]]
         rows = []
         for site, row in top.iterrows():
             moved = (
@@ -178,11 +185,8 @@ def _compare_text(result: Any, limit: int, table: Any) -> str:
                 ]
             )
         lines += [f"Biggest movers (top {len(top)} by |Δ score|):", table(headers, rows), ""]
-    counts = "; ".join(
-        f"{name} {c['old']:,}→{c['new']:,} (+{c['entered']:,} −{c['left']:,})"
-        for name, c in result.list_counts.items()
-    )
-    lines.append(f"Lists: {counts}")
+    lines.append(f"Recommendations: {result.recommendation_line()}")
+    lines.append(f"Lists: {result.list_line()}")
     moves = result.list_changes.head(limit)
     if len(moves):
         lines.append(f"List moves (first {len(moves)} of {len(result.list_changes):,}):")

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from caliber_desktop.cli.output import cancel_on_interrupt, progress_printer
 from caliber_desktop.config import Paths, ScoringSettings, load_settings
 from caliber_desktop.errors import ValidationError
+from caliber_desktop.models import labels
 from caliber_desktop.models.enums import AnalysisLevel, Channel, Goal, Platform
 from caliber_desktop.services.scoring.vocabulary import counted
 
@@ -32,7 +33,6 @@ if TYPE_CHECKING:  # the engine (pandas, Arrow) loads when a score command runs,
     from caliber_desktop.services.scoring.engine import ScoredReport
     from caliber_desktop.services.scoring.lists import ListName, SiteLists
 
-RECOMMENDATIONS = ("allow", "monitor", "block", "insufficient_data")
 #: How a "close the file" message ends when scoring a file.
 RETRY = "run `caliber score` again"
 
@@ -181,6 +181,7 @@ def _score_campaign(
     confidence: float | None,
 ) -> int:
     from caliber_desktop.services.exports.file_swap import check_targets
+    from caliber_desktop.services.runs.facts import run_counts
     from caliber_desktop.services.runs.service import RunService
     from caliber_desktop.services.scoring.lists import list_file_names
     from caliber_desktop.services.workspace import open_workspace
@@ -207,7 +208,11 @@ def _score_campaign(
     if not args.json and sys.stderr.isatty():
         print(file=sys.stderr)
     out.emit(
-        {"run": record, "lists": {k: v.to_json() for k, v in lists.impact.items()}},
+        {
+            "run": record,
+            "counts": run_counts(lists.sites, rows_read=record.rows_read).to_json(),
+            "lists": {k: v.to_json() for k, v in lists.impact.items()},
+        },
         _run_text(record, lists) + _issue_lines(record.data_quality),
     )
     return 0
@@ -234,11 +239,11 @@ def _write_lists(args: argparse.Namespace, record: RunRecord, lists: SiteLists) 
         ) from None
 
 
-def _counts(summary: dict[str, Any]) -> str:
-    counts = summary.get("recommendations", {})
-    return ", ".join(
-        f"{counts.get(name, 0):,} {name.replace('_', ' ')}" for name in RECOMMENDATIONS
-    )
+def _counts(lists: SiteLists) -> str:
+    """The recommendation counts, as the window, compare, the PDF and the insight count them."""
+    from caliber_desktop.services.runs.facts import run_counts
+
+    return run_counts(lists.sites).recommendations_text()
 
 
 def _impact_lines(lists: SiteLists, level: str | None) -> list[str]:
@@ -273,22 +278,21 @@ def _issue_lines(quality: dict[str, Any]) -> str:
 
 def _summary_text(scored: ScoredReport, lists: SiteLists) -> str:
     result = scored.result
-    summary = result.summary
     quality = result.quality
     level = result.config.level
-    score = summary.get("campaign_score")
+    score = result.summary.get("campaign_score")
     lines = [
-        f"Scored {counted(len(result.sites), level)} of {quality.source} with profile "
-        f"{result.profile}",
+        f"Scored {counted(len(result.sites), level)} of {quality.source} with the scoring "
+        f"profile {labels.profile(result.profile)}",
         f"  campaign score  {score:.1f} (impression-weighted)"
         if isinstance(score, int | float)
         else "  campaign score  —",
-        f"  recommendations {_counts(summary)}",
+        f"  recommendations {_counts(lists)}",
         _rows_line(quality.to_json(), quality.rows_read, quality.rows_dropped),
         *_impact_lines(lists, level),
     ]
     if result.dropped_metrics:
-        dropped = "; ".join(f"{k}: {v}" for k, v in result.dropped_metrics.items())
+        dropped = "; ".join(f"{labels.metric(k)}: {v}" for k, v in result.dropped_metrics.items())
         lines.append(f"  metrics dropped {dropped}")
     warnings = len(quality.warnings)
     if warnings:
@@ -297,15 +301,19 @@ def _summary_text(scored: ScoredReport, lists: SiteLists) -> str:
 
 
 def _summary_json(scored: ScoredReport, lists: SiteLists) -> dict[str, Any]:
+    from caliber_desktop.services.runs.facts import run_counts
+
     result = scored.result
     quality = result.quality.to_json()
     issues = quality["issues"]
+    counts = run_counts(lists.sites, rows_read=result.quality.rows_read)
     return {
         "sites": len(result.sites),
         "level": result.config.level.value,
         "profile": result.profile,
         "campaign_score": result.summary.get("campaign_score"),
-        "recommendations": result.summary.get("recommendations", {}),
+        "recommendations": counts.recommendations,
+        "counts": counts.to_json(),
         "rows_read": result.quality.rows_read,
         "rows_scored": result.quality.rows_scored,
         "rows_dropped": result.quality.rows_dropped,
@@ -330,7 +338,7 @@ def _run_text(record: RunRecord, lists: SiteLists) -> str:
             f"Run {record.id} of campaign {record.campaign_id}: "
             f"{counted(record.site_count, level)} scored",
             f"  campaign score  {score:.1f}" if score is not None else "  campaign score  —",
-            f"  recommendations {_counts(record.summary)}",
+            f"  recommendations {_counts(lists)}",
             _rows_line(record.data_quality, record.rows_read, record.rows_dropped),
             *_impact_lines(lists, level),
         ]

@@ -19,6 +19,13 @@ from typing import Any
 import pandas as pd
 
 from caliber_desktop.errors import ValidationError
+from caliber_desktop.models import labels
+from caliber_desktop.services.runs.facts import (
+    SCORE_CAVEAT,
+    median_site_score,
+    run_counts,
+    score_reading,
+)
 from caliber_desktop.services.runs.records import RunRecord
 from caliber_desktop.services.scoring.explain import explain_site
 from caliber_desktop.services.scoring.lists import IMPACT_COLUMNS, SiteLists
@@ -116,6 +123,8 @@ def base_context(facts: RunFacts) -> dict[str, Any]:
     summary = facts.result.summary
     config = facts.result.config
     run = facts.run
+    counts = run_counts(facts.lists.sites)  # the counts every other surface shows
+    median = median_site_score(facts.result.sites)
     return {
         "campaign": {
             "id": facts.campaign_id,
@@ -128,13 +137,27 @@ def base_context(facts: RunFacts) -> dict[str, Any]:
         "run": {
             "id": run.id,
             "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-            "sites": int(summary.get("sites", run.site_count)),
+            "sites": counts.sites,
             "rows_read": run.rows_read,
             "rows_dropped": run.rows_dropped,
             "min_impressions": config.min_impressions,
         },
         "campaign_score": _num(summary.get("campaign_score")),
-        "recommendations": {k: int(v) for k, v in summary.get("recommendations", {}).items()},
+        "recommendations": dict(counts.recommendations),
+        # List sizes once the analyst's pins apply; "on neither list" is not a recommendation.
+        "list_sizes": {
+            "allow_list": counts.lists.get("allow", 0),
+            "block_list": counts.lists.get("block", 0),
+            "on_neither_list": counts.lists.get("monitor", 0),
+            "pinned": counts.pinned,
+        },
+        # How to read campaign_score: the PDF's words. Scores rank this campaign's sites against
+        # each other, so a campaign is never "strong" or "weak" by its score alone.
+        "campaign_score_reading": {
+            "statement": score_reading(run.campaign_score, median, config.level),
+            "caveat": SCORE_CAVEAT,
+        },
+        "median_site_score": _num(median),
         # How a site reaches a list: the probability it belongs there reaches the confidence.
         "decision": {
             str(k): _num(v) if isinstance(v, int | float) else v
@@ -149,6 +172,39 @@ def base_context(facts: RunFacts) -> dict[str, Any]:
         "top_sites": [_site(s) for s in summary.get("top", [])],
         "bottom_sites": [_site(s) for s in summary.get("bottom", [])],
         "list_impact": _impact(facts.lists),
+        "display_labels": display_labels(facts),
+    }
+
+
+def display_labels(facts: RunFacts) -> dict[str, dict[str, str]]:
+    """The analyst's word for every machine name the data block uses as a key or value, from
+    the one labels table: the model writes "Made-for-advertising pattern", not ``mfa_pattern``.
+
+    Keys of the context stay machine names (the offline insight and tests read them).
+    """
+    summary, config = facts.result.summary, facts.result.config
+    metrics = {
+        *summary.get("weights", {}),
+        *summary.get("medians", {}),
+        *summary.get("dropped_metrics", {}),
+        *(str(m) for m in summary.get("candidate_metrics", ())),
+    }
+    flags = set(summary.get("flags", {})) | set(labels.FLAGS)
+    return {
+        "metrics": {m: labels.metric(m) for m in sorted(metrics)},
+        "flags": {f: labels.flag(f) for f in sorted(flags)},
+        "recommendations": dict(labels.RECOMMENDATIONS),
+        "quality_status": dict(labels.BANDS),
+        "settings": {
+            "platform": labels.platform(config.platform),
+            "goal": labels.goal(config.goal),
+            "channel": labels.channel(config.channel),
+            "analysis_level": labels.level(config.level),
+            **{
+                k: labels.setting(k)
+                for k in ("min_impressions", "decision_confidence", "ctr_sensitivity")
+            },
+        },
     }
 
 
@@ -241,13 +297,15 @@ def site_context(facts: RunFacts, subject: str | None) -> dict[str, Any]:
 
 
 def trusted_values(context: Mapping[str, Any]) -> dict[str, object]:
-    """The values instructions may quote: enum settings and counts, never names from reports."""
+    """The values instructions may quote: enum settings (in the labels table's words, so the
+    instructions never show the model a machine name to echo) and counts, never names from
+    reports."""
     campaign = context["campaign"]
     impact = context.get("list_impact", {})
     return {
-        "goal": campaign["goal"],
-        "channel": campaign["channel"],
-        "platform": campaign["platform"],
+        "goal": labels.goal(campaign["goal"]).lower(),
+        "channel": labels.channel(campaign["channel"]),
+        "platform": labels.platform(campaign["platform"]),
         "site_count": context["run"]["sites"],
         "allow_count": impact.get("allow", {}).get("sites", 0),
         "block_count": impact.get("block", {}).get("sites", 0),

@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from caliber_desktop.models import labels
+from caliber_desktop.services.runs.facts import RECOMMENDATIONS, list_word
+
 OFFLINE_LABEL = "Offline insight (built from the run's statistics, no AI model was used)"
 OFFLINE_MODEL = "offline"
 
@@ -30,40 +33,44 @@ def _sites(entries: list[Mapping[str, Any]], limit: int = 3) -> str:
     return ", ".join(named[:limit]) if named else "none"
 
 
-def _band(score: Any) -> str:
-    if score is None:
-        return "has no score"
-    value = float(score)
-    if value >= 70:
-        return "is strong"
-    if value >= 50:
-        return "is average"
-    return "is weak"
+def _reading(context: Context) -> str:
+    """The campaign score as the PDF reads it (the context carries the one wording), with its
+    caveat: a score ranks this campaign's sites, so it is never called strong or weak."""
+    reading = context.get("campaign_score_reading") or {}
+    statement = reading.get("statement") or (
+        f"The campaign's impression-weighted score is {_score(context.get('campaign_score'))}"
+        " / 100."
+    )
+    caveat = reading.get("caveat")
+    return f"{statement} {caveat}" if caveat else str(statement)
 
 
 def _headline(context: Context) -> list[str]:
     run = context["run"]
     campaign = context["campaign"]
-    recs = context.get("recommendations", {})
+    recs = {name: int(n) for name, n in context.get("recommendations", {}).items()}
+    counted = ", ".join(
+        f"{recs.get(name, 0):,} {labels.recommendation(name).lower()}" for name in RECOMMENDATIONS
+    )
     return [
-        f"Campaign score {_score(context.get('campaign_score'))} / 100 "
-        f"({campaign['goal']}, {campaign['channel']}, {campaign['platform']}): the campaign "
-        f"{_band(context.get('campaign_score'))}.",
-        f"{run['sites']} sites scored from {run['rows_read']} rows "
-        f"({run['rows_dropped']} rows dropped): {recs.get('allow', 0)} allow, "
-        f"{recs.get('block', 0)} block, {recs.get('monitor', 0)} monitor, "
-        f"{recs.get('insufficient_data', 0)} with too little data.",
+        f"{labels.goal(campaign['goal'])} campaign on {labels.channel(campaign['channel'])}, "
+        f"{labels.platform(campaign['platform'])} report. {_reading(context)}",
+        f"{int(run['sites']):,} sites scored from {int(run['rows_read'] or 0):,} rows "
+        f"({int(run['rows_dropped'] or 0):,} rows dropped): {counted}.",
     ]
 
 
 def _weights(context: Context) -> str:
     weights = sorted(context.get("weights", {}).items(), key=lambda kv: (-(kv[1] or 0), kv[0]))
-    return ", ".join(f"{name} {float(w or 0) * 100:.0f} %" for name, w in weights) or "none"
+    return (
+        ", ".join(f"{labels.metric(name)} {float(w or 0) * 100:.0f} %" for name, w in weights)
+        or "none"
+    )
 
 
 def _flags(context: Context) -> str:
     flags = sorted(context.get("flags", {}).items(), key=lambda kv: (-kv[1], kv[0]))
-    return ", ".join(f"{code} on {n} sites" for code, n in flags[:5]) or "no red flags"
+    return ", ".join(f"{labels.flag(code)} on {n} sites" for code, n in flags[:5]) or "no red flags"
 
 
 def _impact_line(context: Context, name: str, verb: str) -> str:
@@ -145,7 +152,7 @@ def _blacklist(context: Context) -> list[str]:
 
 def _domain(context: Context) -> list[str]:
     site = context.get("site", {})
-    flags = ", ".join(f["code"] for f in site.get("flags", [])) or "no red flags"
+    flags = ", ".join(labels.flag(f["code"]) for f in site.get("flags", [])) or "no red flags"
     metrics = "; ".join(
         f"{m['label']} {m['value']} vs median {m['median']} "
         f"({float(m['contribution'] or 0):+.1f} points)"
@@ -153,9 +160,10 @@ def _domain(context: Context) -> list[str]:
     )
     return [
         f'Site "{site.get("name")}" scores {_score(site.get("score"))} / 100 (percentile '
-        f"{_score(site.get('percentile'))}), quality {site.get('quality_status')}, confidence "
-        f"{site.get('confidence')}.",
-        f"Recommendation: {site.get('recommendation')}; list: {site.get('list')}.",
+        f"{_score(site.get('percentile'))}), quality {labels.band(site.get('quality_status'))}, "
+        f"confidence {labels.label('confidence', site.get('confidence'))}.",
+        f"Recommendation: {labels.recommendation(site.get('recommendation')).lower()}; "
+        f"list: {list_word(str(site.get('list')))}.",
         f"Impressions {site.get('impressions')}, spend {site.get('spend')}; {flags}.",
         f"Metrics: {metrics or 'none'}.",
         f"Campaign score for comparison: {_score(context.get('campaign_score'))}.",

@@ -4,6 +4,12 @@ Per site in both runs the score change is split into per-metric contribution cha
 (:func:`~caliber_desktop.services.scoring.explain.compare_runs`; they add up to the change).
 Both runs' lists are built with the campaign's *current* pins — pins are not versioned per run —
 so a list change means the recommendation changed, not the analyst's pins.
+
+Its counts are the run's own (:func:`~caliber_desktop.services.runs.facts.run_counts`): the
+recommendation counts match what ``caliber score``, the window and the PDF said of each run, and
+the list sizes are named as lists ("on neither list" is not the *monitor* recommendation). Every
+setting and weight that differs between the runs is named with its value before and after, in the
+analyst's words (:meth:`RunComparison.change_lines`); ``--json`` keeps the machine names.
 """
 
 from __future__ import annotations
@@ -15,13 +21,18 @@ import numpy as np
 import pandas as pd
 
 from caliber_desktop.errors import NotFoundError, ValidationError
+from caliber_desktop.models import labels
 from caliber_desktop.models.enums import RunStatus
 from caliber_desktop.services.exports.run_data import LIST_NAMES, OutputSources
 from caliber_desktop.services.records import jsonable
+from caliber_desktop.services.runs.facts import RECOMMENDATIONS, RunCounts, list_word, run_counts
 from caliber_desktop.services.runs.records import RunRecord
 
 #: Weight changes below this are rounding, not a change.
 WEIGHT_EPS = 1e-9
+#: Settings a run records that are not compared as settings: the profile follows from platform,
+#: channel and goal, and custom weights are compared weight by weight (:attr:`weight_changes`).
+NOT_A_SETTING = frozenset({"profile", "custom_weights"})
 
 
 @dataclass(frozen=True)
@@ -43,9 +54,44 @@ class RunComparison:
     #: metric → (old weight, new weight), for the metrics whose weight changed
     weight_changes: dict[str, tuple[float, float]]
     summary: str
+    #: setting (machine name) → (old value, new value), for the settings that changed
+    setting_changes: dict[str, tuple[Any, Any]]
+    #: each run's counts, exactly as the run itself reports them
+    counts_old: RunCounts
+    counts_new: RunCounts
 
     def delta_columns(self) -> list[str]:
         return [f"{m}_delta" for m in self.metrics]
+
+    def change_lines(self) -> list[str]:
+        """Every changed setting, then every changed weight, before → after, in the analyst's
+        words: ``"Minimum impressions 250 → 1,000"``, ``"Weight of Viewability 0.20 → 0.30"``."""
+        lines = [
+            f"{labels.setting(name)} {labels.setting_value(name, a)} → "
+            f"{labels.setting_value(name, b)}"
+            for name, (a, b) in self.setting_changes.items()
+        ]
+        for name, (a, b) in self.weight_changes.items():
+            digits = 2
+            while digits < 6 and f"{a:.{digits}f}" == f"{b:.{digits}f}":
+                digits += 1  # a change smaller than 0.01 still shows as a change
+            lines.append(f"Weight of {labels.metric(name)} {a:.{digits}f} → {b:.{digits}f}")
+        return lines
+
+    def recommendation_line(self) -> str:
+        """``"allow 334 → 222, monitor 1,188 → 675, …"``: the counts each run reported."""
+        old, new = self.counts_old.recommendations, self.counts_new.recommendations
+        return ", ".join(
+            f"{labels.recommendation(n).lower()} {old.get(n, 0):,} → {new.get(n, 0):,}"
+            for n in RECOMMENDATIONS
+        )
+
+    def list_line(self) -> str:
+        """``"block list 465 → 296 (+0 −169); …; on neither list 1,201 → 1,482 (…)"``."""
+        return "; ".join(
+            f"{list_word(name)} {c['old']:,} → {c['new']:,} (+{c['entered']:,} −{c['left']:,})"
+            for name, c in self.list_counts.items()
+        )
 
     def as_json(self, limit: int | None = None) -> dict[str, Any]:
         def rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -61,6 +107,19 @@ class RunComparison:
             "summary": self.summary,
             "metrics": list(self.metrics),
             "weight_changes": {k: list(v) for k, v in self.weight_changes.items()},
+            "setting_changes": {
+                k: {"old": jsonable(a), "new": jsonable(b)}
+                for k, (a, b) in self.setting_changes.items()
+            },
+            "changes": self.change_lines(),
+            "recommendation_counts": {
+                name: {
+                    "old": self.counts_old.recommendations.get(name, 0),
+                    "new": self.counts_new.recommendations.get(name, 0),
+                }
+                for name in RECOMMENDATIONS
+            },
+            "counts": {"old": self.counts_old.to_json(), "new": self.counts_new.to_json()},
             "list_counts": self.list_counts,
             "sites_compared": len(self.sites),
             "sites": rows(self.sites),
@@ -104,8 +163,9 @@ def compare(
         raise ValidationError("Choose two different runs to compare.", field="new_run")
     before, after = src.runs.load_result(old.id), src.runs.load_result(new.id)
     pins = src.runs.overrides(campaign_id)
-    lists_old = build_lists(before.sites, pins).sites["list_action"]
-    lists_new = build_lists(after.sites, pins).sites["list_action"]
+    built_old, built_new = build_lists(before.sites, pins), build_lists(after.sites, pins)
+    lists_old = built_old.sites["list_action"]
+    lists_new = built_new.sites["list_action"]
 
     deltas = compare_runs(before, after)
     metrics = tuple(c.removesuffix("_delta") for c in deltas.columns if c.endswith("_delta"))
@@ -156,26 +216,66 @@ def compare(
     summary = _summary_line(old, new, sites, len(new_sites), len(removed_sites), len(changes))
     return RunComparison(
         campaign_id, old, new, sites, metrics, new_sites, removed_sites, changes, counts,
-        weights, summary,
+        weights, summary, setting_changes(old, new),
+        run_counts(built_old.sites, rows_read=old.rows_read),
+        run_counts(built_new.sites, rows_read=new.rows_read),
     )  # fmt: skip
 
 
+def setting_changes(old: RunRecord, new: RunRecord) -> dict[str, tuple[Any, Any]]:
+    """The settings the two runs were scored with that differ, in the order the run lists them.
+
+    Read from the runs' own records (what each run *was* scored with), so a campaign edited
+    since, or a one-off ``--decision-confidence``, is reported as it applied.
+    """
+    before = {k: v for k, v in old.config.items() if k not in NOT_A_SETTING}
+    after = {k: v for k, v in new.config.items() if k not in NOT_A_SETTING}
+    names = [*after, *(k for k in before if k not in after)]
+    return {
+        name: (before.get(name), after.get(name))
+        for name in names
+        if not _same(before.get(name), after.get(name))
+    }
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return abs(float(a) - float(b)) <= WEIGHT_EPS
+    return bool(a == b)
+
+
 def _moves(sites: pd.DataFrame) -> pd.Series:
-    """ "moved from monitor to block: p_block 0.62 → 0.94" for each site whose list changed
-    (the probability of the list it left or joined); "" for the others."""
+    """ "joined the block list (recommendation monitor → block; chance it belongs on the block
+    list 62 % → 94 %)" for each site whose list changed; "" for the others.
+
+    Names the list it left or joined, the recommendation change behind it (none: a pin moved
+    it) and the chance it belongs on that list in both runs, so a list move explains itself.
+    """
     out = pd.Series("", index=sites.index, dtype=object)
     changed = sites.index[sites["list_old"] != sites["list_new"]]
     for site in changed:
         row = sites.loc[site]
         old, new = str(row["list_old"]), str(row["list_new"])
-        text = f"moved from {old} to {new}"
+        if old == "monitor":
+            text = f"joined the {list_word(new)}"
+        elif new == "monitor":
+            text = f"left the {list_word(old)}"
+        else:
+            text = f"moved from the {list_word(old)} to the {list_word(new)}"
         parts = []
+        rec_old, rec_new = str(row["recommendation_old"]), str(row["recommendation_new"])
+        if rec_old != rec_new:
+            parts.append(
+                f"recommendation {labels.recommendation(rec_old).lower()} → "
+                f"{labels.recommendation(rec_new).lower()}"
+            )
         for name in ("block", "allow"):
             if name in (old, new):
                 a, b = row[f"p_{name}_old"], row[f"p_{name}_new"]
                 if np.isfinite(a) and np.isfinite(b):
-                    parts.append(f"p_{name} {a:.2f} → {b:.2f}")
-        out[site] = text + (": " + ", ".join(parts) if parts else "")
+                    chance = labels.field(f"p_{name}").lower()
+                    parts.append(f"{chance} {a * 100:.0f} % → {b * 100:.0f} %")
+        out[site] = text + (f" ({'; '.join(parts)})" if parts else "")
     return out
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from caliber_desktop.models import labels
 from caliber_desktop.services.ai.records import list_insights
 from caliber_desktop.services.exports.run_data import (
     LIST_COLUMNS,
@@ -25,6 +26,7 @@ from caliber_desktop.services.exports.run_data import (
 from caliber_desktop.services.exports.run_outputs import results_table
 from caliber_desktop.services.exports.sheets import write_csv
 from caliber_desktop.services.records import jsonable
+from caliber_desktop.services.runs.facts import run_counts
 from caliber_desktop.services.scoring.lists import list_file_names
 
 Tick = Callable[[int], None]
@@ -82,6 +84,7 @@ def impact_frame(data: RunData) -> pd.DataFrame:
 def summary_document(data: RunData) -> dict[str, Any]:
     """Campaign facts, the run, the campaign score, recommendation counts, weights and impact."""
     campaign, run, summary = data.campaign, data.run, data.run.summary
+    counts = run_counts(data.lists.sites, rows_read=run.rows_read)
     return {
         "campaign": {
             "id": campaign.id,
@@ -95,18 +98,18 @@ def summary_document(data: RunData) -> dict[str, Any]:
             "started_at": run.started_at,
             "finished_at": run.finished_at,
             "profile": run.config.get("profile"),
-            "sites": run.site_count,
+            "sites": counts.sites,
             "rows_read": run.rows_read,
             "rows_dropped": run.rows_dropped,
             "source": run.data_quality.get("source"),
         },
         "campaign_score": run.campaign_score,
-        "recommendations": dict(summary.get("recommendations", {})),
+        "recommendations": dict(counts.recommendations),  # as every other surface counts
         "weights": dict(summary.get("weights", {})),
         "dropped_metrics": dict(summary.get("dropped_metrics", {})),
         "thresholds": summary.get("thresholds", {}),
         "lists": {name: data.lists.impact[name].to_json() for name in LIST_NAMES},  # type: ignore[index]
-        "pinned_sites": len(data.overrides),
+        "pinned_sites": counts.pinned,  # pins on this run's sites (a pin may outlive its site)
     }
 
 
@@ -197,7 +200,7 @@ def sheets(src: OutputSources, data: RunData, what: str) -> list[tuple[str, pd.D
     if what == "summary":
         return [("Summary", table(src, data, what))]
     if what == "lists":
-        out = [(name.title(), list_frame(data, name)) for name in LIST_NAMES]
+        out = [(labels.recommendation(name), list_frame(data, name)) for name in LIST_NAMES]
         return [*out, ("Impact", impact_frame(data))]
     return [(SHEET_TITLES[name], frame) for name, frame in campaign_tables(src, data)]
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, PageBreak, Spacer
 
 from caliber_desktop import __version__
+from caliber_desktop.models import labels
 from caliber_desktop.services.report import charts
 from caliber_desktop.services.report.charts import RECOMMENDATION_LABELS
 from caliber_desktop.services.report.common import (
@@ -33,8 +33,14 @@ from caliber_desktop.services.report.layout import (
     share,
     table,
 )
+from caliber_desktop.services.runs.facts import (
+    SCORE_CAVEAT,
+    median_site_score,
+    run_counts,
+    score_reading,
+)
 from caliber_desktop.services.scoring.lists import ListImpact
-from caliber_desktop.services.scoring.vocabulary import counted, unit_noun
+from caliber_desktop.services.scoring.vocabulary import counted
 
 
 class SummarySections(SectionBase):
@@ -43,18 +49,21 @@ class SummarySections(SectionBase):
         c, run = self.content, self.content.run
         s = c.campaign.settings
         facts = [
-            ["Platform", PLATFORMS.get(s.platform.value, s.platform.value)],
+            [labels.setting("platform"), PLATFORMS.get(s.platform.value, s.platform.value)],
+            [labels.setting("channel"), labels.channel(s.channel)],
+            [labels.setting("goal"), labels.goal(s.goal)],
             [
-                "Channel",
-                s.channel.value.upper() if s.channel.value == "ctv" else s.channel.value.title(),
+                labels.setting("ctr_sensitivity"),
+                "Yes (the client judges on CTR)" if s.ctr_sensitivity else "No",
             ],
-            ["Goal", s.goal.value.title()],
-            ["CTR sensitivity", "Yes (the client judges on CTR)" if s.ctr_sensitivity else "No"],
-            ["Analysis level", LEVELS.get(s.analysis_level.value, s.analysis_level.value)],
-            ["Scoring profile", c.result.profile or "–"],
+            [labels.setting("analysis_level"), LEVELS.get(s.analysis_level.value, "–")],
+            [
+                labels.setting("profile"),
+                labels.profile(c.result.profile) if c.result.profile else "–",
+            ],
             ["Report file", data(c.result.quality.source or "–", "cell", limit=80)],
             ["Rows read", count(run.rows_read)],
-            ["Sites scored", count(run.site_count)],
+            ["Sites scored", count(run_counts(c.lists.sites).sites)],
             ["Run", f"#{run.id}, scored {when(run.finished_at or run.started_at)}"],
             ["Report generated", f"{when(c.generated_at)} by Caliber Desktop {__version__}"],
         ]
@@ -84,9 +93,8 @@ class SummarySections(SectionBase):
             table(rows, [38 * mm, self.width - 38 * mm], header=False, zebra=False),
             Spacer(1, 10 * mm),
             para(
-                "Scores run from 0 to 100 and rank the sites of this campaign against each other "
-                "for its goal; they are not comparable across campaigns. Recommendations need "
-                "statistical evidence, not only a rank (see Methodology).",
+                f"{SCORE_CAVEAT} Recommendations need statistical evidence, not only a rank "
+                "(see Methodology).",
                 "note",
             ),
             PageBreak(),
@@ -97,7 +105,8 @@ class SummarySections(SectionBase):
     def executive_summary(self) -> list[Flowable]:
         c, run, sites = self.content, self.content.run, self.sites
         summary = c.result.summary
-        recs = summary.get("recommendations", {})
+        counts = run_counts(c.lists.sites, rows_read=run.rows_read)  # as every surface counts
+        recs = counts.recommendations
         spend_total = float(sites["spend"].sum()) if "spend" in sites else 0.0
         imps_total = float(sites["impressions"].sum()) if "impressions" in sites else 0.0
         rec_spend = (
@@ -107,7 +116,7 @@ class SummarySections(SectionBase):
         )
         tiles = table(
             [[_tile("Campaign score", f"{score(run.campaign_score)} / 100"),
-              _tile("Sites scored", count(run.site_count)),
+              _tile("Sites scored", count(counts.sites)),
               _tile("Impressions", count(imps_total)),
               _tile("Spend", money(spend_total))]],
             [self.width / 4] * 4,
@@ -117,12 +126,12 @@ class SummarySections(SectionBase):
                    ("LINEBEFORE", (1, 0), (-1, 0), 2, "#ffffff"),
                    ("TOPPADDING", (0, 0), (-1, -1), 6), ("BOTTOMPADDING", (0, 0), (-1, -1), 7)],
         )  # fmt: skip
-        median = float(np.nanmedian(sites["score"])) if len(sites) else float("nan")
+        reading = score_reading(
+            run.campaign_score, median_site_score(sites), c.result.config.level
+        )  # the insight words the score with this very sentence
         points = [
-            f"Caliber scored <b>{count(run.site_count)}</b> {self.noun} from "
-            f"{count(run.rows_read)} report rows. The campaign's impression-weighted score is "
-            f"<b>{score(run.campaign_score)} / 100</b>; the median "
-            f"{unit_noun(c.result.config.level, plural=False)} scores {score(median)}.",
+            f"Caliber scored <b>{count(counts.sites)}</b> {self.noun} from "
+            f"{count(run.rows_read)} report rows. {reading} {SCORE_CAVEAT}",
         ]
         parts = []
         for rec in charts.RECOMMENDATION_ORDER:
@@ -148,13 +157,14 @@ class SummarySections(SectionBase):
                 f"{inline_name(readable_id(str(sites.index[-1])))} (score {score(low['score'])})."
             )
         shares_ = summary.get("variance_shares", {})
-        labels = summary.get("labels", {})
+        names = summary.get("labels", {})
         drivers = sorted(shares_.items(), key=lambda kv: -float(kv[1] or 0))[:3]
         if drivers:
             points.append(
                 f"What separated the {self.noun} most: "
                 + ", ".join(
-                    f"{labels.get(k, k)} ({share(v)} of the score variance)" for k, v in drivers
+                    f"{names.get(k) or labels.metric(k)} ({share(v)} of the score variance)"
+                    for k, v in drivers
                 )
                 + "."
             )
@@ -163,7 +173,7 @@ class SummarySections(SectionBase):
             points.append(
                 "Red flags: "
                 + "; ".join(
-                    f"{int(n):,} × {FLAG_TEXT.get(k, k)}"
+                    f"{int(n):,} × {labels.flag(k)} ({FLAG_TEXT.get(k, '')})"
                     for k, n in sorted(flags.items(), key=lambda kv: -kv[1])
                 )
                 + "."
@@ -221,7 +231,7 @@ class SummarySections(SectionBase):
                 "small",
             ),
         ]
-        labels, units = summary.get("labels", {}), summary.get("units", {})
+        names, units = summary.get("labels", {}), summary.get("units", {})
         medians, directions = summary.get("medians", {}), summary.get("directions", {})
         variance = summary.get("variance_shares", {})
         metric_rows: list[list[Any]] = [
@@ -229,7 +239,7 @@ class SummarySections(SectionBase):
         ]
         for name, weight in summary.get("weights", {}).items():
             metric_rows.append([
-                labels.get(name, name),
+                names.get(name) or labels.metric(name),
                 "higher" if directions.get(name) == "higher" else "lower",
                 share(weight),
                 metric_value(medians.get(name), units.get(name, "ratio")),
@@ -241,13 +251,23 @@ class SummarySections(SectionBase):
         dropped = c.result.dropped_metrics
         if dropped:
             out.append(para("Left out of the score:", "h3"))
-            out += bullets([f"{labels.get(k, k)}: {plain_markup(v)}" for k, v in dropped.items()])
+            out += bullets(
+                [
+                    f"{names.get(k) or labels.metric(k)}: {plain_markup(v)}"
+                    for k, v in dropped.items()
+                ]
+            )
         quality = summary.get("quality_status", {})
+        cuts = summary.get("thresholds", {})
+        good = cuts.get("good_cut")
+        poor = cuts.get("poor_cut")  # the run's allow/block percentiles of the scores
+        good_words = f"Good (score {good:.0f} or more)" if isinstance(good, float) else "Good"
+        poor_words = f"Poor (score below {poor:.0f})" if isinstance(poor, float) else "Poor"
         conf = sites["confidence"].value_counts() if "confidence" in sites else pd.Series(dtype=int)
         q_rows: list[list[Any]] = [
             ["Quality status", "Sites", "", "Confidence", "Sites"],
             [
-                "Good (top quarter)",
+                good_words,
                 count(quality.get("good", 0)),
                 "",
                 "High",
@@ -261,7 +281,7 @@ class SummarySections(SectionBase):
                 count(conf.get("medium", 0)),
             ],
             [
-                "Poor (bottom quarter)",
+                poor_words,
                 count(quality.get("poor", 0)),
                 "",
                 "Low",
@@ -280,6 +300,7 @@ class SummarySections(SectionBase):
         thresholds = c.result.summary.get("thresholds", {})
         hist = charts.score_histogram(
             sites["score"].to_numpy(float),
+            sites["recommendation"].astype(str).to_numpy(),
             poor_cut=thresholds.get("poor_cut"),
             good_cut=thresholds.get("good_cut"),
             width=self.width,

@@ -8,8 +8,10 @@ sort, so 100k sites stay responsive.
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
+import pandas as pd
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
@@ -25,16 +27,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from caliber_desktop.models import labels
 from caliber_desktop.models.enums import RunStatus
 from caliber_desktop.services.exports.compare import RunComparison
 from caliber_desktop.services.exports.run_data import OutputSources
+from caliber_desktop.services.runs.facts import list_cell
 from caliber_desktop.services.runs.records import RunRecord
 from caliber_desktop.ui.results.columns import ColumnSpec
 from caliber_desktop.ui.shared.frame_model import FrameTableModel
+from caliber_desktop.ui.shared.locale_format import format_datetime, format_int, format_number
 from caliber_desktop.workers.base import ErrorInfo
 from caliber_desktop.workers.outputs import compare_runs, list_runs
 from caliber_desktop.workers.registry import WorkerRegistry
 
+#: What the list columns mean (a pin moves a site onto a list whatever its recommendation).
+LIST_TIP = "Where the site is once the campaign's pins apply: allow list, block list or neither"
 SIDE_COLUMNS = [
     ColumnSpec("site_id", "Site"),
     ColumnSpec("display_name", "Name"),
@@ -45,35 +52,70 @@ SIDE_COLUMNS = [
 
 
 def run_label(run: RunRecord) -> str:
-    score = f"{run.campaign_score:.1f}" if run.campaign_score is not None else "—"
-    when = run.started_at.strftime("%Y-%m-%d %H:%M")
-    return f"Run {run.id} — {when} · {run.site_count:,} sites · score {score}"
+    score = format_number(run.campaign_score, 1) if run.campaign_score is not None else "—"
+    when = format_datetime(run.started_at)
+    return f"Run {run.id} — {when} · {format_int(run.site_count)} sites · score {score}"
 
 
 def metric_labels(result: RunComparison) -> dict[str, str]:
-    """Readable metric names of both runs (the newer run's wording wins)."""
-    return {**result.old.summary.get("labels", {}), **result.new.summary.get("labels", {})}
+    """Readable metric names, from the one label table (``models/labels.py``)."""
+    return {m: labels.metric(m) for m in result.metrics}
 
 
 def change_columns(result: RunComparison) -> list[ColumnSpec]:
-    labels = metric_labels(result)
+    names = metric_labels(result)
     return [
         ColumnSpec("site_id", "Site", tooltip_key="display_name"),
         ColumnSpec("score_old", "Old", "score"),
         ColumnSpec("score_new", "New", "score"),
         ColumnSpec("score_delta", "Δ score", "score", header_tooltip="New minus old score"),
-        ColumnSpec("list_old", "Old list"),
-        ColumnSpec("list_new", "New list"),
+        ColumnSpec("list_old", "Old list", header_tooltip=LIST_TIP),
+        ColumnSpec("list_new", "New list", header_tooltip=LIST_TIP),
+        ColumnSpec("recommendation_old", "Old recommendation", "recommendation"),
+        ColumnSpec("recommendation_new", "New recommendation", "recommendation"),
         *[
             ColumnSpec(
                 f"{m}_delta",
-                f"Δ {labels.get(m, m)}",
+                f"Δ {names[m]}",
                 "score",
-                header_tooltip=f"Change of the points {labels.get(m, m)} contributes",
+                header_tooltip=f"Change of the points {names[m]} contributes",
             )
             for m in result.metrics
         ],
     ]
+
+
+def move_columns(result: RunComparison) -> list[ColumnSpec]:
+    """The list-changes tab: the score-change columns plus the sentence saying why it moved."""
+    columns = change_columns(result)
+    return [*columns[:8], ColumnSpec("move", "Why it moved", tooltip_key="move"), *columns[8:]]
+
+
+def shown_lists(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its list columns in words ("Neither", not the ``monitor`` list name that
+    reads like the monitor recommendation)."""
+    if not len(frame):
+        return frame
+    return frame.assign(
+        **{c: frame[c].map(list_cell) for c in ("list_old", "list_new", "list") if c in frame}
+    )
+
+
+def summary_html(result: RunComparison) -> str:
+    """The comparison's headline for the dialog: what changed between the runs (every setting
+    and weight, before → after), then the recommendation counts and list sizes each run reported
+    — the same lines ``caliber compare`` prints."""
+    changes = result.change_lines()
+    changed = (
+        "Changed between the runs: " + "; ".join(html.escape(c) for c in changes)
+        if changes
+        else "Both runs were scored with the same settings and weights."
+    )
+    return (
+        f"<b>{html.escape(result.summary)}</b><br>{changed}"
+        f"<br>Recommendations: {html.escape(result.recommendation_line())}"
+        f"<br>Lists: {html.escape(result.list_line())}"
+    )
 
 
 class CompareDialog(QDialog):
@@ -126,7 +168,9 @@ class CompareDialog(QDialog):
             (self.new_model, "New sites"),
             (self.removed_model, "Removed sites"),
         ):
-            self.tabs.addTab(self._view(model), title)
+            view = self._view(model)
+            view.setAccessibleName(title)
+            self.tabs.addTab(view, title)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
 
@@ -140,6 +184,7 @@ class CompareDialog(QDialog):
     def _view(self, model: FrameTableModel) -> QTableView:
         view = QTableView(self)
         view.setModel(model)  # sorting is enabled once there is a frame to sort
+        view.setTabKeyNavigation(False)  # Tab moves on; the arrow keys move in the table
         view.setAlternatingRowColors(True)
         view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         view.verticalHeader().setVisible(False)
@@ -195,28 +240,16 @@ class CompareDialog(QDialog):
         if not isinstance(result, RunComparison):
             return
         self.comparison = result
-        self.changes_model.set_frame(result.sites, change_columns(result))
-        self.moved_model.set_frame(result.list_changes, change_columns(result))
-        self.new_model.set_frame(result.new_sites.set_index("site_id"))
-        self.removed_model.set_frame(result.removed_sites.set_index("site_id"))
+        self.changes_model.set_frame(shown_lists(result.sites), change_columns(result))
+        self.moved_model.set_frame(shown_lists(result.list_changes), move_columns(result))
+        self.new_model.set_frame(shown_lists(result.new_sites.set_index("site_id")))
+        self.removed_model.set_frame(shown_lists(result.removed_sites.set_index("site_id")))
         for view in self.views:
             if not view.isSortingEnabled():  # keep the frame order: biggest movers first
                 view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
                 view.setSortingEnabled(True)
             view.resizeColumnsToContents()
-        counts = "; ".join(
-            f"{name} {c['old']:,} → {c['new']:,} (+{c['entered']:,} / −{c['left']:,})"
-            for name, c in result.list_counts.items()
-        )
-        labels = metric_labels(result)
-        weights = ", ".join(
-            f"{labels.get(m, m)} {a * 100:.0f} % → {b * 100:.0f} %"
-            for m, (a, b) in result.weight_changes.items()
-        )
-        text = f"<b>{result.summary}</b><br>Lists: {counts}"
-        if weights:
-            text += f"<br>Weights changed: {weights}"
-        self.summary.setText(text)
+        self.summary.setText(summary_html(result))
         self.tabs.setTabText(1, f"List changes ({len(result.list_changes):,})")
         self.tabs.setTabText(2, f"New sites ({len(result.new_sites):,})")
         self.tabs.setTabText(3, f"Removed sites ({len(result.removed_sites):,})")

@@ -8,8 +8,10 @@ from collections.abc import Callable
 import pytest
 from conftest import BREAKOUT, INJECTION, SETTINGS, Clock
 from support.openai_server import OpenAIServer, Reply, Status
+from support.vocabulary import machine_names
 
 from caliber_desktop.errors import AIError, NotFoundError, RateLimitedError, ValidationError
+from caliber_desktop.models import labels
 from caliber_desktop.services.ai import INSIGHT_TYPES, OFFLINE_LABEL, AIService
 from caliber_desktop.services.ai.prompts import DATA_CLOSE, DATA_OPEN
 from caliber_desktop.services.records import UserRef
@@ -57,6 +59,33 @@ def test_prompt_is_grounded_in_the_run_and_names_stay_in_the_data_block(
     names = [s["name"] for s in data["bottom_sites"]] + [s["name"] for s in data["top_sites"]]
     assert INJECTION in names
     assert BREAKOUT in names
+
+
+@pytest.mark.parametrize("kind", ["campaign_overview", "optimization"])
+def test_instructions_speak_in_labels_and_the_block_labels_its_keys(
+    service: AIService, scored_campaign: int, openai_server: OpenAIServer, kind: str
+) -> None:
+    """The model reads the analyst's words in its instructions (it echoed ``trade_desk``), and
+    the data block, whose keys stay machine names, carries each one's display label."""
+    openai_server.reply("Text.")
+    service.generate(scored_campaign, kind)
+    system, user = openai_server.chat_requests[-1].messages
+    outside, inside = split_block(user["content"])
+    data = json.loads(inside)
+    # the instructions point at the block's top-level fields by name, and at nothing else
+    leaked = machine_names(outside, allowed=data)
+    assert not leaked, leaked
+    if kind == "campaign_overview":
+        assert "(The Trade Desk report" in outside
+    shown = data["display_labels"]
+    assert data["campaign"]["platform"] == "trade_desk"  # keys and values stay stable
+    assert shown["settings"]["platform"] == "The Trade Desk"
+    for code in data["flags"]:
+        assert shown["flags"][code] == labels.flag(code)
+    for metric in data["weights"]:
+        assert shown["metrics"][metric] == labels.metric(metric)
+    assert not any(machine_names(text) for table in shown.values() for text in table.values())
+    assert "display_labels" in system["content"]
 
 
 def test_domain_insight_about_a_hostile_site(

@@ -12,6 +12,7 @@ import pytest
 from support.campaigns import TTD_DISPLAY_AWARENESS
 
 from caliber_desktop.errors import NotFoundError, ValidationError
+from caliber_desktop.models import labels
 from caliber_desktop.services.exports.compare import compare, latest_two
 from caliber_desktop.services.records import UserRef
 from caliber_desktop.services.workspace import Workspace
@@ -131,6 +132,47 @@ def test_a_list_move_names_the_probabilities_before_and_after(
     p_old, p_new = row["p_block_old"], row["p_block_new"]
     assert 0.80 <= p_new < 0.95
     assert p_old == pytest.approx(p_new)  # same evidence, only the bar moved
-    assert row["move"] == f"moved from monitor to block: p_block {p_old:.2f} → {p_new:.2f}"
+    assert row["move"] == (
+        "joined the block list (recommendation monitor → block; chance it belongs on the block "
+        f"list {p_old * 100:.0f} % → {p_new * 100:.0f} %)"
+    )
     moves = {r["site_id"]: r["move"] for r in result.as_json()["list_changes"]}
     assert moves[str(site)] == row["move"]
+    # The one setting that changed is named, in the analyst's words; --json keeps machine names.
+    said = f"{labels.setting('decision_confidence')} 95 % → 80 %"
+    assert result.change_lines() == [said]
+    payload = result.as_json(limit=0)
+    assert payload["setting_changes"] == {"decision_confidence": {"old": 0.95, "new": 0.8}}
+    assert payload["changes"] == [said]
+
+
+def test_every_changed_setting_and_weight_is_named_before_and_after(
+    two_runs: tuple[Workspace, int, int, int],
+) -> None:
+    ws, cid, old, new = two_runs
+    result = compare(ws, cid, old, new)
+    assert result.setting_changes == {"ctr_sensitivity": (False, True)}
+    lines = result.change_lines()
+    assert lines[0] == "CTR sensitivity off → on"
+    a, b = result.weight_changes["ctr"]
+    assert f"Weight of CTR {a:.2f} → {b:.2f}" in lines
+    assert len(lines) == 1 + len(result.weight_changes)
+    assert all("_" not in line for line in lines)  # no machine name reaches the analyst
+    payload = result.as_json(limit=0)
+    assert payload["setting_changes"] == {"ctr_sensitivity": {"old": False, "new": True}}
+    assert payload["weight_changes"]["ctr"] == [a, b]
+
+
+def test_compare_counts_recommendations_as_the_runs_did(
+    two_runs: tuple[Workspace, int, int, int],
+) -> None:
+    """The monitor recommendation and the sites on neither list are different counts; compare
+    reports each run's recommendations exactly as the run itself does."""
+    ws, cid, old, new = two_runs
+    result = compare(ws, cid, old, new)
+    for side, run_id in (("old", old), ("new", new)):
+        recs = ws.runs.run(run_id).summary["recommendations"]
+        counted = result.as_json(limit=0)["recommendation_counts"]
+        assert {n: c[side] for n, c in counted.items()} == {n: recs.get(n, 0) for n in counted}
+    assert "monitor" not in result.list_line()
+    assert result.list_line().count("on neither list") == 1
