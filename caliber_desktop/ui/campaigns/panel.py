@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from caliber_desktop.models import labels
 from caliber_desktop.models.enums import CampaignStatus
 from caliber_desktop.services.records import CampaignRecord, Page
 from caliber_desktop.ui.shared.campaign_models import (
@@ -53,7 +54,7 @@ SEARCH_DEBOUNCE_MS = 300
 
 STATUS_FILTERS: tuple[tuple[str, CampaignStatus | None], ...] = (
     ("All statuses", None),
-    *((status.value.capitalize(), status) for status in CampaignStatus),
+    *((labels.label("status", status), status) for status in CampaignStatus),
 )
 
 
@@ -83,9 +84,11 @@ class CampaignsPanel(QWidget):
         self.search = QLineEdit(self)
         self.search.setObjectName("campaignSearch")
         self.search.setPlaceholderText("Search name or description")
+        self.search.setAccessibleName("Search campaigns")
         self.search.setClearButtonEnabled(True)
         self.status_filter = QComboBox(self)
         self.status_filter.setObjectName("campaignStatusFilter")
+        self.status_filter.setAccessibleName("Campaign status")
         for label, status in STATUS_FILTERS:
             self.status_filter.addItem(label, "" if status is None else status.value)
             if status is not None:
@@ -99,6 +102,8 @@ class CampaignsPanel(QWidget):
         self.model = CampaignTableModel(self)
         self.table = QTableView(self)
         self.table.setObjectName("campaignsTable")
+        self.table.setTabKeyNavigation(False)  # Tab moves on; the arrow keys move in the table
+        self.table.setAccessibleName("Campaigns")
         self.table.setModel(self.model)
         self.table.setItemDelegateForColumn(CampaignListModel.STATUS, StatusDelegate(self.table))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -108,16 +113,22 @@ class CampaignsPanel(QWidget):
         self.table.setWordWrap(False)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.verticalHeader().setVisible(False)
+        # A narrow dock on a laptop: the name takes the width (elided, whole in its tooltip),
+        # the status is a dot (its word in the tooltip); settings and files are in the name's
+        # tooltip and on the start page.
         header = self.table.horizontalHeader()
         header.setHighlightSections(False)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(CampaignListModel.SETTINGS, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(
-            CampaignListModel.FILES, QHeaderView.ResizeMode.ResizeToContents
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(CampaignListModel.NAME, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(CampaignListModel.STATUS, QHeaderView.ResizeMode.Fixed)
+        metrics = self.fontMetrics()
+        self.table.setColumnWidth(
+            CampaignListModel.STATUS, metrics.horizontalAdvance("100%") + 3 * metrics.height() // 2
         )
-        em = self.fontMetrics().horizontalAdvance("M")
-        self.table.setColumnWidth(CampaignListModel.NAME, 16 * em)
-        self.table.setColumnWidth(CampaignListModel.STATUS, 11 * em)
+        for column in (CampaignListModel.SETTINGS, CampaignListModel.FILES):
+            self.table.setColumnHidden(column, True)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        QWidget.setTabOrder(self.table, self.new_button)  # as they read: the list, then New
 
         self.summary = QLabel(self)
         self.summary.setObjectName("campaignsSummary")

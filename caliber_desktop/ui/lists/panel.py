@@ -36,23 +36,34 @@ from PySide6.QtWidgets import (
 )
 
 from caliber_desktop.models.enums import AnalysisLevel
+from caliber_desktop.services.runs.facts import list_cell, list_word
 from caliber_desktop.services.scoring.lists import IMPACT_COLUMNS, ListImpact, ListName, SiteLists
 from caliber_desktop.services.scoring.vocabulary import counted, unit_noun
 from caliber_desktop.ui.shared.common import scaled_font
 from caliber_desktop.ui.shared.list_members_model import ListMembersModel
+from caliber_desktop.ui.shared.locale_format import format_int, format_percent
 from caliber_desktop.ui.shared.roles import SITE_ID_ROLE
 from caliber_desktop.ui.shared.tones import blend, chip_style, tone_colour
 
 LIST_NAMES: tuple[ListName, ...] = ("allow", "block", "monitor")
 LIST_TONES = {"allow": "good", "block": "bad", "monitor": "warn"}
 #: What each list does to the traffic, for the impact sentence.
-LIST_VERBS = {"allow": "keeps", "block": "removes", "monitor": "holds"}
+LIST_VERBS = {"allow": "keeps", "block": "removes", "monitor": "hold"}
+#: What each tab holds. The third is not the "monitor" recommendation's count (the results
+#: header's chip): it is every site on neither list, insufficient data and pins included.
+LIST_TIPS = {
+    "allow": "the sites on the allow list file",
+    "block": "the sites on the block list file",
+    "monitor": "the sites on neither list: recommended monitor, with too little data, not "
+    "targetable, or taken off a list by a pin. Nothing here is uploaded.",
+}
 
 
 def format_share(share: float) -> str:
-    """0.123 → "12.3 %", 0.3 → "30 %": one decimal, none when it would be ".0"."""
-    text = f"{share * 100:.1f}".removesuffix(".0")
-    return f"{text} %"
+    """0.123 → "12.3 %" ("12,3 %" in German), 0.3 → "30 %": one decimal, none when it would
+    be ".0"; the separators of the OS locale."""
+    whole = round(share * 100, 1) == round(share * 100)
+    return format_percent(share, 0 if whole else 1)
 
 
 def impact_sentence(impact: ListImpact) -> str:
@@ -60,7 +71,9 @@ def impact_sentence(impact: ListImpact) -> str:
     the report."``: a column the report lacks is named as missing, never shown as 0 %."""
     parts = [f"{format_share(v)} of {c}" for c, v in impact.shares.items()]
     listing = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-    text = f"The {impact.list_name} list {LIST_VERBS[impact.list_name]} {listing}"
+    where = list_word(impact.list_name)  # "allow list", or "on neither list" for monitor
+    subject = f"The {where}" if impact.list_name != "monitor" else f"The {unit_noun(None)} {where}"
+    text = f"{subject} {LIST_VERBS[impact.list_name]} {listing}"
     if impact.unmeasured:
         missing = " and ".join(impact.unmeasured)
         text += f"; {missing} {'are' if len(impact.unmeasured) > 1 else 'is'} not in the report"
@@ -77,6 +90,7 @@ class ShareBar(QWidget):
     def set_share(self, share: float) -> None:
         self.share = min(max(share, 0.0), 1.0)
         self.setToolTip(format_share(share))
+        self.setAccessibleDescription(format_share(share))  # what the bar shows, for a reader
         self.update()
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
@@ -120,6 +134,7 @@ class ListPage(QWidget):
         self.share_labels: dict[str, QLabel] = {}
         for row, column in enumerate(IMPACT_COLUMNS):
             self.bars[column] = ShareBar(LIST_TONES[name], self)
+            self.bars[column].setAccessibleName(f"Share of the campaign's {column}")
             self.share_labels[column] = QLabel(self)
             self.share_labels[column].setAlignment(Qt.AlignmentFlag.AlignRight)
             bars.addWidget(QLabel(column.capitalize(), self), row, 0)
@@ -129,6 +144,8 @@ class ListPage(QWidget):
         self.model = ListMembersModel(self)
         self.view = QTableView(self)
         self.view.setObjectName(f"{name}ListTable")
+        self.view.setTabKeyNavigation(False)  # Tab moves on; the arrow keys move in the table
+        self.view.setAccessibleName(f"Sites in the {name} list")
         self.view.setModel(self.model)
         self.view.setSortingEnabled(True)
         # largest first: the sites that move the impact most are the ones to check
@@ -144,6 +161,11 @@ class ListPage(QWidget):
         header.setHighlightSections(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(ListMembersModel.SOURCE, QHeaderView.ResizeMode.Stretch)
+        # The site elides (its tooltip has it whole) so Score shows in a laptop-narrow dock.
+        header.setSectionResizeMode(ListMembersModel.SITE, QHeaderView.ResizeMode.Interactive)
+        self.view.setColumnWidth(
+            ListMembersModel.SITE, self.view.fontMetrics().averageCharWidth() * 18
+        )
         layout = QVBoxLayout(self)
         layout.addWidget(self.impact_label)
         layout.addLayout(bars)
@@ -201,6 +223,10 @@ class ListsPanel(QWidget):
         self.export_button.setObjectName("exportListsButton")
         self.export_button.clicked.connect(self._export)
         self.tabs = QTabWidget(self)
+        # In a narrow dock the tab titles elide (the tooltip has them whole) instead of hiding
+        # the last list behind scroll arrows.
+        self.tabs.setUsesScrollButtons(False)
+        self.tabs.setElideMode(Qt.TextElideMode.ElideRight)
         self.pages: dict[ListName, ListPage] = {}
         for name in LIST_NAMES:
             page = ListPage(name, self.tabs)
@@ -238,7 +264,9 @@ class ListsPanel(QWidget):
                 page.view.horizontalHeader().sortIndicatorOrder(),
             )
             page.set_impact(lists.impact.get(name))
-            self.tabs.setTabText(index, f"{name.capitalize()} ({page.model.rowCount():,})")
+            title = f"{list_cell(name)} ({format_int(page.model.rowCount())})"
+            self.tabs.setTabText(index, title)
+            self.tabs.setTabToolTip(index, f"{title}: {LIST_TIPS[name]}")
         self.files_label.setText(files_summary(lists, vendor_level=vendor_level))
         self.export_button.setEnabled(True)
 
@@ -247,7 +275,8 @@ class ListsPanel(QWidget):
         for index, name in enumerate(LIST_NAMES):
             self.pages[name].model.set_frame(None)
             self.pages[name].set_impact(None)
-            self.tabs.setTabText(index, name.capitalize())
+            self.tabs.setTabText(index, list_cell(name))
+            self.tabs.setTabToolTip(index, "")
         self.files_label.setText("Score a report to build its lists.")
         self.export_button.setEnabled(False)
 
@@ -327,11 +356,12 @@ def files_summary(lists: SiteLists, *, vendor_level: bool = False) -> str:
     }
     if vendor_level:
         return (
-            f"Supply-vendor files: {counts['allowlist_vendors.txt']:,} to allow, "
-            f"{counts['blocklist_vendors.txt']:,} to block."
+            f"Supply-vendor files: {format_int(counts['allowlist_vendors.txt'])} to allow, "
+            f"{format_int(counts['blocklist_vendors.txt'])} to block."
         )
     return (
-        f"Domain files: {counts['allowlist_domains.txt']:,} to allow, "
-        f"{counts['blocklist_domains.txt']:,} to block · App files: "
-        f"{counts['allowlist_apps.txt']:,} to allow, {counts['blocklist_apps.txt']:,} to block."
+        f"Domain files: {format_int(counts['allowlist_domains.txt'])} to allow, "
+        f"{format_int(counts['blocklist_domains.txt'])} to block · App files: "
+        f"{format_int(counts['allowlist_apps.txt'])} to allow, "
+        f"{format_int(counts['blocklist_apps.txt'])} to block."
     )

@@ -20,17 +20,27 @@ log = logging.getLogger(__name__)
 
 #: Share of the screen a first window takes before the user sizes it.
 FIRST_RUN_SCREEN_SHARE = 0.8
+#: A screen smaller than this (logical px: a laptop, or a 1080p screen at 150 %) gets a
+#: maximised first window; a share of it would leave the results table too narrow.
+LAPTOP_SCREEN = (1600, 960)
+#: First-run dock widths: share of the window, and the bounds in average characters.
+LEFT_SHARE, LEFT_CHARS = 0.15, (20, 44)
+RIGHT_SHARE, RIGHT_CHARS = 0.25, (40, 80)
 GEOMETRY_KEY = "mainWindow/geometry"
 STATE_KEY = "mainWindow/state"
 #: Bump when docks change so an old saved layout is not applied to a different set of docks.
-STATE_VERSION = 3
+#: 4: laptop-first proportions (narrower docks); a version-3 state would bring back docks too
+#: wide for the results table on a 1280-px screen, so it is dropped.
+STATE_VERSION = 4
 
 
 class WindowLayout(QObject):
     """Restores the window's geometry and docks, or sizes a first window from the screen.
 
-    A first window gives ``left`` (the campaign list) and ``right`` (the site detail) fixed
-    shares of its width and ``bottom`` (the activity) its preferred height.
+    A first window gives ``left`` (the campaign list) and ``right`` (the site detail) shares
+    of its width, bounded in characters so the results table keeps the room for its decision
+    columns on a laptop, and ``bottom`` (the activity) its preferred height. On a laptop-sized
+    screen the first window is maximised.
     """
 
     def __init__(
@@ -68,9 +78,14 @@ class WindowLayout(QObject):
         """First-run proportions: campaign names and the explanation readable, results widest."""
         window = self.window
         width = max(window.width(), 1)
+        char = max(window.fontMetrics().averageCharWidth(), 1)
+
+        def share(part: float, chars: tuple[int, int]) -> int:
+            return min(max(round(width * part), chars[0] * char), chars[1] * char)
+
         window.resizeDocks(
             [self.left, self.right],
-            [round(width * 0.17), round(width * 0.27)],
+            [share(LEFT_SHARE, LEFT_CHARS), share(RIGHT_SHARE, RIGHT_CHARS)],
             Qt.Orientation.Horizontal,
         )
         window.resizeDocks([self.bottom], [self.bottom.preferred_height()], Qt.Orientation.Vertical)
@@ -82,6 +97,11 @@ class WindowLayout(QObject):
         if screen is None:
             return
         available = screen.availableGeometry()
+        if available.width() < LAPTOP_SCREEN[0] or available.height() < LAPTOP_SCREEN[1]:
+            window.resize(available.size())
+            window.move(available.topLeft())
+            window.setWindowState(window.windowState() | Qt.WindowState.WindowMaximized)
+            return
         window.resize(
             round(available.width() * FIRST_RUN_SCREEN_SHARE),
             round(available.height() * FIRST_RUN_SCREEN_SHARE),

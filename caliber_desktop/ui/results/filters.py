@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QToolButton,
 )
 
+from caliber_desktop.models import labels
 from caliber_desktop.ui.shared.recommendations import RECOMMENDATIONS, recommendation_text
 
 ALL = "All"
@@ -36,12 +37,13 @@ class ResultsFilters:
         self._flag_masks: dict[str, np.ndarray] = {}
         self.search_edit = QLineEdit()
         self.search_edit.setPlaceholderText("Search site or name…")
+        self.search_edit.setAccessibleName("Search sites")
         self.search_edit.setClearButtonEnabled(True)
         self.recommendation_combo = _combo([(ALL, None)] + [
             (recommendation_text(r), r) for r in RECOMMENDATIONS
         ])  # fmt: skip
         self.quality_combo = _combo(
-            [(ALL, None), ("good", "good"), ("moderate", "moderate"), ("poor", "poor")]
+            [(ALL, None), *((labels.band(b).lower(), b) for b in ("good", "moderate", "poor"))]
         )
         self.min_impressions_spin = QSpinBox()
         self.min_impressions_spin.setRange(0, 2_000_000_000)
@@ -56,11 +58,19 @@ class ResultsFilters:
         self.columns_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.columns_menu = QMenu(self.columns_button)
         self.columns_button.setMenu(self.columns_menu)
+        #: shows or hides the histogram and the scatter (more rows for the table on a laptop)
+        self.charts_button = QToolButton()
+        self.charts_button.setObjectName("chartsToggle")
+        self.charts_button.setText("Charts")
+        self.charts_button.setCheckable(True)
+        self.charts_button.setChecked(True)
+        self.charts_button.setToolTip("Show or hide the score histogram and the spend chart")
         # Two rows, so the panel (and the window) stay usable on a laptop screen with docks open.
         self.search_row = search_row = QHBoxLayout()
         search_row.addWidget(self.search_edit, 1)
         search_row.addWidget(shown_label)
         search_row.addWidget(self.columns_button)
+        search_row.addWidget(self.charts_button)
         self.grid = filters = QGridLayout()
         for i, (text, widget) in enumerate(
             (
@@ -76,7 +86,10 @@ class ResultsFilters:
                 )
                 widget.setMinimumContentsLength(6)
             row, column = divmod(i, 2)
-            filters.addWidget(QLabel(text), row, column * 2)
+            widget.setAccessibleName(text)  # what a screen reader says; the label sits beside
+            label = QLabel(text)
+            label.setBuddy(widget)
+            filters.addWidget(label, row, column * 2)
             filters.addWidget(widget, row, column * 2 + 1)
         filters.setColumnStretch(1, 1)
         filters.setColumnStretch(3, 1)
@@ -127,7 +140,7 @@ class ResultsFilters:
                 mask = np.zeros(n, dtype=bool)
                 mask[exploded.index[exploded.astype(str) == code].to_numpy(dtype=np.intp)] = True
                 self._flag_masks[code] = mask
-                self.flag_combo.addItem(code.replace("_", " "), code)
+                self.flag_combo.addItem(labels.flag(code), code)
         self.flag_combo.blockSignals(False)
 
     def reset(self) -> None:

@@ -22,7 +22,7 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QAction, QGuiApplication
+from PySide6.QtGui import QAction, QFontMetrics, QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -31,21 +31,29 @@ from PySide6.QtWidgets import (
     QLabel,
     QMenu,
     QSplitter,
+    QStyle,
     QTableView,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from caliber_desktop.services.runs.facts import (
+    SCORE_CAVEAT,
+    median_site_score,
+    run_counts,
+    score_reading,
+)
 from caliber_desktop.services.scoring.lists import Override
 from caliber_desktop.services.scoring.model import ScoreResult
 from caliber_desktop.services.scoring.vocabulary import counted, unit_noun
 from caliber_desktop.ui.importing.quality import DataQualityDialog, chip_text
 from caliber_desktop.ui.results.charts import ScoreHistogram, SpendScatter
-from caliber_desktop.ui.results.columns import ColumnSpec, result_columns
+from caliber_desktop.ui.results.columns import NUMERIC_KINDS, ColumnSpec, result_columns
 from caliber_desktop.ui.results.filters import ResultsFilters
 from caliber_desktop.ui.shared.common import scaled_font
 from caliber_desktop.ui.shared.frame_model import FrameTableModel
+from caliber_desktop.ui.shared.locale_format import format_int, format_number
 from caliber_desktop.ui.shared.recommendations import (
     RECOMMENDATIONS,
     recommendation_color,
@@ -55,6 +63,8 @@ from caliber_desktop.ui.shared.tones import tone_colour
 
 #: Typing pauses this long before the table is filtered, so each keystroke does not refilter.
 SEARCH_DEBOUNCE_MS = 150
+#: At least this many average characters wide, the charts sit beside the table, else below it.
+CHARTS_BESIDE_CHARS = 170
 
 
 class ResultsPanel(QWidget):
@@ -88,9 +98,14 @@ class ResultsPanel(QWidget):
         self.quality_button.hide()
         self.shown_label = QLabel()
         self.chips: dict[str, QToolButton] = {}
+        # Two rows (the score, then one chip per recommendation) so a laptop-wide panel beside
+        # two docks never has to be wider than the screen.
         header = QHBoxLayout()
         header.addWidget(self.score_label)
         header.addWidget(self.sites_label)
+        header.addStretch(1)
+        header.addWidget(self.quality_button)
+        chip_row = QHBoxLayout()
         for name in RECOMMENDATIONS:
             chip = QToolButton()
             chip.setAutoRaise(True)
@@ -99,9 +114,8 @@ class ResultsPanel(QWidget):
             chip.clicked.connect(self._on_chip_clicked)
             chip.setProperty("recommendation", name)
             self.chips[name] = chip
-            header.addWidget(chip)
-        header.addStretch(1)
-        header.addWidget(self.quality_button)
+            chip_row.addWidget(chip)
+        chip_row.addStretch(1)
 
         self.filters = ResultsFilters(self.shown_label)
         self.search_edit = self.filters.search_edit
@@ -114,6 +128,8 @@ class ResultsPanel(QWidget):
 
         self.view = QTableView()
         self.view.setModel(self.model)
+        self.view.setTabKeyNavigation(False)  # Tab moves on; the arrow keys move in the table
+        self.view.setAccessibleName("Site scores")
         self.view.setSortingEnabled(True)
         self.view.setAlternatingRowColors(True)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -129,18 +145,25 @@ class ResultsPanel(QWidget):
 
         self.histogram = ScoreHistogram()
         self.scatter = SpendScatter()
-        charts = QSplitter(Qt.Orientation.Vertical)
-        charts.addWidget(self.histogram)
-        charts.addWidget(self.scatter)
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        #: the two charts: beside the table when the panel is wide, below it on a laptop
+        self.charts = QSplitter(Qt.Orientation.Horizontal)  # side by side below the table
+        self.charts.setObjectName("resultsCharts")
+        self.charts.addWidget(self.histogram)
+        self.charts.addWidget(self.scatter)
+        self.charts.setChildrenCollapsible(False)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.view)
-        self.splitter.addWidget(charts)
+        self.splitter.addWidget(self.charts)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
-        self.splitter.setSizes([3000, 2000])  # a ratio: scaled to the width on first layout
+        self.splitter.setCollapsible(0, False)
+        self.splitter.setSizes([3000, 2000])  # a ratio: scaled to the size on first layout
+        self.charts_button = self.filters.charts_button
+        self.charts_button.toggled.connect(self.charts.setVisible)
 
         layout = QVBoxLayout(self)
         layout.addLayout(header)
+        layout.addLayout(chip_row)
         layout.addLayout(self.filters.search_row)
         layout.addLayout(self.filters.grid)
         layout.addWidget(self.splitter, 1)
@@ -260,11 +283,32 @@ class ResultsPanel(QWidget):
         finally:
             self._syncing = False
         shown, total = self.model.rowCount(), len(self._frame)
-        self.shown_label.setText(f"{shown:,} of {total:,} shown" if total else "")
+        self.shown_label.setText(
+            f"{format_int(shown)} of {format_int(total)} shown" if total else ""
+        )
         self._update_charts()
         self.select_sites(selected)
 
     # ------------------------------------------------------------------ building
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._place_charts()
+
+    def _place_charts(self) -> None:
+        """Charts beside the table when the panel is wide, below it (side by side) when not.
+
+        Beside a laptop-wide table they would squeeze Score and Spend off screen; below it they
+        keep their width and the table keeps every decision column.
+        """
+        beside = self.width() >= self.fontMetrics().averageCharWidth() * CHARTS_BESIDE_CHARS
+        wanted = Qt.Orientation.Horizontal if beside else Qt.Orientation.Vertical
+        if self.splitter.orientation() is wanted:
+            return
+        self.splitter.setOrientation(wanted)
+        self.charts.setOrientation(Qt.Orientation.Vertical if beside else Qt.Orientation.Horizontal)
+        self.splitter.setSizes([3000, 2000])
+        self.charts.setSizes([1000, 1000])
+
     def _rebuild_columns_menu(self, columns: Sequence[ColumnSpec], visible: set[str]) -> None:
         self.columns_menu.clear()
         header = self.view.horizontalHeader()
@@ -275,25 +319,62 @@ class ResultsPanel(QWidget):
             action.setData(i)
             action.toggled.connect(self._on_column_toggled)
             self.view.setColumnHidden(i, spec.key not in visible)
-        metrics = self.fontMetrics()
         for i, spec in enumerate(columns):
-            width = metrics.horizontalAdvance(spec.header) + metrics.averageCharWidth() * 4
-            if spec.key in ("site_id", "display_name", "top_drivers"):
-                width = max(width, metrics.averageCharWidth() * 24)
-            header.resizeSection(i, width)
+            header.resizeSection(i, self._column_width(spec))
+
+    def _column_width(self, spec: ColumnSpec) -> int:
+        """Room for the title (and the sort arrow) and for what most cells hold, from the font.
+
+        Names and ids take the width of the 90th-percentile one, capped, so one very long
+        subdomain does not push Score and Spend off a laptop screen (the cell elides it).
+        """
+        style = self.view.style()
+        cells = self.view.fontMetrics()
+        char = cells.averageCharWidth()
+        margin = style.pixelMetric(QStyle.PixelMetric.PM_HeaderMargin, None, self.view)
+        arrow = style.pixelMetric(QStyle.PixelMetric.PM_HeaderMarkSize, None, self.view)
+        title = self.view.horizontalHeader().fontMetrics().horizontalAdvance(spec.header)
+        title += 3 * margin + arrow
+        icon = style.pixelMetric(QStyle.PixelMetric.PM_SmallIconSize, None, self.view)
+        pad = 2 * char
+        frame = self._frame
+        if spec.key in ("site_id", "display_name"):
+            column = frame.index if spec.key == "site_id" else frame.get(spec.key, pd.Index([]))
+            texts: list[str] = [str(t) for t in column]
+            content = _typical_width(cells, texts, 12 * char, 28 * char)
+        elif spec.kind == "recommendation":
+            words = [recommendation_text(r) for r in RECOMMENDATIONS]
+            content = max(cells.horizontalAdvance(w) for w in words) + icon + char
+        elif spec.kind == "pinned":
+            content = max(cells.horizontalAdvance(w) for w in ("allow", "block")) + icon + char
+        elif spec.kind in NUMERIC_KINDS and spec.key in frame:
+            values = np.nan_to_num(frame[spec.key].to_numpy(np.float64, na_value=0.0))
+            largest = float(np.abs(values).max()) if values.size else 0.0
+            sample = {"int": f"{largest:,.0f}", "money": f"{largest:,.2f}",
+                      "percent": "100.00 %", "score": "100.0"}.get(spec.kind, "0.000")  # fmt: skip
+            content = cells.horizontalAdvance(sample)
+        elif spec.key in ("top_drivers", "flags"):
+            content = 24 * char
+        else:
+            content = 0
+        return max(title, content + pad)
 
     def _fill_summary(self, result: ScoreResult) -> None:
         summary = result.summary
         score = summary.get("campaign_score")
-        self.score_label.setText("–" if score is None else f"Campaign score {score:.1f}")
-        level = result.config.level
-        self.score_label.setToolTip(
-            f"Impression-weighted mean score of the scored {unit_noun(level)}"
+        self.score_label.setText(
+            "–" if score is None else f"Campaign score {format_number(score, 1)}"
         )
-        self.sites_label.setText(counted(len(result.sites), level))
-        counts = summary.get("recommendations", {})
+        level = result.config.level
+        reading = score_reading(score, median_site_score(result.sites), level)
+        self.score_label.setToolTip(f"{reading}\n{SCORE_CAVEAT}")  # the PDF's and insight's words
+        facts = run_counts(result.sites)  # the counts the CLI, compare, PDF and insight show
+        self.sites_label.setText(
+            f"{format_int(facts.sites)} {unit_noun(level, plural=facts.sites != 1)}"
+        )
+        counts = facts.recommendations
         for name, chip in self.chips.items():
-            chip.setText(f"● {counts.get(name, 0):,} {recommendation_text(name)}")
+            chip.setText(f"● {format_int(counts.get(name, 0))} {recommendation_text(name)}")
             chip.setStyleSheet(f"color: {recommendation_color(name, self.palette()).name()};")
             chip.setToolTip(
                 f"Show only {unit_noun(level)} recommended: {recommendation_text(name)}"
@@ -426,3 +507,12 @@ class ResultsPanel(QWidget):
         action = self.sender()
         if isinstance(action, QAction):
             self.view.setColumnHidden(int(action.data()), not checked)
+
+
+def _typical_width(metrics: QFontMetrics, texts: Sequence[str], least: int, most: int) -> int:
+    """The width of the 90th-percentile text by length, between ``least`` and ``most`` px."""
+    if not texts:
+        return least
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    at = int(np.argsort(lengths, kind="stable")[int(0.9 * (len(texts) - 1))])
+    return min(max(metrics.horizontalAdvance(texts[at]), least), most)

@@ -13,8 +13,10 @@ from typing import Any
 from PySide6.QtCore import QObject, QRectF, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QIconEngine, QPainter, QPalette
 
+from caliber_desktop.models import labels
 from caliber_desktop.models.enums import CampaignStatus
 from caliber_desktop.services.records import CampaignRecord
+from caliber_desktop.ui.shared.locale_format import format_percent
 from caliber_desktop.ui.shared.roles import CAMPAIGN_ID_ROLE, CAMPAIGN_ROLE, Index
 from caliber_desktop.ui.shared.table_base import FlatTableModel
 
@@ -84,10 +86,10 @@ class CampaignListModel(FlatTableModel):
 
 
 def _status_text(record: CampaignRecord) -> str:
-    text = record.status.value.capitalize()
+    text = labels.label("status", record.status)
     progress = record.progress
     if progress is not None and record.status is CampaignStatus.PROCESSING:
-        return f"{text} ({progress:.0%})"
+        return f"{text} ({format_percent(progress)})"
     return text
 
 
@@ -155,22 +157,56 @@ def status_icon(status: CampaignStatus) -> QIcon:
 
 
 class CampaignTableModel(CampaignListModel):
-    """The shared campaign model plus a status dot; the start page keeps the plain one.
+    """The campaigns dock's model: the status is a coloured dot, its word the tooltip.
 
-    The settings label also goes in the tooltip: in a narrow dock its column is elided.
+    The dock is narrow on a laptop, so the status column holds only the dot (a processing
+    campaign's progress is drawn by ``StatusDelegate``) instead of a word cut to "Co"; the
+    status, description, settings and file count are in the tooltips. The start page keeps the
+    plain model with words.
     """
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if index.isValid() and 0 <= index.row() < self.rowCount():
             record = self.campaign(index.row())
-            if role == Qt.ItemDataRole.DecorationRole and index.column() == self.STATUS:
-                return status_icon(record.status)
-            if role == Qt.ItemDataRole.ToolTipRole and index.column() == self.SETTINGS:
+            column = index.column()
+            if column == self.STATUS:
+                if role == Qt.ItemDataRole.DecorationRole:
+                    return status_icon(record.status)
+                if role == Qt.ItemDataRole.DisplayRole:
+                    return None
+                if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
+                    text = _status_text(record)
+                    return f"{text}: {record.error_message}" if record.error_message else text
+            if role == Qt.ItemDataRole.ToolTipRole and column == self.NAME:
+                return _campaign_tip(record)
+            if role == Qt.ItemDataRole.ToolTipRole and column == self.SETTINGS:
                 return record.settings.label()
         return super().data(index, role)
+
+    def headerData(  # noqa: N802 (Qt override)
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        """The dot column has no title (it would not fit); its tooltip names it."""
+        if orientation is Qt.Orientation.Horizontal and section == self.STATUS:
+            if role == Qt.ItemDataRole.DisplayRole:
+                return ""
+            if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
+                return "Status"
+        return super().headerData(section, orientation, role)
 
     def row_of(self, campaign_id: int) -> int | None:
         for row in range(self.rowCount()):
             if self.campaign(row).id == campaign_id:
                 return row
         return None
+
+
+def _campaign_tip(record: CampaignRecord) -> str:
+    """The whole name (the cell may be elided) and what the hidden columns would say."""
+    count = record.upload_count
+    lines = [record.name]
+    if record.description:
+        lines.append(record.description)
+    lines.append(f"{record.settings.label()} · {count} report file{'' if count == 1 else 's'}")
+    lines.append(_status_text(record))
+    return "\n".join(lines)

@@ -14,11 +14,14 @@ from PySide6.QtWidgets import (
 
 from caliber_desktop.models.enums import CampaignStatus
 from caliber_desktop.services.records import CampaignRecord
+from caliber_desktop.ui.shared.locale_format import format_percent
 from caliber_desktop.ui.shared.roles import CAMPAIGN_ROLE, Index
 
 
 class StatusDelegate(QStyledItemDelegate):
     """Paints a processing campaign's status cell as a progress bar from ``record.progress``.
+
+    In a column too narrow for "Processing 40%" the bar says "40%".
 
     A delegate rather than an index widget: one painter for any number of rows, and it follows
     the style (and its dark palette) like every other cell.
@@ -47,7 +50,9 @@ class StatusDelegate(QStyledItemDelegate):
         bar.fontMetrics = item.fontMetrics
         bar.minimum, bar.maximum = 0, 1000
         bar.progress = round(record.progress * 1000)
-        bar.text = f"Processing {record.progress:.0%}"
+        bar.text = f"Processing {format_percent(record.progress)}"
+        if item.fontMetrics.horizontalAdvance(bar.text) > bar.rect.width() - 2 * margin:
+            bar.text = format_percent(record.progress)  # a narrow dot column: the number alone
         bar.textVisible = True
         bar.textAlignment = Qt.AlignmentFlag.AlignCenter
         bar.state = item.state | QStyle.StateFlag.State_Horizontal

@@ -20,7 +20,14 @@ import pandas as pd
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QColor, QFont
 
-from caliber_desktop.ui.shared.recommendations import recommendation_color, recommendation_text
+from caliber_desktop.models import labels
+from caliber_desktop.ui.shared.locale_format import (
+    format_int,
+    format_number,
+    format_percent,
+    format_significant,
+)
+from caliber_desktop.ui.shared.recommendations import recommendation_color
 from caliber_desktop.ui.shared.roles import PINNED_ROLE, SITE_ID_ROLE, SORT_ROLE, Index
 from caliber_desktop.ui.shared.table_base import SortedTableModel, rank_key
 
@@ -42,6 +49,9 @@ class ColumnSpec:
 
     ``tooltip_key`` names another frame column whose value becomes the cell's tooltip (the
     evidence behind a flag, the sentence behind a score), so tooltips cost nothing until hovered.
+    ``blank_if_site`` leaves a text cell empty where it only repeats the row's site id (a name
+    column then shows the names that say something). ``text_tip`` puts a text cell's whole text
+    first in its tooltip: a long site or name is elided in a laptop-narrow column.
     """
 
     key: str
@@ -50,6 +60,11 @@ class ColumnSpec:
     align: int | None = None
     tooltip_key: str | None = None
     header_tooltip: str | None = None
+    blank_if_site: bool = False
+    text_tip: bool = False
+    #: The labels table (``models/labels.py``) a text column's machine values are shown
+    #: through: ``"band"`` shows ``moderate`` as "Moderate". Sorting keeps the stored value.
+    vocabulary: labels.Kind | None = None
 
     @property
     def alignment(self) -> int:
@@ -108,7 +123,11 @@ class FrameTableModel(SortedTableModel):
         column = frame[spec.key]
         if spec.kind in NUMERIC_KINDS:
             return column.to_numpy(dtype=np.float64, na_value=np.nan)
-        return column.to_numpy(dtype=object)
+        values = column.to_numpy(dtype=object)
+        if spec.blank_if_site:
+            ids = frame.index.astype(str).to_numpy(dtype=object)
+            values = np.where(values == ids, "", values)
+        return values
 
     def set_pins(self, pins: Mapping[str, tuple[str, str]] | None) -> None:
         """Mark rows pinned by the analyst: site id → (action, reason). Order and filter stay."""
@@ -199,7 +218,10 @@ class FrameTableModel(SortedTableModel):
         frame_row = self.source_row(row)
         spec = self._columns[column]
         if role == Qt.ItemDataRole.DisplayRole:
-            return _format(spec.kind, self._values[column][frame_row])
+            value = self._values[column][frame_row]
+            if spec.vocabulary is not None and isinstance(value, str):
+                return labels.label(spec.vocabulary, value)
+            return _format(spec.kind, value)
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return spec.alignment
         if role == SITE_ID_ROLE:
@@ -230,17 +252,22 @@ class FrameTableModel(SortedTableModel):
             if self._pins[frame_row] is None:
                 return None
             return f"Pinned to the {self._pins[frame_row]} list" + (f": {reason}" if reason else "")
+        text = self._values[column][frame_row] if self._columns[column].text_tip else None
+        lead = [text] if isinstance(text, str) and text else []
         tips = self._tooltips[column]
-        if tips is None:
-            return None
-        tip = tips[frame_row]
+        tip = None if tips is None else tips[frame_row]
         if isinstance(tip, tuple | list):
-            return "\n".join(str(t) for t in tip) or None
-        return str(tip) if isinstance(tip, str) and tip else None
+            lines = [str(t) for t in tip]
+        else:
+            lines = [tip] if isinstance(tip, str) and tip else []
+        return "\n".join(lead + lines) or None
 
 
 def _join_flags(value: Any) -> str:
-    return ", ".join(str(v) for v in value) if isinstance(value, tuple | list) else str(value)
+    """Flag codes as the analyst reads them ("Made-for-advertising pattern, CTR anomaly")."""
+    if isinstance(value, tuple | list):
+        return labels.flags(str(v) for v in value)
+    return labels.flags(str(value))
 
 
 def _raw(value: Any) -> Any:
@@ -263,18 +290,18 @@ def _format(kind: str, value: Any) -> str | None:
         if number != number:  # NaN
             return MISSING
         if kind == "int":
-            return f"{number:,.0f}"
+            return format_int(number)
         if kind == "money":
-            return f"{number:,.2f}"
+            return format_number(number, 2)
         if kind == "percent":
-            return f"{number * 100:.2f} %"
+            return format_percent(number, 2)
         if kind == "score":
-            return f"{number:.1f}"
-        return f"{number:,.3g}"
+            return format_number(number, 1)
+        return format_significant(number)
     if kind == "flags":
         return _join_flags(value)
-    if kind == "recommendation":
-        return recommendation_text(str(value))
+    if kind == "recommendation":  # a cell, like Quality's "Good": the label as the legend has it
+        return labels.recommendation(str(value))
     if isinstance(value, float) and value != value:
         return MISSING
     return str(value)

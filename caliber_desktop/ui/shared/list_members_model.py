@@ -15,7 +15,8 @@ import pandas as pd
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QFont
 
-from caliber_desktop.services.scoring.explain import format_value
+from caliber_desktop.models import labels
+from caliber_desktop.ui.shared.locale_format import format_int, format_number, format_value
 from caliber_desktop.ui.shared.roles import PINNED_ROLE, SITE_ID_ROLE, Index
 from caliber_desktop.ui.shared.table_base import SortedTableModel, rank_key
 
@@ -92,8 +93,11 @@ class ListMembersModel(SortedTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(i, column)
         if role == Qt.ItemDataRole.ToolTipRole:
-            if column == self.SITE and self._names[i] != self._ids[i]:
-                return f"Seen in the report as {self._names[i]}"
+            if column == self.SITE:  # whole: a narrow dock elides the cell
+                site = str(self._ids[i])
+                if self._names[i] == self._ids[i]:
+                    return site
+                return f"{site}\nSeen in the report as {self._names[i]}"
             if column == self.SOURCE and self._pinned[i]:
                 return "Pinned by an analyst: kept on this list in every run until unpinned"
             return None
@@ -113,12 +117,12 @@ class ListMembersModel(SortedTableModel):
         if column == self.SITE:
             return str(self._ids[i])
         if column == self.KIND:
-            return str(self._kinds[i]).replace("_", " ")
+            return labels.label("site_kind", self._kinds[i])
         if column == self.SCORE:
             score = float(self._score[i])
-            return "n/a" if np.isnan(score) else f"{score:.1f}"
+            return "n/a" if np.isnan(score) else format_number(score, 1)
         if column == self.IMPRESSIONS:
-            return f"{self._impressions[i]:,.0f}"
+            return format_int(float(self._impressions[i]))
         if column == self.SPEND:
             return format_value(float(self._spend[i]), "money")
         if column == self.SOURCE:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, QObject, QRect, QSize, Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -31,9 +31,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from caliber_desktop.services.scoring.explain import format_value
+from caliber_desktop.models import labels
 from caliber_desktop.services.scoring.lists import Override
 from caliber_desktop.ui.shared.common import scaled_font
+from caliber_desktop.ui.shared.locale_format import (
+    format_int,
+    format_number,
+    format_percent,
+    format_value,
+)
 from caliber_desktop.ui.shared.tones import blend, chip_style, tone_colour
 from caliber_desktop.ui.site.chart import ContributionChart
 
@@ -75,14 +81,14 @@ class SiteDetailPanel(QWidget):
 
         body = QWidget(self)
         self.name_label = _label(body, "siteName", scale=1.4, wrap=True, selectable=True)
-        self.kind_label = _label(body, "siteKind")
+        self.kind_label = _label(body, "siteKind", wrap=True)
         self.score_label = _label(body, "siteScore", scale=2.6)
-        self.facts_label = _label(body, "siteFacts")
+        self.facts_label = _label(body, "siteFacts", wrap=True)
         self.facts_label.setTextFormat(Qt.TextFormat.RichText)
         self.chip = _label(body, "recommendationChip")
         self.chip.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
-        self.recommended_label = _label(body, "recommendedAction")
-        self.volume_label = _label(body, "siteVolume")
+        self.recommended_label = _label(body, "recommendedAction", wrap=True)
+        self.volume_label = _label(body, "siteVolume", wrap=True)
         self.certainty_label = _label(body, "scoreCertainty", wrap=True)
         self.decision_label = _label(body, "decisionReason", wrap=True, selectable=True)
         self.sentence_label = _label(body, "topDrivers", wrap=True, selectable=True)
@@ -90,6 +96,8 @@ class SiteDetailPanel(QWidget):
         self.contribution_chart = ContributionChart(body)
         self.metrics_table = QTableWidget(0, len(TABLE_COLUMNS), body)
         self.metrics_table.setObjectName("metricsTable")
+        self.metrics_table.setTabKeyNavigation(False)  # Tab moves on; arrows move inside
+        self.metrics_table.setAccessibleName("Site metrics")
         self.metrics_table.setHorizontalHeaderLabels(list(TABLE_COLUMNS))
         self.metrics_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.metrics_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
@@ -100,6 +108,9 @@ class SiteDetailPanel(QWidget):
             QHeaderView.ResizeMode.ResizeToContents
         )
         self.metrics_table.horizontalHeader().setStretchLastSection(True)
+        # Wider than the dock, the table scrolls sideways on its own (its height makes room for
+        # the scroll bar); the rest of the panel wraps to the dock's width.
+        self.metrics_table.installEventFilter(self)
         self.dropped_label = _label(body, "droppedMetrics", wrap=True)
         self.flags_heading = _label(body, "flagsHeading", scale=1.1)
         self.flags_list = QListWidget(body)
@@ -109,6 +120,8 @@ class SiteDetailPanel(QWidget):
         self.flags_list.setFrameShape(QFrame.Shape.NoFrame)
         self.flags_list.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.flags_list.setSizeAdjustPolicy(QListWidget.SizeAdjustPolicy.AdjustToContents)
+        self.flags_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.flags_list.installEventFilter(self)  # its rows wrap to its width: refit on resize
 
         head = QHBoxLayout()
         head.addWidget(self.score_label, 0, Qt.AlignmentFlag.AlignTop)
@@ -140,10 +153,18 @@ class SiteDetailPanel(QWidget):
         layout.addWidget(self.flags_list)
         layout.addStretch(1)
 
+        # Only down: every line wraps to the dock's width, so nothing hides past its right edge.
         scroll = QScrollArea(self)
+        scroll.setObjectName("siteDetailScroll")
+        scroll.setAccessibleName("Site detail")
+        # Not a Tab stop (it would show no focus): Tab goes to the chart's table and the flags,
+        # and the area scrolls to show them.
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(body)
+        self.scroll_area = scroll
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.placeholder)
         self.stack.addWidget(scroll)
@@ -167,6 +188,14 @@ class SiteDetailPanel(QWidget):
         self.stack.setCurrentIndex(1)
 
     # ------------------------------------------------------------------ rendering
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.Resize:
+            if watched is self.metrics_table:
+                self._fit_table_height()
+            elif watched is self.flags_list:
+                self._fit_flags()
+        return super().eventFilter(watched, event)
+
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         super().changeEvent(event)
         if event.type() == QEvent.Type.PaletteChange and self._explanation is not None:
@@ -179,35 +208,38 @@ class SiteDetailPanel(QWidget):
         palette = self.palette()
         name, site_id = e["display_name"], e["site_id"]
         self.name_label.setText(name)
-        kind = str(e["kind"]).replace("_", " ")
+        kind = labels.label("site_kind", e["kind"])
         self.kind_label.setText(kind if name == site_id else f"{kind} · listed as {site_id}")
         self.score_label.setText(f"{e['score']:.0f}")
-        self.score_label.setToolTip(f"Score {e['score']:.1f} of 100")
+        self.score_label.setToolTip(f"Score {format_number(e['score'], 1)} of 100")
         quality = str(e["quality_status"])
         q_colour = tone_colour(palette, QUALITY_TONES.get(quality, ""))
         self.facts_label.setText(
             f"{_ordinal(e['percentile'])} percentile · quality "
-            f"<b style='color:{q_colour.name()}'>{quality}</b> · "
-            f"{e['confidence']} confidence"
+            f"<b style='color:{q_colour.name()}'>{labels.band(quality).lower()}</b> · "
+            f"{labels.label('confidence', e['confidence']).lower()} confidence"
         )
         recommendation = str(e["recommendation"])
         if self._override is not None:
             action, reason = self._override.action, self._override.reason
-            text = f"pinned to {action}: {reason}" if reason else f"pinned to {action}"
+            verb = labels.recommendation(action).lower()
+            text = f"pinned to {verb}: {reason}" if reason else f"pinned to {verb}"
             self.chip.setText(_shorten(text))
             self.chip.setToolTip(text)
             self.chip.setStyleSheet(chip_style(palette, RECOMMENDATION_TONES[action]))
-            self.recommended_label.setText(f"(recommended: {recommendation.replace('_', ' ')})")
+            self.recommended_label.setText(
+                f"(recommended: {labels.recommendation(recommendation).lower()})"
+            )
             self.recommended_label.setVisible(True)
         else:
-            self.chip.setText(_human(recommendation))
+            self.chip.setText(labels.recommendation(recommendation))
             self.chip.setToolTip("")
             self.chip.setStyleSheet(
                 chip_style(palette, RECOMMENDATION_TONES.get(recommendation, ""))
             )
             self.recommended_label.setVisible(False)
         self.volume_label.setText(
-            f"{_num(e['impressions']):,.0f} impressions · "
+            f"{format_int(_num(e['impressions']))} impressions · "
             f"{format_value(_num(e['spend']), 'money')} spend"
         )
         self._show_certainty(e)
@@ -231,13 +263,14 @@ class SiteDetailPanel(QWidget):
             decision = e.get("decision") or {}
             need = decision.get("confidence")
             self.certainty_label.setText(
-                f"90 % interval {lo:.0f}–{hi:.0f} · p_block {p_block:.0%} · p_allow {p_allow:.0%}"
-                + (f" (a list needs {float(need):.0%})" if need else "")
+                f"90 % interval {lo:.0f}–{hi:.0f} · {format_percent(p_block)} sure to block · "
+                f"{format_percent(p_allow)} sure to allow"
+                + (f" (a list needs {format_percent(float(need))})" if need else "")
             )
             self.certainty_label.setToolTip(
                 "How sure the score is: the interval holds the site's score with 90 % "
-                "probability given its evidence; p_block is the probability it is below the "
-                "block cut, p_allow that it is at or above the allow cut."
+                "probability given its evidence; “sure to block” is the probability it is below "
+                "the block cut, “sure to allow” that it is at or above the allow cut."
             )
         self.decision_label.setText(str(e.get("decision_reason") or ""))
 
@@ -265,9 +298,9 @@ class SiteDetailPanel(QWidget):
                 format_value(_num(m["shrunk"]), unit),
                 interval,
                 format_value(_num(m["median"]), unit),
-                "n/a" if m["normalized"] is None else f"{m['normalized']:.1f}",
-                f"{m['weight'] * 100:.0f} %" if m["used"] else "—",
-                f"{m['contribution']:.1f} pts",
+                "n/a" if m["normalized"] is None else format_number(m["normalized"], 1),
+                format_percent(m["weight"]) if m["used"] else "—",
+                f"{format_number(m['contribution'], 1)} pts",
             ]
             if m["used"]:
                 tip = f"{_signed(m['points_vs_median'])} vs a median site"
@@ -289,14 +322,13 @@ class SiteDetailPanel(QWidget):
                     font.setItalic(True)
                     item.setFont(font)
                 table.setItem(row, column, item)
-        # show every row without an inner scrollbar: ≤ 15 metrics
-        height = table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth()
-        height += sum(table.rowHeight(r) for r in range(table.rowCount()))
-        table.setFixedHeight(height)
+        self._fit_table_height()
         shown = {m["name"] for m in metrics}
         absent = {k: v for k, v in dropped.items() if k not in shown}
         self.dropped_label.setText(
-            "Not computed: " + "; ".join(f"{k} ({v})" for k, v in absent.items()) if absent else ""
+            "Not computed: " + "; ".join(f"{labels.metric(k)} ({v})" for k, v in absent.items())
+            if absent
+            else ""
         )
         self.dropped_label.setVisible(bool(absent))
         self.dropped_label.setStyleSheet(f"color: {muted.name()};")
@@ -305,13 +337,40 @@ class SiteDetailPanel(QWidget):
         self.flags_list.clear()
         icon = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
         for flag in flags:
-            item = QListWidgetItem(icon, f"{_human(flag['code'])}: {flag['evidence']}")
+            item = QListWidgetItem(icon, labels.flag_line(flag["code"], flag["evidence"]))
             item.setData(Qt.ItemDataRole.UserRole, flag["code"])
             self.flags_list.addItem(item)
         self.flags_heading.setText(f"Flags ({len(flags)})" if flags else "No red flags")
         self.flags_list.setVisible(bool(flags))
-        rows = sum(self.flags_list.sizeHintForRow(r) for r in range(len(flags)))
-        self.flags_list.setFixedHeight(rows + 2 * self.flags_list.frameWidth())
+        self._fit_flags()
+
+    def _fit_table_height(self) -> None:
+        """Every row without an inner vertical scroll bar (≤ 15 metrics), plus the horizontal
+        one when the columns are wider than the dock."""
+        table = self.metrics_table
+        height = table.horizontalHeader().sizeHint().height() + 2 * table.frameWidth()
+        height += sum(table.rowHeight(r) for r in range(table.rowCount()))
+        if table.horizontalHeader().length() > table.viewport().width():
+            height += table.horizontalScrollBar().sizeHint().height()
+        if table.height() != height:
+            table.setFixedHeight(height)
+
+    def _fit_flags(self) -> None:
+        """Each flag's row as tall as its sentence wrapped to the list's width, all shown."""
+        flags = self.flags_list
+        metrics = flags.fontMetrics()
+        icon = flags.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize, None, flags)
+        room = max(flags.viewport().width() - icon - 4 * metrics.averageCharWidth(), 1)
+        total = 0
+        for row in range(flags.count()):
+            item = flags.item(row)
+            bounds = metrics.boundingRect(
+                QRect(0, 0, room, 100_000), int(Qt.TextFlag.TextWordWrap), item.text()
+            )
+            height = max(bounds.height(), icon) + metrics.height() // 2
+            item.setSizeHint(QSize(room, height))
+            total += height
+        flags.setFixedHeight(total + 2 * flags.frameWidth())
 
 
 def _label(
@@ -334,15 +393,7 @@ def _label(
     return label
 
 
-def _human(code: str) -> str:
-    """``ctr_anomaly`` → "CTR anomaly": codes are stable keys, not text for the analyst."""
-    words = code.replace("_", " ")
-    for short in ("ctr", "mfa", "ctv"):
-        words = words.replace(short, short.upper())
-    return words[:1].upper() + words[1:]
-
-
-def _shorten(text: str, limit: int = 70) -> str:
+def _shorten(text: str, limit: int = 36) -> str:
     """A chip stays one line; the full text is its tooltip."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
@@ -354,4 +405,4 @@ def _ordinal(value: float) -> str:
 
 
 def _signed(points: float) -> str:
-    return f"{'+' if points >= 0 else '−'}{abs(points):.1f} pts"
+    return f"{'+' if points >= 0 else '−'}{format_number(abs(points), 1)} pts"

@@ -11,8 +11,11 @@ from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
+from support.vocabulary import machine_names, widget_texts
 
+from caliber_desktop.models import labels
 from caliber_desktop.models.enums import Goal
+from caliber_desktop.services.runs.facts import run_counts
 from caliber_desktop.services.scoring.engine import ScoreRequest, score_file
 from caliber_desktop.services.scoring.explain import explain_site
 from caliber_desktop.services.scoring.lists import Override, SiteLists, build_lists
@@ -85,9 +88,9 @@ def test_detail_shows_the_real_explanation(
     assert detail.chip.text() == explanation["recommendation"].capitalize()
     lo, hi = explanation["score_interval"]
     certainty = detail.certainty_label.text()
-    assert certainty.startswith(f"90 % interval {lo:.0f}–{hi:.0f} · p_block ")
-    assert f"p_allow {explanation['p_allow']:.0%}" in certainty
-    assert "(a list needs 90%)" in certainty
+    assert certainty.startswith(f"90 % interval {lo:.0f}–{hi:.0f} · ")
+    assert f"{explanation['p_allow'] * 100:.0f} % sure to allow" in certainty
+    assert "(a list needs 90 %)" in certainty
     assert detail.decision_label.text() == explanation["decision_reason"]
     assert explanation["decision_reason"].startswith(("Blocked", "Monitor", "Allowed", "Insuff"))
 
@@ -108,6 +111,34 @@ def test_detail_shows_the_real_explanation(
     assert len(texts) == len(explanation["flags"]) > 0
     for text, flag in zip(texts, explanation["flags"], strict=True):
         assert flag["evidence"] in text
+
+
+def test_detail_of_flagged_sites_reads_without_machine_names(
+    detail: SiteDetailPanel, result: ScoreResult
+) -> None:
+    """One site per flag kind (and per id kind and decision rule): the flag is named once, in
+    the labels table's words ("MFA pattern: Made-for-advertising pattern:" was doubled), and
+    nothing the analyst reads is a machine name (``mfa_pattern``, ``p_block``, ``uid_ratio``)."""
+    sites = result.sites
+    chosen: dict[str, str] = {}
+    for site_id, codes in sites["flags"].items():
+        for code in codes:
+            chosen.setdefault(code, str(site_id))
+    for column in ("kind", "decision_rule", "recommendation"):
+        for value, group in sites.groupby(column).groups.items():
+            chosen.setdefault(f"{column}={value}", str(group[0]))
+    assert "mfa_pattern" in chosen
+    for key, site_id in chosen.items():
+        explanation = explain_site(result, site_id)
+        detail.show_site(explanation)
+        texts = widget_texts(detail)
+        leaked = {n for t in texts for n in machine_names(t, allowed=[site_id])}
+        assert not leaked, (key, site_id, sorted(leaked))
+        lines = [detail.flags_list.item(i).text() for i in range(detail.flags_list.count())]
+        for line, flag in zip(lines, explanation["flags"], strict=True):
+            name = labels.flag(flag["code"])
+            assert line.startswith(name)
+            assert line.lower().count(name.lower()) == 1, line
 
 
 def test_detail_shows_a_pin(detail: SiteDetailPanel, result: ScoreResult) -> None:
@@ -144,6 +175,25 @@ def test_tabs_hold_each_list(panel: ListsPanel, lists: SiteLists) -> None:
         assert panel.pages[name].model.rowCount() == len(lists.members(name))
     assert "domain" in panel.files_label.text().lower()
     assert "app" in panel.files_label.text().lower()
+
+
+def test_the_third_tab_is_named_for_what_it_holds_not_the_monitor_count(
+    panel: ListsPanel, lists: SiteLists
+) -> None:
+    """The results header counts the *monitor recommendation*; the third list holds every site
+    on neither list (insufficient data and pins too). Both must not be called "monitor"."""
+    counts = run_counts(lists.sites)
+    assert counts.lists["monitor"] > counts.recommendations["monitor"]  # the sample has both kinds
+    titles = [panel.tabs.tabText(i) for i in range(panel.tabs.count())]
+    assert titles == [
+        f"Allow ({counts.lists['allow']:,})",
+        f"Block ({counts.lists['block']:,})",
+        f"Neither ({counts.lists['monitor']:,})",
+    ]
+    assert "neither list" in panel.tabs.tabToolTip(2)
+    text = panel.pages["monitor"].impact_label.text()
+    assert text.startswith("The sites on neither list hold ")
+    assert "monitor list" not in text
 
 
 def test_impact_text_has_the_shares(panel: ListsPanel, lists: SiteLists) -> None:
