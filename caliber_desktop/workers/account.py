@@ -88,6 +88,7 @@ def sign_in(auth: AuthService, email: str, password: str, *, remember: bool) -> 
         password,
         remember=remember,
         title="Signing in",
+        for_analyst=True,
         lane=Lane.NETWORK,
         changes={Change.SESSION},
     )
@@ -104,6 +105,7 @@ def sign_up(
         display_name,
         remember=remember,
         title="Creating your account",
+        for_analyst=True,
         lane=Lane.NETWORK,
         changes={Change.SESSION},
     )
@@ -111,7 +113,11 @@ def sign_up(
 
 def send_password_reset(auth: AuthService, email: str) -> Worker:
     return FunctionWorker(
-        auth.send_password_reset, email, title="Sending a password-reset link", lane=Lane.NETWORK
+        auth.send_password_reset,
+        email,
+        title="Sending a password-reset link",
+        for_analyst=True,
+        lane=Lane.NETWORK,
     )
 
 
@@ -130,6 +136,7 @@ def sign_out(auth: AuthService, session: Session, secrets: SecretStore | None) -
         session,
         secrets,
         title="Signing out",
+        for_analyst=True,
         lane=Lane.NETWORK,
         changes={Change.SESSION},
     )

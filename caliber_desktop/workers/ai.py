@@ -19,11 +19,14 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
+from caliber_desktop.services.ai.transcript import save_text
 from caliber_desktop.services.progress import CancelToken
 from caliber_desktop.workers.base import FunctionWorker, Worker
 from caliber_desktop.workers.lanes import Change, Lane
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from caliber_desktop.services.ai import AIService
     from caliber_desktop.services.ai.records import InsightRecord
 
@@ -47,6 +50,8 @@ class GenerateInsightWorker(Worker):
     title = "Generating an insight"
     lane = Lane.NETWORK
     changes = frozenset({Change.INSIGHTS})
+    for_analyst = True
+    cancellable = True
 
     def __init__(self, service: AIService, request: InsightRequest) -> None:
         super().__init__()
@@ -82,6 +87,8 @@ class GenerateBatchWorker(Worker):
     title = "Generating insights"
     lane = Lane.NETWORK
     changes = frozenset({Change.INSIGHTS})
+    for_analyst = True
+    cancellable = True
 
     def __init__(
         self,
@@ -139,6 +146,9 @@ class ChatWorker(Worker):
     title = "Asking the assistant"
     lane = Lane.NETWORK
     changes = frozenset({Change.CHAT})
+    #: not cancellable from the jobs list: a cancel drops the reply, while the Assistant
+    #: dock's Stop keeps what arrived (the way to end a reply)
+    for_analyst = True
 
     def __init__(self, service: AIService, campaign_id: int | None, message: str) -> None:
         super().__init__()
@@ -182,8 +192,9 @@ class ChatWorker(Worker):
 
 
 # ---------------------------------------------------------------------- short jobs
-# Plain service calls, named once here so the activity list reads the same from every panel.
-# Reads are READ, the status NETWORK (the keyring); delete and clear are DB-lane writes.
+# Plain service calls, named once here so every panel's jobs read the same. Reads are READ, the
+# status NETWORK (the keyring); delete and clear are DB-lane writes. Loads and the status check
+# are bookkeeping; deleting and clearing are the analyst's (``for_analyst``).
 
 
 def status_job(service: AIService) -> FunctionWorker:
@@ -200,13 +211,18 @@ def delete_insight_job(service: AIService, insight_id: int) -> FunctionWorker:
         service.delete_insight,
         insight_id,
         title="Deleting an insight",
+        for_analyst=True,
         changes={Change.INSIGHTS},
     )
 
 
 def clear_insights_job(service: AIService, campaign_id: int) -> FunctionWorker:
     return FunctionWorker(
-        service.clear_insights, campaign_id, title="Deleting insights", changes={Change.INSIGHTS}
+        service.clear_insights,
+        campaign_id,
+        title="Deleting insights",
+        for_analyst=True,
+        changes={Change.INSIGHTS},
     )
 
 
@@ -222,5 +238,16 @@ def chat_history_job(service: AIService, campaign_id: int | None, limit: int) ->
 
 def clear_chat_job(service: AIService, campaign_id: int | None) -> FunctionWorker:
     return FunctionWorker(
-        service.clear_chat, campaign_id, title="Clearing the conversation", changes={Change.CHAT}
+        service.clear_chat,
+        campaign_id,
+        title="Clearing the conversation",
+        for_analyst=True,
+        changes={Change.CHAT},
+    )
+
+
+def save_text_job(path: Path, text: str) -> FunctionWorker:
+    """An insight or a conversation exported to a file (file work: the CPU lane)."""
+    return FunctionWorker(
+        save_text, path, text, title=f"Saving {path.name}", lane=Lane.CPU, for_analyst=True
     )

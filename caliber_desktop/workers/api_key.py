@@ -82,6 +82,7 @@ def save_api_key(store: SecretStore, value: str) -> Worker:
         store,
         value,
         title="Saving the OpenAI API key",
+        for_analyst=True,
         lane=Lane.NETWORK,
         changes={Change.SECRETS},
     )
@@ -92,6 +93,7 @@ def remove_api_key(store: SecretStore) -> Worker:
         remove_key,
         store,
         title="Removing the OpenAI API key",
+        for_analyst=True,
         lane=Lane.NETWORK,
         changes={Change.SECRETS},
     )
@@ -103,6 +105,7 @@ def retry_api_keyring(store: SecretStore) -> Worker:
         retry_keyring,
         store,
         title="Opening the keyring",
+        for_analyst=True,
         lane=Lane.NETWORK,
         changes={Change.SECRETS},
     )

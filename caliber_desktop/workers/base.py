@@ -45,6 +45,8 @@ from caliber_desktop.workers.lanes import Change, Lane, changes_of
 
 log = logging.getLogger(__name__)
 
+#: A bug's own text in the dialog's sentence is cut to this; the details have all of it.
+BUG_SUMMARY_CHARS = 160
 #: How long ``run()`` waits for :meth:`Worker.start_on` to return before going ahead anyway.
 SUBMIT_WAIT_S = 2.0
 
@@ -69,10 +71,13 @@ class ErrorInfo:
     @classmethod
     def bug(cls, job_title: str, exc: BaseException) -> ErrorInfo:
         details = "".join(traceback.format_exception(exc))
+        said = str(exc)
+        if len(said) > BUG_SUMMARY_CHARS:  # the whole text is in the details and the log
+            said = said[: BUG_SUMMARY_CHARS - 1].rstrip() + "…"
         return cls(
             title=f"{job_title} failed",
             message=(
-                f"Caliber hit an unexpected problem ({type(exc).__name__}: {exc}). "
+                f"Caliber hit an unexpected problem ({type(exc).__name__}: {said}). "
                 "This is a bug, not something you did; the details were written to the log."
             ),
             details=details,
@@ -107,12 +112,21 @@ class Worker(QRunnable):
     once.
     """
 
-    #: shown in the activity list and error titles ("Loading campaigns failed")
+    #: the job in the analyst's words: the jobs indicator (for analyst jobs), logs and error
+    #: titles ("Loading campaigns failed")
     title = "Background job"
     #: where it runs (:mod:`~caliber_desktop.workers.lanes`); undeclared means the serial DB lane
     lane: Lane = Lane.DB
     #: what a successful run changes; the registry announces it with its ``changed`` signal
     changes: frozenset[Change] = frozenset()
+    #: work the analyst asked for and may wait on (scoring, an export, a report, an insight):
+    #: the status bar's jobs indicator and the Background jobs list show it. The default,
+    #: False, is the app's own bookkeeping (loads, refreshes, status checks), which the analyst
+    #: never needs to see; each named factory in ``workers/<feature>.py`` declares which it is.
+    for_analyst: bool = False
+    #: the job stops part-way when cancelled (it checks its token or reports progress), so
+    #: offering Cancel for it means something; a plain call can only be dropped, not stopped
+    cancellable: bool = False
 
     def __init__(
         self,
@@ -120,6 +134,7 @@ class Worker(QRunnable):
         title: str | None = None,
         lane: Lane | None = None,
         changes: Iterable[Change] | None = None,
+        for_analyst: bool | None = None,
     ) -> None:
         super().__init__()
         if title is not None:
@@ -128,6 +143,8 @@ class Worker(QRunnable):
             self.lane = lane
         if changes is not None:
             self.changes = changes_of(changes)
+        if for_analyst is not None:
+            self.for_analyst = for_analyst
         self.job_id = uuid.uuid4().hex
         self.token = CancelToken()
         self.signals = WorkerSignals(self.job_id)
@@ -211,9 +228,10 @@ class FunctionWorker(Worker):
         title: str | None = None,
         lane: Lane | None = None,
         changes: Iterable[Change] | None = None,
+        for_analyst: bool | None = None,
         **kwargs: object,
     ) -> None:
-        super().__init__(title=title, lane=lane, changes=changes)
+        super().__init__(title=title, lane=lane, changes=changes, for_analyst=for_analyst)
         self.fn = fn
         self.args = args
         self.kwargs = kwargs

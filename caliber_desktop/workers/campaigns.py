@@ -1,7 +1,9 @@
 """Named jobs for campaigns: list, create, rename, delete.
 
-Each factory returns a worker configured with its lane, its title (the Activity dock's name for
-it) and what it changes; the caller only starts it. Services are taken from the workspace when
+Each factory returns a worker configured with its lane, its title (the analyst's name for it),
+whether it is the analyst's work or bookkeeping (``for_analyst``: the status bar's jobs indicator
+shows only the former, so listing campaigns stays quiet) and what it changes; the caller only
+starts it. Services are taken from the workspace when
 the job is made, so a job keeps the analyst it was made for even if the window rebinds meanwhile.
 """
 
@@ -62,6 +64,7 @@ def create_campaign(
         name,
         **fields,
         title="Creating a campaign",
+        for_analyst=True,
         changes={Change.CAMPAIGNS},
     )
 
@@ -72,6 +75,7 @@ def rename_campaign(workspace: Workspace, campaign_id: int, name: str) -> Worker
         campaign_id,
         name=name,
         title="Renaming a campaign",
+        for_analyst=True,
         changes={Change.CAMPAIGNS},
     )
 
@@ -83,5 +87,6 @@ def delete_campaign(workspace: Workspace, campaign_id: int, *, force: bool = Fal
         campaign_id,
         force=force,
         title="Deleting a campaign",
+        for_analyst=True,
         changes=CAMPAIGN_AND_CONTENTS,
     )

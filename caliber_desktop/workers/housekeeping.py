@@ -37,5 +37,6 @@ def clean_up(workspace: Workspace) -> Worker:
         workspace.settings.housekeeping.model_copy(),
         dry_run=False,
         title="Cleaning up the data folder",
+        for_analyst=True,
         changes={Change.FILES},
     )

@@ -27,6 +27,7 @@ def attach_report(workspace: Workspace, campaign_id: int, path: Path) -> Worker:
         campaign_id,
         path,
         title="Attaching report",
+        for_analyst=True,
         changes={Change.UPLOADS},
     )
 

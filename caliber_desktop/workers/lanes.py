@@ -30,7 +30,7 @@ from enum import StrEnum
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QThreadPool
 
-#: The DB lane's name; its pool thread carries it too (the Activity dock, logs and tests see it).
+#: The DB lane's name; its pool thread carries it too (logs and tests see it).
 DB_LANE_NAME = "caliber-db-lane"
 
 

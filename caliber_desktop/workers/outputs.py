@@ -16,6 +16,8 @@ class ExportWorker(Worker):
 
     title = "Exporting"
     lane = Lane.CPU
+    for_analyst = True
+    cancellable = True
 
     def __init__(
         self,
@@ -53,6 +55,7 @@ class CompareWorker(Worker):
 
     title = "Comparing runs"
     lane = Lane.READ
+    for_analyst = True
 
     def __init__(
         self, sources: OutputSources, campaign_id: int, old_run_id: int, new_run_id: int

@@ -61,6 +61,7 @@ from caliber_desktop.workers.lanes import Change, Lane, db_lane, pool_for
 __all__ = [
     "Change",
     "ErrorCallback",
+    "JobInfo",
     "JobOutcome",
     "Lane",
     "ResultCallback",
@@ -85,6 +86,18 @@ class JobOutcome(StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     SUPERSEDED = "superseded"
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    """What a job declared about itself, for whoever lists jobs (plain data, no worker)."""
+
+    job_id: str
+    title: str
+    #: :attr:`Worker.for_analyst <caliber_desktop.workers.base.Worker.for_analyst>`
+    for_analyst: bool
+    #: :attr:`Worker.cancellable <caliber_desktop.workers.base.Worker.cancellable>`
+    cancellable: bool
 
 
 @dataclass
@@ -128,6 +141,9 @@ class WorkerRegistry(QObject):
     job_finished = Signal(str, str)
     #: an :class:`ErrorInfo` from a job started without ``on_error`` (the window shows it)
     failed = Signal(object)
+    #: job_id, its :class:`ErrorInfo` — any job that failed and was not superseded, whether or
+    #: not its starter handled the error (the jobs list shows the message beside the job)
+    job_failed = Signal(str, object)
     #: the last running job finished
     drained = Signal()
     #: a ``frozenset`` of :class:`Change`: what a job that just finished successfully changed
@@ -200,6 +216,17 @@ class WorkerRegistry(QObject):
 
     def is_running(self, job_id: str) -> bool:
         return job_id in self._jobs
+
+    def job_info(self, job_id: str) -> JobInfo | None:
+        """What a running (or queued) job declared; None once its ``finished`` arrived.
+
+        Listeners of :attr:`job_added` call it from their slot: the job is registered by then.
+        """
+        job = self._jobs.get(job_id)
+        if job is None:
+            return None
+        worker = job.worker
+        return JobInfo(job_id, worker.title, worker.for_analyst, worker.cancellable)
 
     def cancel(self, job_id: str) -> bool:
         """Ask one job to stop; False if it is not running (any more)."""
@@ -289,6 +316,7 @@ class WorkerRegistry(QObject):
         job.failed = True
         if job.superseded or not isinstance(info, ErrorInfo):
             return
+        self.job_failed.emit(job.worker.job_id, info)
         if job.on_error is not None:
             job.on_error(info)
         else:

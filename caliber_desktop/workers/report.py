@@ -21,6 +21,8 @@ class ReportWorker(Worker):
 
     title = "Writing the PDF report"
     lane = Lane.CPU
+    for_analyst = True
+    cancellable = True
 
     def __init__(
         self, workspace: Workspace, campaign_id: int, path: Path, *, run_id: int | None = None

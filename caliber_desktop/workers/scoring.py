@@ -58,6 +58,8 @@ class ScoreCampaignWorker(Worker):
     lane = Lane.CPU
     #: a new run, and the campaign's status and current run
     changes = frozenset({Change.RUNS, Change.CAMPAIGNS})
+    for_analyst = True
+    cancellable = True
 
     def __init__(
         self,
@@ -94,6 +96,8 @@ class ExportRunWorker(Worker):
 
     title = "Exporting lists and results"
     lane = Lane.CPU
+    #: not cancellable: the writer takes no token, so a cancel would only hide files written
+    for_analyst = True
 
     def __init__(self, loaded: LoadedRun, directory: Path) -> None:
         super().__init__()
@@ -121,7 +125,10 @@ def current_run(workspace: Workspace, campaign_id: int) -> LoadedRun | CampaignR
 
 
 def load_current_run(workspace: Workspace, campaign_id: int) -> Worker:
-    """Open a campaign: its current run for the panels (or the campaign, if never scored)."""
+    """Open a campaign: its current run for the panels (or the campaign, if never scored).
+
+    Bookkeeping (``for_analyst`` stays False): it follows every click in the campaign list.
+    """
     return FunctionWorker(
         current_run, workspace, campaign_id, title="Loading results", lane=Lane.READ
     )
@@ -134,13 +141,16 @@ def score_campaign(
     upload_id: int | None = None,
     mapping_override: Mapping[str, str] | None = None,
     kpi_pixels: Sequence[str] | None = None,
+    campaign_name: str | None = None,
 ) -> ScoreCampaignWorker:
+    """``campaign_name`` names the job for the analyst ("Scoring Spring sale")."""
     return ScoreCampaignWorker(
         runs,
         campaign_id,
         upload_id=upload_id,
         mapping_override=mapping_override,
         kpi_pixels=tuple(kpi_pixels) if kpi_pixels else None,
+        title=f"Scoring {campaign_name}" if campaign_name else None,
     )
 
 
@@ -177,6 +187,7 @@ def pin_sites(
         tuple(site_ids),
         (action, reason),
         title="Pinning sites",
+        for_analyst=True,
         changes={Change.OVERRIDES},
     )
 
@@ -189,6 +200,7 @@ def unpin_sites(runs: RunService, loaded: LoadedRun, site_ids: Sequence[str]) ->
         tuple(site_ids),
         None,
         title="Removing pins",
+        for_analyst=True,
         changes={Change.OVERRIDES},
     )
 

@@ -38,6 +38,7 @@ def create_template(
         description=description,
         decision_confidence=decision_confidence,
         title="Creating template",
+        for_analyst=True,
         changes={Change.TEMPLATES},
     )
 
@@ -61,6 +62,7 @@ def update_template(
         settings=settings,
         decision_confidence=decision_confidence,
         title="Saving template",
+        for_analyst=True,
         changes={Change.TEMPLATES},
     )
 
@@ -71,5 +73,6 @@ def delete_template(workspace: Workspace, template_id: int) -> Worker:
         workspace.templates.delete,
         template_id,
         title="Deleting template",
+        for_analyst=True,
         changes={Change.TEMPLATES},
     )

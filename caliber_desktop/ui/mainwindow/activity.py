@@ -1,7 +1,10 @@
-"""The "Background jobs" dock: every job the registry runs, its progress, and a Cancel button.
+"""The "Background jobs" dock: the analyst's jobs, their progress, and a Cancel button.
 
-It listens to the registry's signals only (emitted on the GUI thread), so it knows nothing about
-particular workers and shows any job a later panel starts.
+The status bar's jobs indicator is the everyday view of the same list; this dock is the longer
+one, hidden until the analyst opens it from the View menu. It reads
+:class:`~caliber_desktop.ui.mainwindow.jobs.AnalystJobs`, so like the indicator it shows only
+work the analyst asked for (each job declares it), never the app's bookkeeping, and it knows
+nothing about particular workers.
 """
 
 from __future__ import annotations
@@ -19,27 +22,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from caliber_desktop.workers.registry import JobOutcome, WorkerRegistry
+from caliber_desktop.ui.mainwindow.jobs import AnalystJobs
 
-#: Finished jobs kept in the list; older ones are dropped so a long session stays small.
-KEEP_FINISHED = 50
 JOB_ID_ROLE = Qt.ItemDataRole.UserRole + 1
-
-OUTCOME_TEXT = {
-    JobOutcome.DONE: "Done",
-    JobOutcome.FAILED: "Failed",
-    JobOutcome.CANCELLED: "Cancelled",
-    JobOutcome.SUPERSEDED: "Replaced by a newer request",
-}
 
 
 class ActivityDock(QDockWidget):
-    def __init__(self, registry: WorkerRegistry, parent: QWidget | None = None) -> None:
+    def __init__(self, analyst_jobs: AnalystJobs, parent: QWidget | None = None) -> None:
         super().__init__("Background jobs", parent)
         self.setObjectName("activityDock")
-        self.registry = registry
+        self.analyst_jobs = analyst_jobs
         self._items: dict[str, QTreeWidgetItem] = {}
-        self._finished: list[str] = []
 
         self.jobs = QTreeWidget(self)
         self.jobs.setObjectName("jobList")
@@ -61,10 +54,9 @@ class ActivityDock(QDockWidget):
         layout.addLayout(buttons)
         self.setWidget(body)
 
-        registry.job_added.connect(self._on_added)
-        registry.job_started.connect(self._on_started)
-        registry.job_progress.connect(self._on_progress)
-        registry.job_finished.connect(self._on_finished)
+        analyst_jobs.added.connect(self._on_added)
+        analyst_jobs.updated.connect(self._on_updated)
+        analyst_jobs.removed.connect(self._on_removed)
         self.jobs.itemSelectionChanged.connect(self._update_cancel)
         self.cancel_button.clicked.connect(self._cancel_selected)
 
@@ -76,32 +68,31 @@ class ActivityDock(QDockWidget):
         item = self._items.get(job_id)
         return item.text(1) if item is not None else None
 
-    # ------------------------------------------------------------------ registry signals
-    @Slot(str, str)
-    def _on_added(self, job_id: str, title: str) -> None:
-        item = QTreeWidgetItem([title, "Waiting"])
+    # ------------------------------------------------------------------ the analyst's jobs
+    @Slot(str)
+    def _on_added(self, job_id: str) -> None:
+        job = self.analyst_jobs.job(job_id)
+        if job is None:
+            return
+        item = QTreeWidgetItem([job.title, job.status()])
         item.setData(0, JOB_ID_ROLE, job_id)
         self.jobs.insertTopLevelItem(0, item)
         self._items[job_id] = item
 
     @Slot(str)
-    def _on_started(self, job_id: str) -> None:
-        self._set_status(job_id, "Running")
+    def _on_updated(self, job_id: str) -> None:
+        job = self.analyst_jobs.job(job_id)
+        item = self._items.get(job_id)
+        if job is not None and item is not None:
+            item.setText(1, job.status())
+            item.setToolTip(1, job.status())
+        self._update_cancel()
 
-    @Slot(str, int, int, str)
-    def _on_progress(self, job_id: str, done: int, total: int, message: str) -> None:
-        count = f"{done:,} of {total:,}" if total > 0 else ""
-        detail = " — ".join(part for part in (count, message) if part)
-        self._set_status(job_id, f"Running: {detail}" if detail else "Running")
-
-    @Slot(str, str)
-    def _on_finished(self, job_id: str, outcome: str) -> None:
-        self._set_status(job_id, OUTCOME_TEXT.get(JobOutcome(outcome), outcome))
-        self._finished.append(job_id)
-        while len(self._finished) > KEEP_FINISHED:
-            old = self._items.pop(self._finished.pop(0), None)
-            if old is not None:
-                self.jobs.takeTopLevelItem(self.jobs.indexOfTopLevelItem(old))
+    @Slot(str)
+    def _on_removed(self, job_id: str) -> None:
+        item = self._items.pop(job_id, None)
+        if item is not None:
+            self.jobs.takeTopLevelItem(self.jobs.indexOfTopLevelItem(item))
         self._update_cancel()
 
     # ------------------------------------------------------------------ cancel
@@ -112,17 +103,14 @@ class ActivityDock(QDockWidget):
     @Slot()
     def _cancel_selected(self) -> None:
         job_id = self._selected_running()
-        if job_id is not None and self.registry.cancel(job_id):
-            self._set_status(job_id, "Cancelling…")
+        if job_id is not None:
+            self.analyst_jobs.cancel(job_id)
 
     def _selected_running(self) -> str | None:
+        """The selected job if it can be cancelled now (running, and it stops part-way)."""
         items = self.jobs.selectedItems()
         if not items:
             return None
         job_id = items[0].data(0, JOB_ID_ROLE)
-        return job_id if isinstance(job_id, str) and self.registry.is_running(job_id) else None
-
-    def _set_status(self, job_id: str, text: str) -> None:
-        item = self._items.get(job_id)
-        if item is not None:
-            item.setText(1, text)
+        job = self.analyst_jobs.job(job_id) if isinstance(job_id, str) else None
+        return job.job_id if job is not None and job.can_cancel else None

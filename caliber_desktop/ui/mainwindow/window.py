@@ -20,6 +20,7 @@ from PySide6.QtGui import (
     QDesktopServices,
     QDragEnterEvent,
     QDropEvent,
+    QKeySequence,
     QShowEvent,
 )
 from PySide6.QtWidgets import (
@@ -27,9 +28,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
     QStackedWidget,
-    QToolButton,
     QWidget,
 )
 
@@ -44,12 +43,16 @@ from caliber_desktop.ui.lists.panel import ListsPanel
 from caliber_desktop.ui.mainwindow.about import show_about
 from caliber_desktop.ui.mainwindow.actions import WindowActions
 from caliber_desktop.ui.mainwindow.activity import ActivityDock
+from caliber_desktop.ui.mainwindow.jobs import AnalystJobs
+from caliber_desktop.ui.mainwindow.jobs_indicator import JobsIndicator
+from caliber_desktop.ui.mainwindow.keyboard import next_in_reading_order
 from caliber_desktop.ui.mainwindow.layout import WindowLayout
 from caliber_desktop.ui.mainwindow.welcome import WelcomePanel
 from caliber_desktop.ui.mainwindow.workbench import Workbench
 from caliber_desktop.ui.results.panel import ResultsPanel
 from caliber_desktop.ui.settings.housekeeping import Housekeeper
-from caliber_desktop.ui.shared.common import app_icon, error_box
+from caliber_desktop.ui.shared.common import app_icon
+from caliber_desktop.ui.shared.errors import error_box
 from caliber_desktop.ui.site.detail import SiteDetailPanel
 from caliber_desktop.workers import account, startup
 from caliber_desktop.workers.base import ErrorInfo
@@ -61,6 +64,9 @@ if TYPE_CHECKING:
     from caliber_desktop.services.auth.service import AuthService
 
 log = logging.getLogger(__name__)
+
+#: Window-state key: the analyst opened the Background jobs dock (absent in older saved states).
+JOBS_DOCK_KEY = "mainWindow/jobsDockShown"
 
 #: What the file dialog and drag and drop offer (content decides; this only filters the list).
 
@@ -113,8 +119,12 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.lists_dock)
         self.tabifyDockWidget(self.detail_dock, self.lists_dock)
         self.detail_dock.raise_()
-        self.activity = ActivityDock(registry, self)
+        #: the analyst's jobs (not the app's bookkeeping): the status bar's indicator and the dock
+        self.analyst_jobs = AnalystJobs(registry, self)
+        #: the longer list of those jobs, hidden until the analyst opens it (View menu)
+        self.activity = ActivityDock(self.analyst_jobs, self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.activity)
+        self.activity.hide()
 
         self.workbench = Workbench(
             workspace,
@@ -158,8 +168,6 @@ class MainWindow(QMainWindow):
         self._connect()
 
         registry.failed.connect(self.report_error)
-        registry.job_added.connect(self._on_job_added)
-        registry.drained.connect(self._on_drained)
 
         self.layout_keeper = WindowLayout(
             self,
@@ -169,6 +177,7 @@ class MainWindow(QMainWindow):
             bottom=self.activity,
         )
         self.layout_keeper.restore()
+        self._restore_jobs_dock()
 
     # ------------------------------------------------------------------ building
     def _dock(self, title: str, name: str, panel: QWidget) -> QDockWidget:
@@ -213,22 +222,27 @@ class MainWindow(QMainWindow):
         self.profile_label.setObjectName("profileLabel")
         self._show_user()
         root = str(self.workspace.paths.root)
-        self.data_dir_label = QLabel(f"Data: {root}", self)
+        # A long profile path (C:\Users\<name>\AppData\Local\…) must not widen the window past
+        # a laptop screen: the middle is elided; the tooltip has it whole.
+        shown = self.fontMetrics().elidedText(
+            root, Qt.TextElideMode.ElideMiddle, self.fontMetrics().averageCharWidth() * 36
+        )
+        self.data_dir_label = QLabel(f"Data: {shown}", self)
         self.data_dir_label.setObjectName("dataDirLabel")
         self.data_dir_label.setToolTip(f"Your campaigns, files and logs are kept in {root}")
         self.data_dir_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.score_progress = QProgressBar(self)
-        self.score_progress.setObjectName("scoreProgress")
-        self.score_progress.setMaximumWidth(self.fontMetrics().horizontalAdvance("M") * 14)
-        self.score_stage = QLabel(self)
-        self.score_stage.setObjectName("scoreStage")
-        self.cancel_button = QToolButton(self)
-        self.cancel_button.setObjectName("cancelScoring")
-        self.cancel_button.setDefaultAction(self.actions_.cancel_score)
+        # The analyst's running work (scoring among it) with its progress; a popup lists it with
+        # Cancel. Permanent, so a passing status message never hides it.
+        self.jobs_indicator = JobsIndicator(self.analyst_jobs, self)
+        self.show_jobs_action = QAction("Show Background &Jobs…", self)
+        self.show_jobs_action.setObjectName("showJobs")
+        self.show_jobs_action.setShortcut(QKeySequence("Ctrl+J"))
+        self.show_jobs_action.triggered.connect(self._show_jobs)
+        self.actions_.view_menu.insertAction(
+            self.activity.toggleViewAction(), self.show_jobs_action
+        )
         status = self.statusBar()
-        status.addWidget(self.score_stage)
-        status.addWidget(self.score_progress)
-        status.addWidget(self.cancel_button)
+        status.addPermanentWidget(self.jobs_indicator)
         status.addPermanentWidget(self.profile_label)
         status.addPermanentWidget(self.data_dir_label)
         self._show_scoring(False)
@@ -286,7 +300,6 @@ class MainWindow(QMainWindow):
         self.registry.changed.connect(bench.on_changed)
         bench.scoring_started.connect(lambda _id: self._show_scoring(True))
         bench.scoring_finished.connect(lambda _ok: self._show_scoring(False))
-        bench.scoring_progress.connect(self._on_scoring_progress)
 
     # ------------------------------------------------------------------ start-up and loading
     def start_up(self) -> None:
@@ -393,19 +406,9 @@ class MainWindow(QMainWindow):
             self.workbench.score(campaign.id)
 
     def _show_scoring(self, running: bool) -> None:
-        for widget in (self.score_progress, self.score_stage, self.cancel_button):
-            widget.setVisible(running)
+        """Score and Cancel Scoring follow the job; its progress is the jobs indicator's."""
         self.actions_.cancel_score.setEnabled(running)
         self.actions_.score.setEnabled(not running)
-        if running:
-            self.score_progress.setRange(0, 0)
-            self.score_stage.setText("Scoring…")
-
-    @Slot(int, int, str)
-    def _on_scoring_progress(self, done: int, total: int, message: str) -> None:
-        self.score_progress.setRange(0, max(total, 0))
-        self.score_progress.setValue(done)
-        self.score_stage.setText(message)
 
     # ------------------------------------------------------------------ drag and drop
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)
@@ -449,13 +452,20 @@ class MainWindow(QMainWindow):
     def open_data_folder(self) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.workspace.paths.root)))
 
-    @Slot(str, str)
-    def _on_job_added(self, _job_id: str, title: str) -> None:
-        self.statusBar().showMessage(f"{title}…")
-
     @Slot()
-    def _on_drained(self) -> None:
-        self.statusBar().clearMessage()
+    def _show_jobs(self) -> None:
+        """View › Show Background Jobs: the indicator's popup, even before any job ran."""
+        self.jobs_indicator.show()
+        self.jobs_indicator.open_popup()
+
+    def focusNextPrevChild(self, next: bool) -> bool:  # noqa: N802 (Qt override)
+        """Tab in reading order: left docks, the page, right and bottom docks, the status bar."""
+        target = next_in_reading_order(self, next)
+        if target is None:
+            return super().focusNextPrevChild(next)
+        reason = Qt.FocusReason.TabFocusReason if next else Qt.FocusReason.BacktabFocusReason
+        target.setFocus(reason)
+        return True
 
     # ------------------------------------------------------------------ window state
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
@@ -463,7 +473,21 @@ class MainWindow(QMainWindow):
         self.layout_keeper.on_show()
 
     def save_window_state(self) -> None:
+        # Before save(), which syncs the file: whether the analyst chose to show the jobs dock.
+        shown = self.activity.toggleViewAction().isChecked()
+        self.layout_keeper.settings.setValue(JOBS_DOCK_KEY, shown)
         self.layout_keeper.save()
+
+    def _restore_jobs_dock(self) -> None:
+        """The jobs dock shows only if the analyst opened it: its own key says so.
+
+        restoreState() brings back every dock as it was saved, and a state saved before the
+        status-bar indicator existed has the dock open (it always was). Its visibility is
+        therefore the analyst's choice recorded under :data:`JOBS_DOCK_KEY` by this version,
+        and hidden when that key is missing; where it sits still comes from the saved state.
+        """
+        shown = self.layout_keeper.settings.value(JOBS_DOCK_KEY, False, type=bool)
+        self.activity.setVisible(bool(shown))
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         self.save_window_state()

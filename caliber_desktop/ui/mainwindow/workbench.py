@@ -195,6 +195,7 @@ class Workbench(QObject):
             upload_id=upload_id,
             mapping_override=mapping_override,
             kpi_pixels=tuple(kpi_pixels) if kpi_pixels else None,
+            campaign_name=campaign.name if (campaign := self.campaigns.get(campaign_id)) else None,
         )
         worker.signals.progress.connect(self.scoring_progress)
         worker.signals.finished.connect(self._on_scoring_finished)

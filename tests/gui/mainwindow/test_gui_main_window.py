@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-import threading
+from pathlib import Path
 
 import PySide6
 import pytest
@@ -12,18 +12,20 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QLabel, QMessageBox
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
+from support.window_steps import WaitsForCancel
 
 from caliber_desktop import __version__
 from caliber_desktop.errors import CaliberError
 from caliber_desktop.models.store import head_revision
 from caliber_desktop.services.records import CampaignRecord
 from caliber_desktop.services.startup import SAMPLE_CAMPAIGN, SAMPLE_SETTINGS, seed_sample
-from caliber_desktop.services.workspace import Workspace
+from caliber_desktop.services.workspace import Workspace, open_workspace
 from caliber_desktop.ui.mainwindow.about import about_text
 from caliber_desktop.ui.mainwindow.window import MainWindow
 from caliber_desktop.ui.shared.campaign_models import CampaignListModel
+from caliber_desktop.ui.shared.errors import ErrorDialog
 from caliber_desktop.ui.shared.roles import CAMPAIGN_ID_ROLE, CAMPAIGN_ROLE
-from caliber_desktop.workers.base import ErrorInfo, FunctionWorker, Worker
+from caliber_desktop.workers.base import ErrorInfo, FunctionWorker
 from caliber_desktop.workers.registry import WorkerRegistry
 
 TIMEOUT_MS = 10_000
@@ -49,17 +51,11 @@ def test_first_start_seeds_the_sample_and_lists_it(window: MainWindow, qtbot: Qt
     assert record.upload_count == 1
     assert welcome.summary.text() == "1 campaign"
     assert window.workspace.settings.sample_seeded
-    # The jobs ran through the registry and show as done in the activity dock.
-    jobs = {
-        window.activity.jobs.topLevelItem(i).text(0): window.activity.jobs.topLevelItem(i).text(1)
-        for i in range(window.activity.jobs.topLevelItemCount())
-    }
-    assert jobs == {
-        "Opening your campaigns": "Done",  # the sample offered, old files cleaned up
-        "Loading campaigns": "Done",
-        "Checking the AI assistant": "Done",  # the status line
-        "Loading the conversation": "Done",  # the Assistant dock's history
-    }
+    # The start-up jobs (the sample offered, the list, the AI status, the conversation) are the
+    # app's bookkeeping: nothing in the jobs dock, and no jobs indicator in the status bar.
+    assert window.activity.jobs.topLevelItemCount() == 0
+    assert window.analyst_jobs.listed() == []
+    assert not window.jobs_indicator.isVisible()
 
 
 def test_the_sample_is_offered_once(workspace: Workspace, qtbot: QtBot) -> None:
@@ -110,7 +106,7 @@ def test_a_failed_load_shows_the_reason_in_place_and_in_a_dialog(
     assert isinstance(info, ErrorInfo)
     assert not info.is_bug
     assert "database is busy" in window.welcome.message.text()
-    boxes = [box for box in window.findChildren(QMessageBox) if box.isVisible()]
+    boxes = [box for box in window.findChildren(ErrorDialog) if box.isVisible()]
     assert [box.text() for box in boxes] == [info.message]
     for box in boxes:
         box.close()
@@ -124,10 +120,11 @@ def test_a_job_error_without_handler_is_shown(window: MainWindow, qtbot: QtBot) 
         window.registry.start(FunctionWorker(broken, title="Reading the report"))
     (info,) = reported.args
     assert info.is_bug
-    (box,) = [box for box in window.findChildren(QMessageBox) if box.isVisible()]
+    (box,) = [box for box in window.findChildren(ErrorDialog) if box.isVisible()]
     assert box.windowTitle() == "Reading the report failed"
-    assert "KeyError" in box.detailedText()
-    assert str(window.workspace.paths.log_file) in box.informativeText()
+    assert "KeyError" in box.details()
+    assert box.view.log_edit is not None
+    assert box.view.log_edit.text() == str(window.workspace.paths.log_file)
     box.close()
     qtbot.waitUntil(lambda: window.registry.running_count() == 0, timeout=TIMEOUT_MS)
 
@@ -140,7 +137,33 @@ def test_status_bar_says_who_the_app_runs_as_and_where_data_lives(
     assert profile in labels
     assert profile == f"Local profile: {workspace.user.display_name}"
     assert workspace.user.label.endswith("(local profile)")
-    assert window.data_dir_label.text() == f"Data: {workspace.paths.root}"
+    root = str(workspace.paths.root)
+    shown = window.data_dir_label.text().removeprefix("Data: ")
+    assert str(root) in window.data_dir_label.toolTip()
+    if len(root) <= 30:
+        assert shown == root
+    else:  # a long profile path is elided in the middle, so it cannot widen the window
+        assert "…" in shown
+        assert root.startswith(shown.split("…")[0])
+        assert root.endswith(shown.split("…")[-1])
+    assert window.data_dir_label.sizeHint().width() <= window.fontMetrics().averageCharWidth() * 44
+
+
+def test_a_long_data_dir_does_not_widen_the_window(
+    home: Path, registry: WorkerRegistry, qtbot: QtBot
+) -> None:
+    """A Windows profile path is long; the status bar must still fit a laptop screen."""
+    deep = home / ("Firstname.Lastname-" * 4) / "AppData" / "Local" / "Caliber" / "Caliber Desktop"
+    ws = open_workspace(deep)
+    try:
+        win = MainWindow(ws, registry)
+        qtbot.addWidget(win)
+        assert len(str(deep)) > 100
+        assert win.data_dir_label.sizeHint().width() < 400
+        assert win.statusBar().minimumSizeHint().width() < 1000
+        win.close()
+    finally:
+        ws.close()
 
 
 def test_menus(window: MainWindow) -> None:
@@ -165,14 +188,16 @@ def test_menus(window: MainWindow) -> None:
     for dock in (window.campaigns_dock, window.detail_dock, window.lists_dock):
         assert dock.toggleViewAction() in menus["&View"].actions()
     assert window.about_action in menus["&Help"].actions()
+    # The jobs dock is there to open from the View menu, but hidden by default.
     toggle = window.activity.toggleViewAction()
     assert toggle in menus["&View"].actions()
+    assert window.show_jobs_action in menus["&View"].actions()
     window.show()
-    assert window.activity.isVisible()
-    toggle.trigger()
     assert not window.activity.isVisible()
     toggle.trigger()
     assert window.activity.isVisible()
+    toggle.trigger()
+    assert not window.activity.isVisible()
 
 
 def test_about_text_names_version_data_dir_schema_and_qt(workspace: Workspace) -> None:
@@ -218,7 +243,7 @@ def test_geometry_and_dock_layout_survive_a_restart(
         return first.size() == QSize(700, 500) and first.pos() == QPoint(40, 30)
 
     qtbot.waitUntil(placed)
-    first.activity.toggleViewAction().trigger()  # hide the dock
+    first.activity.toggleViewAction().trigger()  # show the jobs dock (hidden by default)
     first.close()
     assert workspace.paths.qt_state.is_file()
     assert workspace.paths.qt_state.parent == workspace.paths.root
@@ -229,8 +254,8 @@ def test_geometry_and_dock_layout_survive_a_restart(
     qtbot.waitExposed(second)
     assert second.size() == QSize(700, 500)
     assert second.pos() == QPoint(40, 30)
-    assert not second.activity.isVisible()
-    assert not second.activity.toggleViewAction().isChecked()
+    assert second.activity.isVisible()  # the analyst opened it: it stays open
+    assert second.activity.toggleViewAction().isChecked()
     assert not second.detail_dock.isVisible()
     assert not second.lists_dock.isVisible()
     assert not second.assistant.chat_dock.isVisible()
@@ -244,20 +269,7 @@ def test_first_window_is_sized_from_the_screen(window: MainWindow) -> None:
 
 
 def test_activity_dock_cancels_the_selected_job(window: MainWindow, qtbot: QtBot) -> None:
-    class Waits(Worker):
-        title = "Waiting for Godot"
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.entered = threading.Event()
-
-        def work(self) -> object:
-            self.entered.set()
-            self.token.wait(TIMEOUT_MS / 1000)
-            self.token.raise_if_cancelled()
-            return None
-
-    worker = Waits()
+    worker = WaitsForCancel()  # the dock lists the analyst's jobs only
     job_id = window.registry.start(worker)
     assert worker.entered.wait(TIMEOUT_MS / 1000)
     jobs = window.activity.jobs
