@@ -14,6 +14,8 @@ import pytest
 from PySide6.QtCore import QThreadPool
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
+from support.openai_server import OpenAIServer, use_server
+from support.window_steps import idle, open_scored_sample
 
 from caliber_desktop.services.workspace import Workspace
 from caliber_desktop.ui.mainwindow.window import MainWindow
@@ -65,3 +67,18 @@ def window(workspace: Workspace, registry: WorkerRegistry, qtbot: QtBot) -> Main
     win = MainWindow(workspace, registry)
     qtbot.addWidget(win)
     return win
+
+
+@pytest.fixture
+def ai_window(
+    window: MainWindow,
+    workspace: Workspace,
+    openai_server: OpenAIServer,
+    monkeypatch: pytest.MonkeyPatch,
+    qtbot: QtBot,
+) -> Iterator[MainWindow]:
+    """The window with the sample scored and a key: the model (the local server) answers."""
+    use_server(workspace, openai_server, monkeypatch, key=True)
+    open_scored_sample(window, qtbot)
+    yield window
+    idle(window, qtbot)

@@ -53,11 +53,16 @@ from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+if TYPE_CHECKING:
+    from caliber_desktop.services.workspace import Workspace
+
 MODEL = "gpt-4o-mini"
+#: The API key the GUI tests give the app (the local server accepts any).
+TEST_KEY = "sk-test-0123456789abcdef"
 
 
 # ----------------------------------------------------------------------------- behaviours
@@ -391,3 +396,17 @@ def openai_server() -> Iterator[OpenAIServer]:
         yield server
     finally:
         server.close()
+
+
+def use_server(
+    workspace: Workspace, server: OpenAIServer, monkeypatch: pytest.MonkeyPatch, *, key: bool
+) -> None:
+    """Point the workspace's assistant at ``server``, with the test key in the environment or
+    with no key at all."""
+    monkeypatch.delenv("CALIBER_OPENAI_BASE_URL", raising=False)
+    if key:
+        monkeypatch.setenv("OPENAI_API_KEY", TEST_KEY)
+    else:
+        monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    workspace.settings.ai.base_url = server.base_url
+    workspace.bind(workspace.user)

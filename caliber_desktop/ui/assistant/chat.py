@@ -6,6 +6,10 @@ changes. A reply is streamed into the view as plain text (each delta appended at
 long conversation is not re-laid out thirty times a second) and rendered as Markdown once it is
 complete. Stop ends the stream; the words that arrived stay, marked "stopped", exactly as the
 service stored them. A failed turn stays too, marked, with the reason.
+
+What the model wrote is untrusted: its Markdown is rendered with raw HTML shown as text and only
+web links opening (``reader.MarkdownView``). Copy All (Ctrl+Shift+C) and Export… (Ctrl+S) take
+the whole conversation as one Markdown document (``services/ai/transcript.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
 from PySide6.QtGui import (
     QKeyEvent,
+    QKeySequence,
     QPalette,
     QTextBlockFormat,
     QTextCharFormat,
@@ -30,12 +35,19 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
-    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
+from caliber_desktop.services.ai.transcript import TranscriptTurn, conversation_markdown
 from caliber_desktop.ui.account.menu import format_when
+from caliber_desktop.ui.assistant.reader import (
+    MARKDOWN_FEATURES,
+    MarkdownView,
+    TextExporter,
+    copy_markdown,
+    panel_action,
+)
 from caliber_desktop.ui.shared.forms import alive
 from caliber_desktop.ui.shared.lazy import ReloadsWhenShown
 from caliber_desktop.ui.shared.tones import blend, tone_colour
@@ -110,9 +122,9 @@ class ChatPanel(ReloadsWhenShown, QWidget):
         self.clear_button = QPushButton("Clear History…", self)
         self.clear_button.setObjectName("clearChat")
         self.clear_button.setAutoDefault(False)
-        self.view = QTextBrowser(self)
+        self.view = MarkdownView(self)
         self.view.setObjectName("chatView")
-        self.view.setOpenExternalLinks(True)
+        self.view.setAccessibleName("Conversation")
         self.view.setPlaceholderText(
             "Ask which sites to block, why a metric moved, or what to test next. The assistant "
             "sees the selected campaign's latest results and your last ten messages."
@@ -134,11 +146,45 @@ class ChatPanel(ReloadsWhenShown, QWidget):
         self.state_label = QLabel(self)
         self.state_label.setObjectName("chatState")
         self.state_label.setEnabled(False)
+        self.state_label.setWordWrap(True)  # a long message wraps; it never widens the dock
+        self.exporter = TextExporter(
+            self, registry, caption="Export the conversation", status=self.state_label.setText
+        )
+        self.copy_action = panel_action(
+            self,
+            "Copy Conversation",
+            self.copy_conversation,
+            "Ctrl+Shift+C",
+            "Copy the whole conversation (Markdown)",
+        )
+        self.export_action = panel_action(
+            self,
+            "Export Conversation…",
+            self.export_conversation,
+            QKeySequence.StandardKey.Save,
+            "Save the whole conversation to a file (.md, .html or .txt)",
+        )
+        self.copy_button = QPushButton("Copy All", self)
+        self.copy_button.setObjectName("copyChat")
+        self.export_button = QPushButton("Export…", self)
+        self.export_button.setObjectName("exportChat")
+        for button, action in (
+            (self.copy_button, self.copy_action),
+            (self.export_button, self.export_action),
+        ):
+            button.setAutoDefault(False)
+            button.setToolTip(action.toolTip())
+            button.clicked.connect(action.trigger)
+            self.view.addAction(action)
 
         top = QHBoxLayout()
         top.addWidget(QLabel("Context:", self))
         top.addWidget(self.context_combo, stretch=1)
         top.addWidget(self.clear_button)
+        conversation = QHBoxLayout()
+        conversation.addWidget(self.copy_button)
+        conversation.addWidget(self.export_button)
+        conversation.addStretch(1)
         buttons = QHBoxLayout()
         buttons.addWidget(self.state_label, stretch=1)
         buttons.addWidget(self.stop_button)
@@ -146,6 +192,7 @@ class ChatPanel(ReloadsWhenShown, QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.view, stretch=1)
+        layout.addLayout(conversation)
         layout.addWidget(self.input)
         layout.addLayout(buttons)
 
@@ -389,7 +436,7 @@ class ChatPanel(ReloadsWhenShown, QWidget):
         elif user or not turn.content:
             cursor.insertText(turn.content, body)
         else:
-            cursor.insertMarkdown(turn.content)
+            cursor.insertMarkdown(turn.content, MARKDOWN_FEATURES)  # raw HTML shows as text
         if turn.error:
             cursor.insertBlock(QTextBlockFormat(), failed)
             cursor.insertText(turn.error, failed)
@@ -407,6 +454,41 @@ class ChatPanel(ReloadsWhenShown, QWidget):
         """What the conversation shows now, as plain text (tests and "copy all")."""
         return self.view.toPlainText()
 
+    # ------------------------------------------------------------------ copy, export
+    def title(self) -> str:
+        """What the conversation is about, as its document's heading says it."""
+        if self.context_id() is None:
+            return "General conversation (no campaign)"
+        return f"Conversation about {self.context_combo.currentText()}"
+
+    def document(self) -> str:
+        """The conversation shown, as one Markdown document (the reply in flight as it is)."""
+        turns = [
+            TranscriptTurn(
+                role=turn.role,
+                content=turn.content,
+                status=turn.status if not turn.streaming else "ok",
+                model=turn.model if not turn.streaming else "",
+                when=format_when(turn.created_at) if turn.created_at else "",
+                error=turn.error,
+            )
+            for turn in self.turns
+        ]
+        return conversation_markdown(turns, title=self.title(), when=format_when(datetime.now(UTC)))
+
+    @Slot()
+    def copy_conversation(self) -> None:
+        """The whole conversation as Markdown (and rendered, for apps that paste rich text)."""
+        if self.turns:
+            copy_markdown(self.document(), self.title())
+            self.state_label.setText("Copied the conversation to the clipboard.")
+
+    @Slot()
+    def export_conversation(self) -> None:
+        """Ask for a file and save the whole conversation there."""
+        if self.turns:
+            self.exporter.export(self.title(), self.document(), self.title())
+
     @Slot()
     def _update_controls(self) -> None:
         streaming = self.streaming
@@ -415,6 +497,9 @@ class ChatPanel(ReloadsWhenShown, QWidget):
         self.stop_button.setVisible(streaming)
         self.context_combo.setEnabled(not streaming)
         self.clear_button.setEnabled(not streaming and bool(self.turns))
+        has_turns = bool(self.turns)
+        for widget in (self.copy_action, self.export_action, self.copy_button, self.export_button):
+            widget.setEnabled(has_turns)
 
     # ------------------------------------------------------------------ Qt
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)

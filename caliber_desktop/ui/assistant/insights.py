@@ -8,6 +8,12 @@ tabbed-away panel does not query the store for nothing — and reloads when it i
 Every call goes through a worker: generating (which may reach the model) on the network lane,
 deleting on the DB lane. An insight built without the model (no key, no network) is labelled
 "offline" in the list and in the viewer, so nobody mistakes the statistics summary for advice.
+
+Reading: the text is Markdown from an untrusted writer, shown by ``reader.MarkdownView`` (raw
+HTML as text, web links only). Read (or Enter on an insight) gives the text the whole dock — the
+commands and the list step aside until Esc or Show List; the dock itself can be floated and
+resized for more. Copy (Ctrl+Shift+C) and Export… (Ctrl+S, .md/.html/.txt) are buttons, in the
+text's context menu, and keys anywhere in the panel; Ctrl+C copies the selection.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, Qt, Signal, Slot
-from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -30,13 +36,20 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSplitter,
-    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
+from caliber_desktop.services.ai.offline import OFFLINE_LABEL
 from caliber_desktop.services.ai.records import INSIGHT_TITLES, INSIGHT_TYPES, InsightRecord
+from caliber_desktop.services.ai.transcript import insight_markdown
 from caliber_desktop.ui.account.menu import format_when
+from caliber_desktop.ui.assistant.reader import (
+    MarkdownView,
+    TextExporter,
+    copy_markdown,
+    panel_action,
+)
 from caliber_desktop.ui.shared.common import scaled_font
 from caliber_desktop.ui.shared.forms import FieldError, alive
 from caliber_desktop.ui.shared.lazy import ReloadsWhenShown
@@ -74,6 +87,31 @@ def source_text(record: InsightRecord, *, cached: bool = False) -> str:
     return f"{text} · cached" if cached else text
 
 
+def shown_text(record: InsightRecord) -> str:
+    """The text as the viewer shows it: an offline insight without its first-line label.
+
+    The panel says "offline" above the text (the note and the source line); saying it again as
+    the text's first sentence only pushes the findings down. Copy and Export keep the label: a
+    pasted or saved text has no note beside it.
+    """
+    label = f"{OFFLINE_LABEL}."
+    if record.is_offline and record.content.startswith(label):
+        return record.content[len(label) :].lstrip("\n")
+    return record.content
+
+
+class NoteLabel(QLabel):
+    """A one-line note that takes no room while it has nothing to say (progress, "Copied…")."""
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt override)
+        super().setText(text)
+        self.setVisible(bool(text))
+
+    def clear(self) -> None:
+        super().clear()
+        self.hide()
+
+
 class InsightsPanel(ReloadsWhenShown, QWidget):
     """The "Insights" dock: a campaign's insights and the commands to make more."""
 
@@ -97,6 +135,8 @@ class InsightsPanel(ReloadsWhenShown, QWidget):
         self.cached_ids: set[int] = set()
         self.failures: dict[str, str] = {}
         self._site = ""
+        #: the open campaign's name (the heading and file name of an exported insight)
+        self.campaign_name = ""
         self._job: str | None = None
         self._batch_total = 0
         self._stale = False
@@ -126,9 +166,10 @@ class InsightsPanel(ReloadsWhenShown, QWidget):
         self.progress.setObjectName("insightsProgress")
         self.progress.setTextVisible(False)
         self.progress.setMaximumHeight(round(self.fontMetrics().height() * 0.6))
-        self.progress_label = QLabel(self)
+        self.progress_label = NoteLabel(self)
         self.progress_label.setObjectName("insightsProgressText")
         self.progress_label.setWordWrap(True)
+        self.progress_label.hide()
         self.error_label = FieldError(self)
         self.error_label.setObjectName("insightsError")
 
@@ -150,11 +191,39 @@ class InsightsPanel(ReloadsWhenShown, QWidget):
         self.offline_label.setObjectName("offlineNote")
         self.offline_label.setWordWrap(True)
         self.offline_label.hide()
-        self.viewer = QTextBrowser(self)
+        self.viewer = MarkdownView(self)
         self.viewer.setObjectName("insightViewer")
-        self.viewer.setOpenExternalLinks(True)
         self.viewer.setPlaceholderText("Select an insight to read it.")
-        self.copy_button = self._button("Copy", "copyInsight", self.copy_selected)
+        self.viewer.setAccessibleName("Insight text")
+        self.exporter = TextExporter(
+            self, registry, caption="Export the insight", status=self.progress_label.setText
+        )
+        self.copy_action = panel_action(
+            self, "Copy Insight", self.copy_selected, "Ctrl+Shift+C", "Copy the insight (Markdown)"
+        )
+        self.export_action = panel_action(
+            self,
+            "Export Insight…",
+            self.export_selected,
+            QKeySequence.StandardKey.Save,
+            "Save the insight to a file (.md, .html or .txt)",
+        )
+        self.read_action = panel_action(
+            self, "Read", None, None, "Give the text the whole dock (Esc goes back)"
+        )
+        self.read_action.setCheckable(True)
+        self.read_action.toggled.connect(self.set_reading)  # by the button, menu or code
+        for action in (self.copy_action, self.export_action, self.read_action):
+            self.viewer.addAction(action)
+        self.copy_button = self._button("Copy", "copyInsight", self.copy_action.trigger)
+        self.export_button = self._button("Export…", "exportInsight", self.export_action.trigger)
+        self.read_button = self._button("Read", "readInsight", self.read_action.trigger)
+        for button, action in (
+            (self.copy_button, self.copy_action),
+            (self.export_button, self.export_action),
+            (self.read_button, self.read_action),
+        ):
+            button.setToolTip(action.toolTip())
         self.regenerate_button = self._button("Regenerate", "regenerateInsight", self.regenerate)
         self.regenerate_button.setToolTip("Ask the model again, ignoring the cached answer.")
         self.delete_button = self._button("Delete", "deleteInsight", self.delete_selected)
@@ -164,9 +233,14 @@ class InsightsPanel(ReloadsWhenShown, QWidget):
         self.subject_edit.textChanged.connect(self._update_controls)
         self.subject_edit.returnPressed.connect(self.generate)
         self.list.currentItemChanged.connect(self._show_current)
+        self.list.activated.connect(lambda _index: self.set_reading(True))
         delete = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.list)
         delete.setContext(Qt.ShortcutContext.WidgetShortcut)
         delete.activated.connect(self.delete_selected)
+        self.back_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
+        self.back_shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.back_shortcut.activated.connect(lambda: self.set_reading(False))
+        self.back_shortcut.setEnabled(False)
         self._restyle()
         self._show_progress(False)
         self._update_controls()
@@ -188,16 +262,23 @@ class InsightsPanel(ReloadsWhenShown, QWidget):
         commands.addWidget(self.stop_button)
         commands.addStretch(1)
         commands.addWidget(self.clear_button)
-        top = QWidget(self)
-        top_layout = QVBoxLayout(top)
+        # What acts on the list sits under it; what acts on the text under the text (and
+        # stays when reading hides the list).
+        list_actions = QHBoxLayout()
+        list_actions.addWidget(self.regenerate_button)
+        list_actions.addStretch(1)
+        list_actions.addWidget(self.delete_button)
+        self.list_box = QWidget(self)
+        top_layout = QVBoxLayout(self.list_box)
         top_layout.setContentsMargins(0, 0, 0, 0)
         top_layout.addWidget(self.list, stretch=1)
         top_layout.addWidget(self.empty_label)
+        top_layout.addLayout(list_actions)
         actions = QHBoxLayout()
+        actions.addWidget(self.read_button)
         actions.addWidget(self.copy_button)
-        actions.addWidget(self.regenerate_button)
+        actions.addWidget(self.export_button)
         actions.addStretch(1)
-        actions.addWidget(self.delete_button)
         bottom = QWidget(self)
         bottom_layout = QVBoxLayout(bottom)
         bottom_layout.setContentsMargins(0, 0, 0, 0)
@@ -207,14 +288,19 @@ class InsightsPanel(ReloadsWhenShown, QWidget):
         bottom_layout.addLayout(actions)
         self.splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.splitter.setChildrenCollapsible(False)
-        self.splitter.addWidget(top)
+        self.splitter.addWidget(self.list_box)
         self.splitter.addWidget(bottom)
         self.splitter.setStretchFactor(0, 2)
         self.splitter.setStretchFactor(1, 3)
+        # The commands that make insights: hidden while reading, so the text has the dock.
+        self.header = QWidget(self)
+        header_layout = QVBoxLayout(self.header)
+        header_layout.setContentsMargins(0, 0, 0, 0)
+        header_layout.addWidget(self.campaign_label)
+        header_layout.addLayout(picker)
+        header_layout.addLayout(commands)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.campaign_label)
-        layout.addLayout(picker)
-        layout.addLayout(commands)
+        layout.addWidget(self.header)
         layout.addWidget(self.progress)
         layout.addWidget(self.progress_label)
         layout.addWidget(self.error_label)
@@ -225,11 +311,14 @@ class InsightsPanel(ReloadsWhenShown, QWidget):
         """Follow the window's campaign; the list reloads now if shown, else when shown."""
         if campaign_id == self.campaign_id:
             if name:
+                self.campaign_name = name
                 self.campaign_label.setText(f"Insights for {name}")
             return
         if self._job is not None:
             self.registry.cancel(self._job)  # its results belong to the previous campaign
         self.campaign_id = campaign_id
+        self.campaign_name = name
+        self.set_reading(False)
         self.campaign_label.setText(
             NO_CAMPAIGN if campaign_id is None else f"Insights for {name or 'this campaign'}"
         )
@@ -321,7 +410,7 @@ class InsightsPanel(ReloadsWhenShown, QWidget):
                 f"{escape(source_text(record, cached=cached))}"
             )
             self.offline_label.setVisible(record.is_offline)
-            self.viewer.setMarkdown(record.content)
+            self.viewer.set_markdown(shown_text(record))
         self._update_controls()
 
     # ------------------------------------------------------------------ generating
@@ -475,10 +564,56 @@ class InsightsPanel(ReloadsWhenShown, QWidget):
     # ------------------------------------------------------------------ copy, delete, clear
     @Slot()
     def copy_selected(self) -> None:
+        """The insight's text as Markdown (and rendered, for apps that paste rich text)."""
         record = self.selected()
         if record is not None:
-            QGuiApplication.clipboard().setText(record.content)
+            copy_markdown(record.content, record.title)
             self.progress_label.setText(f"Copied {record.title} to the clipboard.")
+
+    def document(self, record: InsightRecord) -> str:
+        """The insight as a Markdown document: title, campaign, when, by what, the text."""
+        cached = record.cached or record.id in self.cached_ids
+        return insight_markdown(
+            record.title,
+            record.content,
+            campaign=self.campaign_name,
+            when=format_when(record.created_at),
+            source=source_text(record, cached=cached),
+        )
+
+    @Slot()
+    def export_selected(self) -> None:
+        """Ask for a file and save the selected insight there (Markdown, a web page or text)."""
+        record = self.selected()
+        if record is not None:
+            stem = f"{self.campaign_name} – {record.title}" if self.campaign_name else record.title
+            self.exporter.export(stem, self.document(record), record.title)
+
+    @Slot(bool)
+    def set_reading(self, reading: bool) -> None:
+        """Reading: the text takes the whole dock (the commands and the list step aside).
+
+        Entered with Read, or Enter / a double-click on an insight; Esc or Show List goes back
+        (the focus follows, so the keyboard is where the eyes are).
+        """
+        reading = reading and self.selected() is not None
+        if self.read_action.isChecked() != reading:
+            self.read_action.setChecked(reading)
+        self.header.setVisible(not reading)
+        self.list_box.setVisible(not reading)
+        self.back_shortcut.setEnabled(reading)
+        self.read_button.setText("Show List" if reading else "Read")
+        self.read_button.setToolTip(
+            "Back to the list of insights (Esc)" if reading else self.read_action.toolTip()
+        )
+        if reading:
+            self.viewer.setFocus(Qt.FocusReason.OtherFocusReason)
+        elif self.list.isVisible() and self.viewer.hasFocus():
+            self.list.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    @property
+    def reading(self) -> bool:
+        return self.read_action.isChecked()
 
     @Slot()
     def delete_selected(self) -> None:
@@ -538,6 +673,12 @@ class InsightsPanel(ReloadsWhenShown, QWidget):
         )
         self.batch_button.setEnabled(has_campaign and idle)
         has_selection = self.selected() is not None
+        for action in (self.copy_action, self.export_action, self.read_action):
+            action.setEnabled(has_selection)
+        self.export_button.setEnabled(has_selection)
+        self.read_button.setEnabled(has_selection)
+        if self.reading and not has_selection:
+            self.set_reading(False)
         self.copy_button.setEnabled(has_selection)
         self.regenerate_button.setEnabled(has_selection and idle)
         self.delete_button.setEnabled(has_selection and idle)

@@ -6,14 +6,14 @@ docks then talk to ``tests/support/openai_server.py`` over real HTTP through the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QDockWidget, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
-from support.openai_server import OpenAIServer, Reply, Status
+from support.openai_server import TEST_KEY, OpenAIServer, Reply, Status, use_server
+from support.window_steps import idle, open_scored_sample, show_dock
 
 from caliber_desktop.config import AISettings, Settings
 from caliber_desktop.errors import ValidationError
@@ -25,60 +25,8 @@ from caliber_desktop.ui.mainwindow.window import MainWindow
 from caliber_desktop.ui.settings.dialog import SettingsDialog
 
 TIMEOUT = 30_000
-KEY = "sk-test-0123456789abcdef"
+KEY = TEST_KEY
 WORDS = [f"word{i} " for i in range(40)]
-
-
-def idle(window: MainWindow, qtbot: QtBot) -> None:
-    qtbot.waitUntil(lambda: window.registry.running_count() == 0, timeout=TIMEOUT)
-
-
-def show_dock(window: MainWindow, dock: QDockWidget, qtbot: QtBot) -> None:
-    """Raise a tabbed dock; its panel loads what it shows (once) when it becomes visible."""
-    dock.raise_()
-    panel = dock.widget()
-    qtbot.waitUntil(lambda: panel.isVisible() and not panel._stale, timeout=TIMEOUT)
-    idle(window, qtbot)
-
-
-def use_server(
-    workspace: Workspace, server: OpenAIServer, monkeypatch: pytest.MonkeyPatch, *, key: bool
-) -> None:
-    monkeypatch.delenv("CALIBER_OPENAI_BASE_URL", raising=False)
-    if key:
-        monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    else:
-        monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    workspace.settings.ai.base_url = server.base_url
-    workspace.bind(workspace.user)
-
-
-def open_scored_sample(window: MainWindow, qtbot: QtBot) -> int:
-    """Start the window as the app does and score the sample campaign; its id."""
-    window.show()
-    with qtbot.waitSignal(window.startup_finished, timeout=TIMEOUT):
-        window.start_up()
-    idle(window, qtbot)
-    window.try_sample()
-    qtbot.waitUntil(lambda: window.workbench.loaded is not None, timeout=60_000)
-    idle(window, qtbot)
-    loaded = window.workbench.loaded
-    assert loaded is not None
-    return loaded.campaign_id
-
-
-@pytest.fixture
-def ai_window(
-    window: MainWindow,
-    workspace: Workspace,
-    openai_server: OpenAIServer,
-    monkeypatch: pytest.MonkeyPatch,
-    qtbot: QtBot,
-) -> Iterator[MainWindow]:
-    use_server(workspace, openai_server, monkeypatch, key=True)
-    open_scored_sample(window, qtbot)
-    yield window
-    idle(window, qtbot)
 
 
 def test_chat_streams_incrementally_and_stop_keeps_the_partial_reply(
