@@ -50,7 +50,8 @@ from caliber_desktop.services.auth.service import AuthConfig, AuthService
 from caliber_desktop.services.workspace import Workspace, open_workspace
 from caliber_desktop.ui.account.session import SessionKeeper, sign_in_at_start, signed_in_user
 from caliber_desktop.ui.mainwindow.window import MainWindow
-from caliber_desktop.ui.shared.common import app_icon, error_box
+from caliber_desktop.ui.shared.common import app_icon
+from caliber_desktop.ui.shared.errors import ErrorDialog, error_box
 from caliber_desktop.ui.shared.theme import ThemeFollower
 from caliber_desktop.workers.base import ErrorInfo
 from caliber_desktop.workers.registry import WorkerRegistry, install_quit_hook
@@ -283,7 +284,7 @@ def _startup_refused(exc: CaliberError, *, smoke: bool) -> int:
     if smoke:
         print(f"SMOKE FAILED: {exc}", file=sys.stderr)
     else:
-        QMessageBox.critical(None, "Caliber cannot start", str(exc))
+        error_box(None, ErrorInfo("Caliber cannot start", str(exc))).exec()
     return EXIT_EXPECTED
 
 
@@ -385,7 +386,7 @@ class BugReporter(QObject):
         self.smoke = smoke
         self.bugs: list[str] = []
         self.log_file: str | None = None
-        self._dialog: QMessageBox | None = None
+        self._dialog: ErrorDialog | None = None
 
     def __call__(
         self, exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None

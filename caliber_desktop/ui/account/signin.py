@@ -180,7 +180,7 @@ class SignInDialog(QDialog):
         self.sign_in_button.clicked.connect(self.sign_in)
         forgot = QPushButton("Forgot your password?", page)
         forgot.setObjectName("forgotLink")
-        forgot.setFlat(True)
+        # Not flat: a flat button shows no keyboard focus in Fusion.
         forgot.setAutoDefault(False)
         forgot.clicked.connect(self._go_to_forgot)
         form = QFormLayout(page)

@@ -53,6 +53,7 @@ class ApiKeyBox(QGroupBox):
         intro.setWordWrap(True)
         self.key_edit = QLineEdit(self)
         self.key_edit.setObjectName("openaiApiKey")
+        self.key_edit.setAccessibleName("OpenAI API key")
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.key_edit.setPlaceholderText(PLACEHOLDER)
         self.key_edit.installEventFilter(self)

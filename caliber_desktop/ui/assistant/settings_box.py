@@ -94,6 +94,10 @@ class AISettingsBox(QGroupBox):
         )
         self.per_minute = self._spin("aiPerMinute", 1, 10_000, settings.requests_per_minute)
         self.per_hour = self._spin("aiPerHour", 1, 100_000, settings.requests_per_hour)
+        # Spin boxes inside a sentence: a screen reader needs the sentence's words as names.
+        self.cache_ttl.setAccessibleName("Reuse insights for (minutes)")
+        self.per_minute.setAccessibleName("AI requests a minute")
+        self.per_hour.setAccessibleName("AI requests an hour")
         self.limits_error = FieldError(self)
         self.limits_error.setObjectName("aiLimitsError")
 

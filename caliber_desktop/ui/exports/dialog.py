@@ -79,6 +79,7 @@ class ExportDialog(QDialog):
             self.format_combo.addItem(label, key)
         self.path_edit = QLineEdit(self)
         self.path_edit.setObjectName("exportPath")
+        self.path_edit.setAccessibleName("Export to")
         self.path_edit.setMinimumWidth(420)
         browse = QPushButton("Browse…", self)
         browse.clicked.connect(self._browse)

@@ -11,10 +11,14 @@ thread.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
+    QPoint,
+    QRect,
+    QSize,
     Qt,
     Signal,
     Slot,
@@ -33,6 +37,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QStyle,
@@ -51,7 +56,7 @@ from caliber_desktop.services.records import CampaignRecord, UploadRecord
 from caliber_desktop.services.workspace import Workspace
 from caliber_desktop.ui.importing.quality import DataQualityView
 from caliber_desktop.ui.importing.view import NOT_IN_FILE, InspectionView
-from caliber_desktop.ui.shared.common import error_box
+from caliber_desktop.ui.shared.errors import ErrorView, error_box, screen_area
 from caliber_desktop.ui.shared.text_table import TextTableModel
 from caliber_desktop.workers import importing
 from caliber_desktop.workers.base import ErrorInfo, Worker
@@ -98,11 +103,11 @@ class ImportDialog(InspectionView, QDialog):
     def _build(self) -> None:
         metrics = self.fontMetrics()
         width, height = metrics.horizontalAdvance("M") * 100, metrics.height() * 54
-        screen = self.screen().availableGeometry() if self.screen() is not None else None
-        if screen is not None:  # room for the mapping and the data quality side by side
-            width = min(width, round(screen.width() * 0.92))
-            height = min(height, round(screen.height() * 0.92))
-        self.resize(width, height)
+        screen = screen_area()  # room for the mapping and the data quality side by side
+        width = min(width, round(screen.width() * 0.92))
+        height = min(height, round(screen.height() * 0.92))
+        #: the size once there is a mapping to show; until then the dialog fits its page
+        self.full_size = QSize(width, height)
         self.pages = QStackedWidget(self)
         busy = QWidget()
         self.busy_label = QLabel(f"Attaching {self.path.name} to “{self.campaign.name}”…")
@@ -113,18 +118,11 @@ class ImportDialog(InspectionView, QDialog):
         busy_layout.addWidget(self.busy_label, 0, Qt.AlignmentFlag.AlignHCenter)
         busy_layout.addWidget(bar)
         busy_layout.addStretch(1)
-        self.error_label = QLabel(wordWrap=True)
-        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        error_page = QWidget()
-        error_layout = QHBoxLayout(error_page)
-        icon = QLabel()
-        size = metrics.height() * 2
-        icon.setPixmap(self._icon(QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(size, size))
-        error_layout.addWidget(icon, 0, Qt.AlignmentFlag.AlignTop)
-        error_layout.addWidget(self.error_label, 1, Qt.AlignmentFlag.AlignTop)
+        #: the failure, once there is one: it takes the pages' place
+        self.error_view: ErrorView | None = None
+        self.error_label = QLabel()  # replaced by the ErrorView's message on failure
         self.pages.addWidget(busy)
         self.pages.addWidget(self._content())
-        self.pages.addWidget(error_page)
 
         self.buttons = QDialogButtonBox(self)
         self.score_button: QPushButton | None = self.buttons.addButton(
@@ -134,9 +132,42 @@ class ImportDialog(InspectionView, QDialog):
         self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
+        self.main_layout = layout = QVBoxLayout(self)
         layout.addWidget(self.pages, 1)
         layout.addWidget(self.buttons)
+        self._fit_page(0)
+
+    def _fit_page(self, index: int) -> None:
+        """Show page ``index`` in a dialog sized to it: no big empty box around a busy line;
+        the mapping page gets :attr:`full_size`.
+
+        A stacked widget is as big as its biggest page; the pages not shown are told to ignore
+        their size so the dialog can shrink to the one shown.
+        """
+        self.pages.setCurrentIndex(index)
+        ignored, preferred = QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred
+        for i in range(self.pages.count()):
+            policy = preferred if i == index else ignored
+            page = self.pages.widget(i)
+            if page is not None:
+                page.setSizePolicy(policy, policy)
+        self._fit(self.full_size if index == 1 else None)
+
+    def _fit(self, size: QSize | None) -> None:
+        """Resize to ``size`` (or to what the content needs), centred where a dialog opens."""
+        self.main_layout.activate()
+        size = size or self.sizeHint().boundedTo(self.full_size)
+        if not self.isVisible():
+            self.resize(size)  # Qt centres it on the window when it is shown
+            return
+        parent = self.parentWidget()
+        if parent is not None:
+            centre = parent.window().frameGeometry().center()
+        else:
+            centre = screen_area().center()
+        area = QRect(QPoint(0, 0), size)
+        area.moveCenter(centre)
+        self.setGeometry(area)
 
     def _content(self) -> QWidget:
         page = QWidget()
@@ -146,6 +177,8 @@ class ImportDialog(InspectionView, QDialog):
         self.mapping_table = QTableWidget(0, 3)
         self.mapping_table.setHorizontalHeaderLabels(["Field", "Column in the file", "Found by"])
         self.mapping_table.verticalHeader().hide()
+        self.mapping_table.setTabKeyNavigation(False)  # Tab reaches the column choices instead
+        self.mapping_table.setAccessibleName("Column mapping")
         mapping_header = self.mapping_table.horizontalHeader()
         mapping_header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         mapping_header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
@@ -154,6 +187,7 @@ class ImportDialog(InspectionView, QDialog):
         self.combos: dict[str, QComboBox] = {}
         self.pixel_list = QListWidget()
         self.pixel_list.itemChanged.connect(self._pixels_changed)
+        self.pixel_list.setAccessibleName("KPI conversion pixels")
         self.pixel_list.setMaximumHeight(self.fontMetrics().height() * 5)
         self.pixel_box = _group("KPI conversion pixel(s)", self.pixel_list)
         self.quality_view = DataQualityView()
@@ -171,6 +205,7 @@ class ImportDialog(InspectionView, QDialog):
         top.addWidget(side)
         self.preview_model = TextTableModel(self)
         self.preview_view = _table_view(self.preview_model)
+        self.preview_view.setAccessibleName("First rows, as they will be scored")
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(top)
         split.addWidget(_group("First rows, as they will be scored", self.preview_view))
@@ -240,16 +275,25 @@ class ImportDialog(InspectionView, QDialog):
 
     @Slot(object)
     def _failed(self, info: ErrorInfo) -> None:
-        """Attaching or the first read failed: say why and offer only Close."""
+        """Attaching or the first read failed: say why (the file, what to do), offer only Close.
+
+        The dialog shrinks to the message; a bug also gets its "Show details".
+        """
         if self._closed:
             return
-        self.error_label.setText(info.message)
-        self.pages.setCurrentIndex(2)
+        title = f"Importing {self.path.name} failed"
+        self.setWindowTitle(title)
+        log_file = self.workspace.paths.log_file if info.is_bug else None
+        self.error_view = ErrorView(replace(info, title=title), log_file, self)
+        self.error_label = self.error_view.message_label
+        self.pages.hide()  # its pages would keep the dialog as big as the mapping page
+        self.main_layout.insertWidget(0, self.error_view, 1)
+        self.error_view.show()  # now, not queued by the layout: the size below needs it
         self.buttons.clear()
         self.score_button = None
-        self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
-        if info.is_bug:
-            error_box(self, info, self.workspace.paths.log_file).open()
+        close = self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        self._fit(None)
+        close.setFocus()
 
     @Slot(object)
     def _inspect_failed(self, info: ErrorInfo) -> None:
@@ -271,7 +315,7 @@ class ImportDialog(InspectionView, QDialog):
         self._show(inspection)
         if first:
             self._session_start = self.chosen()
-            self.pages.setCurrentIndex(1)
+            self._fit_page(1)
         self._update_remember()
 
     # ------------------------------------------------------------------ choices
@@ -352,6 +396,7 @@ def _group(title: str, widget: QWidget) -> QGroupBox:
 def _table_view(model: TextTableModel) -> QTableView:
     view = QTableView()
     view.setModel(model)
+    view.setTabKeyNavigation(False)  # Tab moves on; the arrow keys move in the table
     view.verticalHeader().hide()
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)

@@ -1,7 +1,9 @@
 """The main window's actions, menus and toolbar, and the dialogs they open.
 
 Shortcuts use the platform's standard key sequences where one exists (New, Open, Find, Refresh,
-Preferences, Quit), so Ctrl+O on Windows and Linux is ⌘O on macOS.
+Preferences, Quit, Cancel), so Ctrl+O on Windows and Linux is ⌘O on macOS; every menu item has a
+mnemonic. View › Go To puts the keyboard focus in a dock (Ctrl+1…), so a keyboard user never has
+to Tab through the whole window to reach it.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QStyle, QToolBar
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QStyle, QToolBar, QWidget
 
 from caliber_desktop.services.records import CampaignRecord
 from caliber_desktop.services.scoring.sniff import REPORT_SUFFIXES
@@ -33,6 +35,29 @@ REPORT_FILTER = (
     f"Performance reports ({' '.join('*' + suffix for suffix in REPORT_SUFFIXES)});;All files (*)"
 )
 Key = QKeySequence.StandardKey
+#: Docks reachable by Ctrl+1 … Ctrl+9 (View › Go To)
+GO_TO_KEYS = 9
+
+
+def focus_dock(dock: QDockWidget) -> QWidget | None:
+    """Show ``dock`` in front of its tab group and focus its first control (None: it has none)."""
+    dock.show()
+    dock.raise_()
+    panel: QWidget | None = dock.widget()  # None for a dock without content
+    if panel is None:
+        return None
+    widget = panel.nextInFocusChain()
+    while widget is not panel and widget is not None:
+        if (
+            panel.isAncestorOf(widget)
+            and widget.isVisibleTo(panel)
+            and widget.isEnabled()
+            and widget.focusPolicy() & Qt.FocusPolicy.TabFocus
+        ):
+            widget.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            return widget
+        widget = widget.nextInFocusChain()
+    return None
 
 
 class WindowActions(QObject):
@@ -75,7 +100,8 @@ class WindowActions(QObject):
         self.import_.setIcon(icon(sp.SP_DialogOpenButton))
         self.score = self._action("&Score Campaign", self._score_current, "Ctrl+Return")
         self.score.setIcon(icon(sp.SP_MediaPlay))
-        self.cancel_score = self._action("&Cancel Scoring", jobs.cancel_scoring)
+        # Esc while scoring runs (the action is disabled otherwise, so Esc stays free).
+        self.cancel_score = self._action("&Cancel Scoring", jobs.cancel_scoring, Key.Cancel)
         self.cancel_score.setIcon(icon(sp.SP_MediaStop))
         self.export = self._action("&Export Lists and Results…", self.export_dialog, "Ctrl+E")
         self.export.setIcon(icon(sp.SP_DialogSaveButton))
@@ -92,6 +118,9 @@ class WindowActions(QObject):
         self.templates = self._action("&Templates…", self.templates_dialog)
         self.settings = self._action("Se&ttings…", self.settings_dialog, Key.Preferences)
         self.settings.setMenuRole(QAction.MenuRole.PreferencesRole)
+        # Only macOS defines Preferences (⌘,); Ctrl+, is what other apps use elsewhere.
+        if self.settings.shortcut().isEmpty():
+            self.settings.setShortcut(QKeySequence("Ctrl+,"))
         self.open_data = self._action("Open &Data Folder", commands.open_data_folder)
         self.clean_up = self._action("Clean &Up Data Folder…", clean_up)
         self.refresh = self._action("&Refresh Campaigns", commands.refresh_campaigns, Key.Refresh)
@@ -102,6 +131,8 @@ class WindowActions(QObject):
         self.quit.setMenuRole(QAction.MenuRole.QuitRole)
         self.about = self._action("&About Caliber", commands.show_about)
         self.about.setMenuRole(QAction.MenuRole.AboutRole)
+        #: View › Go To: the keyboard focus into each dock, Ctrl+1 for the first
+        self.go_to = tuple(self._go_to_action(i, dock) for i, dock in enumerate(self.view_docks))
         self._build_menus()
         self._build_toolbar()
         # What needs a scored run is enabled only while one is open.
@@ -115,6 +146,13 @@ class WindowActions(QObject):
         elif keys is not None:
             action.setShortcuts(QKeySequence.keyBindings(keys))
         action.triggered.connect(slot)
+        return action
+
+    def _go_to_action(self, index: int, dock: QDockWidget) -> QAction:
+        action = QAction(f"{dock.windowTitle()}", self.window)
+        if index < GO_TO_KEYS:
+            action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
+        action.triggered.connect(lambda: focus_dock(dock))
         return action
 
     def _build_menus(self) -> None:
@@ -132,6 +170,9 @@ class WindowActions(QObject):
         view = self.view_menu = bar.addMenu("&View")
         for dock in self.view_docks:
             view.addAction(dock.toggleViewAction())
+        go_to = view.addMenu("&Go To")
+        for action in self.go_to:
+            go_to.addAction(action)
         view.addSeparator()
         view.addAction(self.find)
         view.addAction(self.refresh)

@@ -54,6 +54,8 @@ class WelcomePanel(QWidget):
         self.model = CampaignListModel(self)
         self.table = QTableView(self)
         self.table.setObjectName("campaignTable")
+        self.table.setTabKeyNavigation(False)  # Tab moves on; the arrow keys move in the table
+        self.table.setAccessibleName("Your campaigns")
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)

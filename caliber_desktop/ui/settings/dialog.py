@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from caliber_desktop.config import Settings
 from caliber_desktop.errors import ValidationError
+from caliber_desktop.models import labels
 from caliber_desktop.ui.assistant.api_key_box import ApiKeyBox
 from caliber_desktop.ui.assistant.settings_box import AISettingsBox
 from caliber_desktop.ui.settings.housekeeping import HousekeepingBox
@@ -41,12 +42,14 @@ if TYPE_CHECKING:
     from caliber_desktop.services.auth.secrets import SecretStore
     from caliber_desktop.workers.registry import WorkerRegistry
 
-NORMALIZATIONS = (
-    ("Percentile rank (robust to outliers)", "percentile"),
-    ("Min–max", "minmax"),
-)
+NORMALIZATIONS = tuple((label, value) for value, label in labels.NORMALIZATIONS.items())
 #: ``ScoringSettings`` wants 0 < percentile < 100; the spin boxes stay inside that.
 PERCENTILE_MIN, PERCENTILE_MAX = 0.5, 99.5
+
+
+def _caption(setting: str) -> str:
+    """A form row's caption: the setting's label from the one labels table."""
+    return f"{labels.setting(setting)}:"
 
 
 class SettingsDialog(QDialog):
@@ -108,19 +111,20 @@ class SettingsDialog(QDialog):
 
         scoring_box = QGroupBox("Scoring", self)
         form = QFormLayout(scoring_box)
-        form.addRow("Minimum impressions:", self.min_impressions)
-        form.addRow("Allow at or above percentile:", self.allow_percentile)
-        form.addRow("Block at or below percentile:", self.block_percentile)
+        form.addRow(_caption("min_impressions"), self.min_impressions)
+        form.addRow(_caption("allow_percentile"), self.allow_percentile)
+        form.addRow(_caption("block_percentile"), self.block_percentile)
         form.addRow("", self.percentile_error)
-        form.addRow("Sure enough for a list:", self.decision_confidence)
-        form.addRow("Normalisation:", self.normalization)
-        form.addRow("Default KPI pixel:", self.kpi_pixel)
+        form.addRow(_caption("decision_confidence"), self.decision_confidence)
+        form.addRow(_caption("normalization"), self.normalization)
+        form.addRow(_caption("default_kpi_pixel"), self.kpi_pixel)
         form.addRow("", self.kpi_error)
         uploads_box = QGroupBox("Report files", self)
         QFormLayout(uploads_box).addRow("Largest file accepted:", self.max_upload)
 
         self.data_dir_edit = QLineEdit(str(self._data_dir), self)
         self.data_dir_edit.setObjectName("dataDir")
+        self.data_dir_edit.setAccessibleName("Data folder")
         self.data_dir_edit.setReadOnly(True)
         self.open_button = QPushButton("Open", self)
         self.open_button.setObjectName("openDataDir")
@@ -136,13 +140,14 @@ class SettingsDialog(QDialog):
         if secrets is not None and registry is not None:
             self.api_key_box = ApiKeyBox(secrets, registry, self)
 
+        self.ai_box = AISettingsBox(settings.ai, self)
+        # Made after both columns, so Tab reaches OK and Cancel last, as they read.
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
         self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
-        self.ai_box = AISettingsBox(settings.ai, self)
         # Two columns (scoring and files | the AI assistant) so the dialog fits a laptop screen.
         left, right = QVBoxLayout(), QVBoxLayout()
         left.addWidget(scoring_box)

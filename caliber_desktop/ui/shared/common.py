@@ -1,4 +1,7 @@
-"""Small pieces every window and panel shares: the app icon, error dialogs, relative fonts."""
+"""Small pieces every window and panel shares: the app icon, relative fonts.
+
+Errors are shown by :mod:`caliber_desktop.ui.shared.errors` (``error_box`` is re-exported here).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +9,9 @@ from importlib import resources
 from pathlib import Path
 
 from PySide6.QtGui import QFont, QIcon, QPixmap
-from PySide6.QtWidgets import QMessageBox, QWidget
 
-from caliber_desktop.workers.base import ErrorInfo
+# Where error dialogs were made before they got their own module; callers may still import it here.
+from caliber_desktop.ui.shared.errors import error_box as error_box
 
 
 def app_icon() -> QIcon:
@@ -33,21 +36,3 @@ def scaled_font(base: QFont, factor: float, *, bold: bool = False) -> QFont:
         font.setPixelSize(max(1, round(font.pixelSize() * factor)))
     font.setBold(bold)
     return font
-
-
-def error_box(parent: QWidget | None, info: ErrorInfo, log_file: Path | None = None) -> QMessageBox:
-    """The dialog for a failed job: the message; for a bug, where the log is and the traceback.
-
-    Returned unshown so callers choose between ``open()`` (window-modal, does not block) and
-    ``exec()``; tests inspect it without showing it.
-    """
-    box = QMessageBox(parent)
-    box.setIcon(QMessageBox.Icon.Critical if info.is_bug else QMessageBox.Icon.Warning)
-    box.setWindowTitle(info.title)
-    box.setText(info.message)
-    if info.is_bug and log_file is not None:
-        box.setInformativeText(f"Log file: {log_file}")
-    if info.details:
-        box.setDetailedText(info.details)
-    box.setStandardButtons(QMessageBox.StandardButton.Close)
-    return box

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle
+
+from caliber_desktop.ui.shared.focus_style import FocusFrameStyle
 
 #: Styles that follow the OS scheme by themselves.
 NATIVE_SCHEME_STYLES = {"windows11", "macos"}
@@ -51,6 +53,22 @@ def dark_palette() -> QPalette:
     return palette
 
 
+def show_keyboard_focus(app: QApplication) -> None:
+    """Wrap the app's style in :class:`FocusFrameStyle` (focus frames one can see).
+
+    Not the native styles of Windows 11 and macOS: they draw their own focus.
+    """
+    style = app.style()
+    if isinstance(style, FocusFrameStyle) or style.name().lower() in NATIVE_SCHEME_STYLES:
+        return
+    app.setStyle(FocusFrameStyle(style.name() or "Fusion"))
+
+
+def _is_fusion(style: QStyle) -> bool:
+    base = style.baseStyle() if isinstance(style, QProxyStyle) else style
+    return base.name().lower() == "fusion"
+
+
 class ThemeFollower(QObject):
     """Applies the OS colour scheme now and whenever it changes."""
 
@@ -68,10 +86,12 @@ class ThemeFollower(QObject):
         if style is not None and style.name().lower() in NATIVE_SCHEME_STYLES:
             return
         if scheme == Qt.ColorScheme.Dark:
-            self.app.setStyle("Fusion")
+            if not _is_fusion(style):
+                self.app.setStyle(FocusFrameStyle("Fusion"))
             self.app.setPalette(dark_palette())
         else:
             self.app.setPalette(self.light)
+        show_keyboard_focus(self.app)
 
     @property
     def is_dark(self) -> bool:

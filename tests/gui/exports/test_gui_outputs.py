@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 from support.campaigns import TTD_DISPLAY_AWARENESS
 from support.windows_locks import WindowsLocks
@@ -19,6 +18,7 @@ from caliber_desktop.services.workspace import Workspace
 from caliber_desktop.ui.exports.dialog import ExportDialog
 from caliber_desktop.ui.mainwindow.window import MainWindow
 from caliber_desktop.ui.results.compare import CompareDialog
+from caliber_desktop.ui.shared.errors import ErrorDialog
 from caliber_desktop.workers.base import ErrorInfo
 from caliber_desktop.workers.registry import WorkerRegistry
 from caliber_desktop.workers.scoring import load_run
@@ -147,9 +147,9 @@ def test_exporting_lists_and_results_over_a_file_open_in_excel_is_a_message(
     (info,) = reported.args
     assert not info.is_bug
     assert "Close scores.xlsx in Excel (or any app that has it open)" in info.message
-    (box,) = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
+    (box,) = [b for b in window.findChildren(ErrorDialog) if b.isVisible()]
     assert box.text() == info.message
-    assert box.detailedText() == ""  # an expected error: no traceback
+    assert box.details() == ""  # an expected error: no traceback
     box.close()
     assert {p.name: p.read_bytes() for p in sorted(out.iterdir())} == before
 

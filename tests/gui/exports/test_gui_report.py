@@ -11,16 +11,13 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QLabel
 from pytestqt.qtbot import QtBot
 from support.campaigns import TTD_DISPLAY_AWARENESS
+from support.window_steps import idle
 
 from caliber_desktop.services.workspace import Workspace
 from caliber_desktop.ui.mainwindow.window import MainWindow
 
 TIMEOUT = 30_000
 SETTINGS = TTD_DISPLAY_AWARENESS
-
-
-def idle(window: MainWindow, qtbot: QtBot) -> None:
-    qtbot.waitUntil(lambda: window.registry.running_count() == 0, timeout=TIMEOUT)
 
 
 def test_export_report_writes_the_pdf_on_a_worker(

@@ -10,8 +10,10 @@ from PySide6.QtCore import Qt
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 from support.real_exports import PLAIN_PULSEPOINT_NAMES, write
+from support.vocabulary import machine_names, widget_texts
 
 from caliber_desktop.config import load_settings
+from caliber_desktop.models import labels
 from caliber_desktop.services.importing.ingest import SCORING_FIELDS
 from caliber_desktop.services.records import CampaignRecord
 from caliber_desktop.services.workspace import Workspace
@@ -82,7 +84,7 @@ def test_attaches_inspects_and_shows_detection_and_mapping(
     assert dialog.inspection is not None
     assert dialog.pages.currentIndex() == 1
     assert "The Trade Desk (95 %)" in dialog.detection_label.text()
-    assert "ctv (90 %)" in dialog.detection_label.text()
+    assert "CTV (90 %)" in dialog.detection_label.text()
     assert "campaign is set to" not in dialog.detection_label.text()  # it agrees
     assert dialog.combos["site"].currentText() == "Site"
     assert dialog.combos["spend"].currentText() == "Advertiser Cost (Adv Currency)"
@@ -136,7 +138,9 @@ def test_a_bad_file_shows_the_message_and_only_close(
     bad = tmp_path / "x.csv"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
     dialog = open_dialog(qtbot, workspace, registry, campaign, bad)
-    assert dialog.pages.currentIndex() == 2
+    assert dialog.error_view is not None
+    assert dialog.error_view.isVisibleTo(dialog)
+    assert not dialog.pages.isVisibleTo(dialog)
     assert "x.csv" in dialog.error_label.text()
     assert dialog.score_button is None
     texts = [b.text().replace("&", "") for b in dialog.buttons.buttons()]
@@ -193,7 +197,8 @@ def test_a_report_with_other_platforms_names_shows_where_each_column_came_from(
     assert dialog.combos["spend"].currentText() == "Total Spend"
     assert dialog.combos["conversions"].currentText() == "Conversions"
     row = {
-        dialog.mapping_table.item(r, 0).text(): r for r in range(dialog.mapping_table.rowCount())
+        dialog.mapping_table.item(r, 0).data(Qt.ItemDataRole.UserRole): r
+        for r in range(dialog.mapping_table.rowCount())
     }
     found = dialog.mapping_table.item(row["spend"], 2)
     assert found.text() == "PulsePoint name ⚠"
@@ -228,3 +233,23 @@ def test_mapping_one_column_to_two_fields_is_refused_in_the_dialog(
     dialog.combos["clicks"].setCurrentText("Clicks")  # put right: scoring is possible again
     settle(qtbot, registry)
     assert dialog.score_button.isEnabled()
+
+
+def test_a_ttd_report_with_tv_quality_columns_shows_no_machine_names(
+    qtbot: QtBot,
+    workspace: Workspace,
+    registry: WorkerRegistry,
+    campaign: CampaignRecord,
+    shared_data: Path,
+) -> None:
+    """Field labels from the one labels table, not the reader's names (``tvqi_raw`` leaked)."""
+    dialog = open_dialog(qtbot, workspace, registry, campaign, shared_data / TTD_CTV)
+    mapped = {
+        dialog.mapping_table.item(r, 0).text() for r in range(dialog.mapping_table.rowCount())
+    }
+    assert labels.field("tvqi_raw") in mapped  # the TV Quality Index columns, under their label
+    assert "tvqi_raw" not in mapped
+    texts = widget_texts(dialog, data_views=[dialog.preview_view])
+    headers = dialog.inspection.headers if dialog.inspection else []
+    leaked = {n for t in texts for n in machine_names(t, allowed=headers)}
+    assert not leaked, f"machine names shown in the import dialog: {sorted(leaked)}"

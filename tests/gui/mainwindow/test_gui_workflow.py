@@ -14,8 +14,9 @@ import pandas as pd
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFileOpenEvent, QPalette
-from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog
 from pytestqt.qtbot import QtBot
+from support.window_steps import idle
 
 from caliber_desktop.app import ReportOpener
 from caliber_desktop.services.startup import sample_report
@@ -23,6 +24,7 @@ from caliber_desktop.ui.campaigns.dialog import NewCampaignDialog
 from caliber_desktop.ui.campaigns.templates import TemplateManagerDialog
 from caliber_desktop.ui.importing.dialog import ImportDialog
 from caliber_desktop.ui.mainwindow.window import MainWindow
+from caliber_desktop.ui.shared.errors import ErrorDialog
 from caliber_desktop.ui.shared.theme import ThemeFollower
 
 TIMEOUT = 30_000
@@ -34,10 +36,6 @@ DISPLAY_AWARENESS = {
     "analysis_level": "domain",
 }
 USD = "Advertiser Cost (USD)"
-
-
-def idle(window: MainWindow, qtbot: QtBot) -> None:
-    qtbot.waitUntil(lambda: window.registry.running_count() == 0, timeout=TIMEOUT)
 
 
 def report_with_two_costs(folder: Path) -> Path:
@@ -204,9 +202,10 @@ def test_a_scoring_failure_is_a_message_dialog_not_a_traceback(
     (info,) = reported.args
     assert not info.is_bug
     assert "has no report attached" in info.message
-    (box,) = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
+    (box,) = [b for b in window.findChildren(ErrorDialog) if b.isVisible()]
     assert box.text() == info.message
-    assert box.detailedText() == ""  # an expected error: no traceback
+    assert box.details() == ""  # an expected error: no traceback
+    assert box.view.details_button is None
     box.close()
     assert window.workspace.campaigns.get(campaign.id).status.value == "pending"
 
