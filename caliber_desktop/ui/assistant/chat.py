@@ -115,6 +115,7 @@ class ChatPanel(ReloadsWhenShown, QWidget):
 
         self.context_combo = QComboBox(self)
         self.context_combo.setObjectName("chatContext")
+        self.context_combo.setAccessibleName("Campaign to talk about")
         self.context_combo.addItem(GENERAL, None)
         self.context_combo.setToolTip(
             "Which campaign's numbers the assistant sees; General uses none."
@@ -131,6 +132,7 @@ class ChatPanel(ReloadsWhenShown, QWidget):
         )
         self.input = QPlainTextEdit(self)
         self.input.setObjectName("chatInput")
+        self.input.setAccessibleName("Your message")
         self.input.setPlaceholderText(INPUT_HINT)
         self.input.setTabChangesFocus(True)
         self.input.setMaximumHeight(round(self.fontMetrics().lineSpacing() * 5.5))

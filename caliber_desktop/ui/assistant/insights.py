@@ -148,6 +148,7 @@ class InsightsPanel(ReloadsWhenShown, QWidget):
         self.campaign_label.setFont(scaled_font(self.font(), 1.1, bold=True))
         self.type_combo = QComboBox(self)
         self.type_combo.setObjectName("insightType")
+        self.type_combo.setAccessibleName("Kind of insight")
         for insight_type in INSIGHT_TYPES:
             self.type_combo.addItem(INSIGHT_TITLES[insight_type], insight_type)
         self.subject_edit = QLineEdit(self)
@@ -175,6 +176,7 @@ class InsightsPanel(ReloadsWhenShown, QWidget):
 
         self.list = QListWidget(self)
         self.list.setObjectName("insightList")
+        self.list.setAccessibleName("Insights")
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list.setWordWrap(True)
         self.list.setAlternatingRowColors(True)

@@ -9,16 +9,46 @@ sheet: a style sheet would stop palette changes (the light/dark switch) reaching
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QEvent, QObject, QRectF
 from PySide6.QtGui import QPainter, QPalette, QPen
-from PySide6.QtWidgets import QAbstractItemView, QProxyStyle, QStyle, QStyleOption, QTabBar, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QListView,
+    QPlainTextEdit,
+    QProxyStyle,
+    QStyle,
+    QStyleOption,
+    QTabBar,
+    QTableView,
+    QTextEdit,
+    QWidget,
+)
 
 #: Width of the focus frame, in device-independent pixels.
 FOCUS_PEN = 1.5
 
 
 class FocusFrameStyle(QProxyStyle):
-    """The app's style with a visible focus frame on table and list cells and on tabs."""
+    """The app's style with a visible focus frame on table and list cells, tabs, text boxes and
+    lists (their frame; a focus change repaints it: see :meth:`polish`)."""
+
+    def polish(self, widget: QWidget) -> None:  # type: ignore[override]
+        super().polish(widget)
+        if isinstance(widget, QTextEdit | QPlainTextEdit | QListView):
+            # The frame is painted by the scroll area itself, which does not repaint when the
+            # focus moves (its viewport does): repaint it then.
+            widget.installEventFilter(self)
+
+    def unpolish(self, widget: QWidget) -> None:  # type: ignore[override]
+        widget.removeEventFilter(self)
+        super().unpolish(widget)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if event.type() in (QEvent.Type.FocusIn, QEvent.Type.FocusOut) and isinstance(
+            watched, QWidget
+        ):
+            watched.update()
+        return super().eventFilter(watched, event)
 
     def drawPrimitive(  # noqa: N802 (Qt override)
         self,
@@ -41,6 +71,16 @@ class FocusFrameStyle(QProxyStyle):
         widget: QWidget | None = None,
     ) -> None:
         super().drawControl(element, option, painter, widget)
+        if (
+            element == QStyle.ControlElement.CE_ShapedFrame
+            and isinstance(widget, QTextEdit | QPlainTextEdit | QListView)
+            and not isinstance(widget, QTableView)
+            and widget.hasFocus()
+        ):
+            # Text boxes and lists: the frame in the focus colour, as Fusion does for a line
+            # edit; an empty list has no current cell to frame, a text box no cell at all.
+            draw_focus_frame(option, painter, on_highlight=False)
+            return
         focused = QStyle.StateFlag.State_HasFocus | QStyle.StateFlag.State_KeyboardFocusChange
         if element == QStyle.ControlElement.CE_TabBarTab and (option.state & focused) == focused:
             # Around the whole tab, in the focus colour (a selected tab is not highlighted).

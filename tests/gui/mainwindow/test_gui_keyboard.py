@@ -31,7 +31,7 @@ from support.keyboard import (
     tab_walk,
     unnamed,
 )
-from support.window_steps import idle, open_first_site, open_scored_sample
+from support.window_steps import idle, open_first_site, open_scored_sample, show_dock
 
 from caliber_desktop.ui.mainwindow.actions import focus_dock
 from caliber_desktop.ui.mainwindow.window import MainWindow
@@ -56,12 +56,6 @@ def palette(request: pytest.FixtureRequest, qapp: QApplication) -> Iterator[str]
     """The Fusion style with the default (light) palette or the app's dark one."""
     with fusion(qapp, request.param):
         yield request.param
-
-
-def assistant_widgets(window: MainWindow) -> set[QWidget]:
-    """The AI docks' controls: the assistant's own code names them (issue 16, in progress)."""
-    docks = (window.assistant.insights_dock, window.assistant.chat_dock)
-    return {w for dock in docks for w in dock.findChildren(QWidget)}
 
 
 # --------------------------------------------------------------------------- shortcuts
@@ -161,10 +155,23 @@ def test_every_control_and_chart_has_a_name(scored: MainWindow) -> None:
     bars = [w for w in scored.lists_panel.findChildren(QWidget) if type(w).__name__ == "ShareBar"]
     assert len(charts) >= 3  # the histogram, the scatter and the site's contributions
     assert bars
-    named_elsewhere = assistant_widgets(scored)
-    everything = [w for w in (*controls, *charts, *status, *bars) if w not in named_elsewhere]
+    everything = [*controls, *charts, *status, *bars]
     assert not unnamed(everything)
     assert all("%" in b.accessibleDescription() for b in bars if b.isVisible())
+
+
+def test_the_assistant_docks_are_named_and_show_focus(
+    scored: MainWindow, qtbot: QtBot, palette: str
+) -> None:
+    """The Insights and Assistant docks sit behind the Site detail tab: raise each, then check."""
+    for dock in (scored.assistant.insights_dock, scored.assistant.chat_dock):
+        show_dock(scored, dock, qtbot)
+        controls = [w for w in tab_stops(scored) if dock.isAncestorOf(w)]
+        assert len(controls) >= 3, dock.windowTitle()
+        assert not unnamed(controls), dock.windowTitle()
+        assert not focus_not_shown(controls), (dock.windowTitle(), palette)
+    assert scored.assistant.insights_panel.list.accessibleName() == "Insights"
+    assert scored.assistant.chat_panel.input.accessibleName() == "Your message"
 
 
 def test_names_say_what_a_control_is(scored: MainWindow) -> None:
@@ -181,6 +188,6 @@ def test_names_say_what_a_control_is(scored: MainWindow) -> None:
 
 def test_the_focused_control_is_visible_in_light_and_dark(scored: MainWindow, palette: str) -> None:
     QApplication.processEvents()
-    controls = [w for w in tab_stops(scored) if w not in assistant_widgets(scored)]
+    controls = tab_stops(scored)
     assert len(controls) > 10
     assert not focus_not_shown(controls), palette
