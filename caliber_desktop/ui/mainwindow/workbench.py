@@ -75,6 +75,8 @@ class Workbench(QObject):
         self.campaign_list = campaign_list
         self.overview = overview
         self.detail = detail
+        #: the site the Site detail shows (its pin must follow a pin or unpin)
+        self.shown_site: str | None = None
         self.workspace = workspace
         self.registry = registry
         self.loaded: LoadedRun | None = None
@@ -134,7 +136,7 @@ class Workbench(QObject):
             return
         if not isinstance(loaded, LoadedRun) or loaded.campaign_id != self.campaign_id:
             return  # the analyst moved on to another campaign meanwhile
-        self.loaded = loaded
+        self.loaded, self.shown_site = loaded, None
         self.window.show_run(loaded)
         self.run_loaded.emit(loaded)
         self.run_available.emit(True)
@@ -244,8 +246,10 @@ class Workbench(QObject):
     @Slot(str)
     def show_site(self, site_id: str) -> None:
         if self.loaded is None or site_id not in self.loaded.result.sites.index:
+            self.shown_site = None
             self.detail.clear()
             return
+        self.shown_site = site_id
         explanation = explain_site(self.loaded.result, site_id)
         self.detail.show_site(explanation, self.loaded.overrides.get(site_id))
 
@@ -278,6 +282,8 @@ class Workbench(QObject):
             return  # another run is shown now
         self.loaded = changed
         self.window.show_overrides(changed)
+        if self.shown_site is not None:  # the Site detail says "pinned to …" at once
+            self.show_site(self.shown_site)
         self.run_loaded.emit(changed)
 
     @Slot(str)

@@ -16,7 +16,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFileOpenEvent, QPalette
 from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog
 from pytestqt.qtbot import QtBot
-from support.window_steps import idle
+from support.window_steps import idle, open_first_site, open_scored_sample
 
 from caliber_desktop.app import ReportOpener
 from caliber_desktop.services.startup import sample_report
@@ -294,3 +294,20 @@ def test_the_window_follows_the_os_colour_scheme(qapp: QApplication) -> None:
     finally:
         qapp.setPalette(before)
         follower.deleteLater()
+
+
+def test_pinning_the_open_site_updates_its_detail_at_once(window: MainWindow, qtbot: QtBot) -> None:
+    """The Site detail said "Allow" after the open site was pinned to block, until reselected."""
+    open_scored_sample(window, qtbot)
+    open_first_site(window, qtbot)
+    site = window.workbench.shown_site
+    assert site is not None
+    chip = window.detail_panel.chip
+    assert "pinned" not in chip.text()
+    window.workbench.pin([site], "block", "client asked")
+    qtbot.waitUntil(lambda: chip.text().startswith("pinned to block"), timeout=TIMEOUT)
+    assert "client asked" in chip.toolTip()
+    idle(window, qtbot)
+    window.workbench.unpin([site])
+    qtbot.waitUntil(lambda: "pinned" not in chip.text(), timeout=TIMEOUT)
+    idle(window, qtbot)
