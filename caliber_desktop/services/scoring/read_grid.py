@@ -59,8 +59,9 @@ def _no_header(shown: str) -> ValidationError:
     return ValidationError(
         f"{shown}: no header row found in the first {HEADER_SCAN_ROWS} rows (a header has at "
         "least 3 known column names such as Site, Impressions and Advertiser Cost).",
-        hint="Check it is a performance report from The Trade Desk or PulsePoint, or map its "
-        "columns by hand. " + EXPORT_AGAIN,
+        hint="Check it is a performance report from The Trade Desk or PulsePoint. If it is a "
+        "report with other column names, name them for Caliber with `caliber score FILE "
+        "--mapping mapping.json`. " + EXPORT_AGAIN,
     )
 
 
