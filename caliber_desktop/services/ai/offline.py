@@ -3,7 +3,7 @@
 Offered when there is no OpenAI key or no network, so the analyst gets something useful instead of
 an error. The text is a pure function of the insight's context (the same run gives the same text,
 word for word) and always starts with :data:`OFFLINE_LABEL`, so nobody mistakes it for a model's
-answer. Site names are quoted, never interpreted.
+answer. Site names are Markdown code spans (the window renders Markdown), never interpreted.
 """
 
 from __future__ import annotations
@@ -20,6 +20,12 @@ OFFLINE_MODEL = "offline"
 Context = Mapping[str, Any]
 
 
+def _quoted(name: object) -> str:
+    """A site name as a Markdown code span: the window renders insights as Markdown, and a name
+    like ``best_deals_*`` must read as written, not turn italic (backticks in it are dropped)."""
+    return "`" + str(name).replace("`", "") + "`"
+
+
 def _pct(share: Any) -> str:
     return f"{float(share or 0.0) * 100:.1f} %"
 
@@ -29,7 +35,9 @@ def _score(value: Any) -> str:
 
 
 def _sites(entries: list[Mapping[str, Any]], limit: int = 3) -> str:
-    named = [f'"{e.get("name") or e.get("site")}" ({_score(e.get("score"))})' for e in entries]
+    named = [
+        f"{_quoted(e.get('name') or e.get('site'))} ({_score(e.get('score'))})" for e in entries
+    ]
     return ", ".join(named[:limit]) if named else "none"
 
 
@@ -159,7 +167,7 @@ def _domain(context: Context) -> list[str]:
         for m in site.get("metrics", [])
     )
     return [
-        f'Site "{site.get("name")}" scores {_score(site.get("score"))} / 100 (percentile '
+        f"Site {_quoted(site.get('name'))} scores {_score(site.get('score'))} / 100 (percentile "
         f"{_score(site.get('percentile'))}), quality {labels.band(site.get('quality_status'))}, "
         f"confidence {labels.label('confidence', site.get('confidence'))}.",
         f"Recommendation: {labels.recommendation(site.get('recommendation')).lower()}; "

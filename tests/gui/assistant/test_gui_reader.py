@@ -19,9 +19,9 @@ from support.openai_server import OpenAIServer, Reply, use_server
 from support.window_steps import idle, open_scored_sample, show_dock
 from support.windows_locks import WindowsLocks
 
-from caliber_desktop.services.ai.offline import OFFLINE_LABEL
+from caliber_desktop.services.ai.offline import OFFLINE_LABEL, offline_text
 from caliber_desktop.services.workspace import Workspace
-from caliber_desktop.ui.assistant.reader import TextExporter, is_web_link
+from caliber_desktop.ui.assistant.reader import MarkdownView, TextExporter, is_web_link
 from caliber_desktop.ui.mainwindow.window import MainWindow
 from caliber_desktop.ui.shared.errors import ErrorDialog
 
@@ -301,3 +301,15 @@ def test_the_conversation_is_copied_and_exported_whole(
     assert "Choose a folder you can write to" in box.text()
     assert list(shared.iterdir()) == []
     box.close()
+
+
+def test_offline_insights_show_site_names_as_written(qtbot: QtBot) -> None:
+    """A name with Markdown characters (``*``, ``_``) must not turn italic in the insight view."""
+    name = "best_deals_*today*.example"
+    site = {"name": name, "score": 12.0, "percentile": 3.0, "quality_status": "poor",
+            "confidence": "high", "recommendation": "block", "list": "block",
+            "impressions": 5000, "spend": 1.5, "flags": [], "metrics": []}  # fmt: skip
+    view = MarkdownView()
+    qtbot.addWidget(view)
+    view.set_markdown(offline_text("domain", {"site": site, "campaign_score": 40.0}))
+    assert name in view.toPlainText()
