@@ -12,7 +12,6 @@ from typing import Any
 
 import pandas as pd
 
-from caliber_desktop.models import labels
 from caliber_desktop.services.ai.records import list_insights
 from caliber_desktop.services.exports.run_data import (
     LIST_COLUMNS,
@@ -26,7 +25,7 @@ from caliber_desktop.services.exports.run_data import (
 from caliber_desktop.services.exports.run_outputs import results_table
 from caliber_desktop.services.exports.sheets import write_csv
 from caliber_desktop.services.records import jsonable
-from caliber_desktop.services.runs.facts import run_counts
+from caliber_desktop.services.runs.facts import list_cell, run_counts
 from caliber_desktop.services.scoring.lists import list_file_names
 
 Tick = Callable[[int], None]
@@ -200,7 +199,9 @@ def sheets(src: OutputSources, data: RunData, what: str) -> list[tuple[str, pd.D
     if what == "summary":
         return [("Summary", table(src, data, what))]
     if what == "lists":
-        out = [(labels.recommendation(name), list_frame(data, name)) for name in LIST_NAMES]
+        # "Allow", "Block", "Neither": the third holds every site on neither list, not the
+        # monitor recommendation's count (the Lists dock's tabs say the same)
+        out = [(list_cell(name), list_frame(data, name)) for name in LIST_NAMES]
         return [*out, ("Impact", impact_frame(data))]
     return [(SHEET_TITLES[name], frame) for name, frame in campaign_tables(src, data)]
 

@@ -23,6 +23,7 @@ from caliber_desktop.services.exports import outputs, parts, run_data, sheets
 from caliber_desktop.services.exports.outputs import export
 from caliber_desktop.services.exports.run_outputs import neutralise
 from caliber_desktop.services.progress import Cancelled, CancelToken
+from caliber_desktop.services.runs.facts import list_cell
 from caliber_desktop.services.workspace import Workspace
 
 SETTINGS = TTD_DISPLAY_AWARENESS
@@ -188,8 +189,8 @@ def test_lists_in_every_format(scored: tuple[Workspace, int], tmp_path: Path) ->
     book = tmp_path / "lists.xlsx"
     export(ws, cid, "lists", "xlsx", book)
     frames = xlsx_frames(book)
-    assert list(frames) == ["Allow", "Block", "Monitor", "Impact"]
-    assert {n: len(frames[n.title()]) for n in sizes} == sizes
+    assert list(frames) == ["Allow", "Block", "Neither", "Impact"]
+    assert {n: len(frames[list_cell(n)]) for n in sizes} == sizes
     assert_safe_text(xlsx_cells(book))
 
     doc = json.loads(
