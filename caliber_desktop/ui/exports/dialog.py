@@ -37,7 +37,7 @@ from caliber_desktop.workers.registry import WorkerRegistry
 
 WHATS = (
     ("results", "Results (one row per site)"),
-    ("lists", "Allow / block / monitor lists"),
+    ("lists", "Allow and block lists, and the sites on neither"),
     ("summary", "Summary"),
     ("campaign", "Full campaign (settings, mapping, data quality, results, pins, insights)"),
 )
