@@ -139,11 +139,13 @@ class CampaignsPanel(QWidget):
         top.addWidget(self.search, stretch=1)
         top.addWidget(self.status_filter)
         bottom = QHBoxLayout()  # the button sits here so the dock can be narrow
-        bottom.addWidget(self.summary, stretch=1)
         bottom.addWidget(self.new_button)
+        bottom.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.table, stretch=1)
+        # On its own line: beside the button a narrow dock wrapped "1 campaign" into two lines.
+        layout.addWidget(self.summary)
         layout.addLayout(bottom)
 
         self._debounce = QTimer(self)
