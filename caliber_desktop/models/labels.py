@@ -192,6 +192,12 @@ FIELDS: Final[dict[str, str]] = {
     "p_allow": "Chance it belongs on the allow list",
     "p_block": "Chance it belongs on the block list",
     "pinned": "Pinned",
+    "score_lo": "Score, low end of the 90 % interval",
+    "score_hi": "Score, high end of the 90 % interval",
+    "decision_reason": "Why this recommendation",
+    "list_action": "List it is on",
+    "overridden": "Pinned by the analyst",
+    "override_reason": "Pin reason",
 }
 
 RECOMMENDATIONS: Final[dict[str, str]] = {
@@ -417,3 +423,48 @@ def setting_value(name: str, value: object) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(value)
+
+
+#: Suffixes of a metric's derived result columns, and how a header says them (the window's table
+#: and the exports' column guide read the same words).
+METRIC_COLUMN_SUFFIXES: Final[dict[str, str]] = {
+    "_shrunk": "(adj.)",
+    "_norm": "(0–100)",
+    "_contrib": "(pts)",
+}
+#: What each suffix means, for the column guide.
+METRIC_COLUMN_MEANINGS: Final[dict[str, str]] = {
+    "": "as measured in the report",
+    "_shrunk": "pulled toward the campaign for sites with little volume",
+    "_norm": "placed on the campaign's 0–100 scale",
+    "_contrib": "points it adds to the score",
+}
+
+
+def column(name: str) -> str:
+    """A result column's header in words: ``"ctr_shrunk"`` → ``"CTR (adj.)"``, ``"p_block"`` →
+    ``"Chance it belongs on the block list"``; a name the tables do not know is humanised."""
+    if name in METRICS:  # before FIELDS: there "ctr" is the file's own CTR column
+        return METRICS[name]
+    if name in FIELDS:
+        return FIELDS[name]
+    for suffix, words in METRIC_COLUMN_SUFFIXES.items():
+        base = name.removesuffix(suffix)
+        if base != name and base in METRICS:
+            return f"{METRICS[base]} {words}"
+    return humanise(name)
+
+
+def column_meaning(name: str) -> str:
+    """What a result column holds, in a sentence fragment ("" when the header says it all)."""
+    for suffix in ("_shrunk", "_norm", "_contrib", ""):
+        base = name.removesuffix(suffix) if suffix else name
+        if (base != name or not suffix) and base in METRICS:
+            return (
+                f"{METRIC_DESCRIPTIONS.get(base, METRICS[base])}, {METRIC_COLUMN_MEANINGS[suffix]}"
+            )
+    if name == "flags":
+        return "red flag codes, separated by ';': " + "; ".join(
+            f"{code} = {FLAGS[code]}" for code in FLAGS
+        )
+    return ""

@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from caliber_desktop.models import labels
 from caliber_desktop.services.ai.records import list_insights
 from caliber_desktop.services.exports.run_data import (
     LIST_COLUMNS,
@@ -193,17 +194,38 @@ SHEET_TITLES = {
 }
 
 
+def column_guide(*frames: pd.DataFrame) -> pd.DataFrame:
+    """The workbook's "Columns" sheet: each data column's header as the app words it.
+
+    The data sheets keep the stable machine names (the CSV and JSON exports have the same shape,
+    and scripts read them); this sheet tells a person what each one is, from the one labels table.
+    """
+    seen: dict[str, None] = {}
+    for frame in frames:
+        seen.update(dict.fromkeys(map(str, frame.columns)))
+    return pd.DataFrame(
+        {
+            "column": list(seen),
+            "label": [labels.column(name) for name in seen],
+            "meaning": [labels.column_meaning(name) for name in seen],
+        }
+    )
+
+
 def sheets(src: OutputSources, data: RunData, what: str) -> list[tuple[str, pd.DataFrame]]:
     if what == "results":
-        return [("Results", results_frame(data))]
+        results = results_frame(data)
+        return [("Results", results), ("Columns", column_guide(results))]
     if what == "summary":
         return [("Summary", table(src, data, what))]
     if what == "lists":
         # "Allow", "Block", "Neither": the third holds every site on neither list, not the
         # monitor recommendation's count (the Lists dock's tabs say the same)
         out = [(list_cell(name), list_frame(data, name)) for name in LIST_NAMES]
-        return [*out, ("Impact", impact_frame(data))]
-    return [(SHEET_TITLES[name], frame) for name, frame in campaign_tables(src, data)]
+        return [*out, ("Impact", impact_frame(data)), ("Columns", column_guide(out[0][1]))]
+    tables = campaign_tables(src, data)
+    guide = column_guide(*(frame for name, frame in tables if name == "results"))
+    return [*((SHEET_TITLES[name], frame) for name, frame in tables), ("Columns", guide)]
 
 
 def document(src: OutputSources, data: RunData, what: str) -> dict[str, Any]:

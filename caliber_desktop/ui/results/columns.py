@@ -65,13 +65,15 @@ def result_columns(result: ScoreResult) -> tuple[list[ColumnSpec], set[str]]:
     for name in result.metric_names():
         label = labels.get(name) or vocabulary.metric(name)
         kind = unit_kind.get(units.get(name, "ratio"), "number")
-        specs += [
-            ColumnSpec(name, label, kind, header_tooltip=f"{label} as measured"),
-            ColumnSpec(f"{name}_shrunk", f"{label} (adj.)", kind,
-                       header_tooltip=f"{label} pulled toward the campaign for small sites"),
-            ColumnSpec(f"{name}_norm", f"{label} (0–100)", "score"),
-            ColumnSpec(f"{name}_contrib", f"{label} (pts)", "score",
-                       header_tooltip=f"Points {label} adds to the score"),
+        words, means = vocabulary.METRIC_COLUMN_SUFFIXES, vocabulary.METRIC_COLUMN_MEANINGS
+        specs += [  # worded as the exports' column guide words them (models/labels.py)
+            ColumnSpec(name, label, kind, header_tooltip=f"{label} {means['']}"),
+            ColumnSpec(f"{name}_shrunk", f"{label} {words['_shrunk']}", kind,
+                       header_tooltip=f"{label} {means['_shrunk']}"),
+            ColumnSpec(f"{name}_norm", f"{label} {words['_norm']}", "score",
+                       header_tooltip=f"{label} {means['_norm']}"),
+            ColumnSpec(f"{name}_contrib", f"{label} {words['_contrib']}", "score",
+                       header_tooltip=f"{label}: {means['_contrib']}"),
         ]  # fmt: skip
         if name in used:
             visible.add(name)

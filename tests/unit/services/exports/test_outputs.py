@@ -18,6 +18,7 @@ from support.campaigns import TTD_DISPLAY_AWARENESS
 from support.windows_locks import WindowsLocks
 
 from caliber_desktop.errors import NotFoundError, ValidationError
+from caliber_desktop.models import labels
 from caliber_desktop.models.assistant import AIInsight
 from caliber_desktop.services.exports import outputs, parts, run_data, sheets
 from caliber_desktop.services.exports.outputs import export
@@ -142,9 +143,23 @@ def test_results_xlsx_reads_back_equal_and_holds_no_formula(
     values = xlsx_cells(info.path)
     assert "'" + EVIL in values
     assert_safe_text(values)
-    back = xlsx_frames(info.path)["Results"]
+    frames = xlsx_frames(info.path)
+    back = frames["Results"]
     assert_results_equal(back, sites_of(ws, cid))
     assert back["score"].dtype.kind == "f"  # numbers stay numbers
+    # The data keeps the machine names scripts read; the "Columns" sheet says each in words,
+    # every one from the labels table (none humanised as a fallback).
+    guide = frames["Columns"]
+    assert guide["column"].tolist() == [str(c) for c in back.columns]
+    suffixes = tuple(labels.METRIC_COLUMN_SUFFIXES)
+    for name in guide["column"]:
+        base = name.removesuffix(next((s for s in suffixes if name.endswith(s)), ""))
+        known = name in labels.FIELDS or base in labels.METRICS
+        assert known, f"no label for result column {name!r}: add it to models/labels.py"
+    words = dict(zip(guide["column"], guide["label"], strict=True))
+    assert words["p_block"] == "Chance it belongs on the block list"
+    assert words["ctr"] == "CTR"
+    assert words["ctr_shrunk"] == "CTR (adj.)"
 
 
 def test_results_json_carries_the_neutralised_text(
@@ -189,7 +204,7 @@ def test_lists_in_every_format(scored: tuple[Workspace, int], tmp_path: Path) ->
     book = tmp_path / "lists.xlsx"
     export(ws, cid, "lists", "xlsx", book)
     frames = xlsx_frames(book)
-    assert list(frames) == ["Allow", "Block", "Neither", "Impact"]
+    assert list(frames) == ["Allow", "Block", "Neither", "Impact", "Columns"]
     assert {n: len(frames[list_cell(n)]) for n in sizes} == sizes
     assert_safe_text(xlsx_cells(book))
 
@@ -283,7 +298,7 @@ def test_campaign_xlsx_has_a_sheet_per_part(scored: tuple[Workspace, int], tmp_p
     frames = xlsx_frames(book)
     assert list(frames) == [
         "Summary", "Settings", "Column mapping", "Data quality", "Results", "Overrides",
-        "Insights", "Runs",
+        "Insights", "Runs", "Columns",
     ]  # fmt: skip
     assert_results_equal(frames["Results"], sites_of(ws, cid))
     assert len(frames["Overrides"]) == 2
