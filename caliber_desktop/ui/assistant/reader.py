@@ -30,6 +30,8 @@ from PySide6.QtGui import (
     QDesktopServices,
     QGuiApplication,
     QKeySequence,
+    QStandardItem,
+    QStandardItemModel,
     QTextDocument,
 )
 from PySide6.QtWidgets import QFileDialog, QTextBrowser, QWidget
@@ -85,9 +87,25 @@ def file_stem(name: str, fallback: str = "Caliber") -> str:
     return safe.strip(" .")[:100].strip() or fallback
 
 
+def qt_made_mime_data() -> QMimeData:
+    """An empty ``QMimeData`` that Qt created, for the clipboard.
+
+    The clipboard deletes its data in Qt's exit handlers, after Python has finalised; a
+    ``QMimeData()`` made in Python is PySide's subclass, whose destructor then calls into the
+    dead interpreter: the app crashed at exit after any Copy (PySide 6.11). One that a C++
+    model makes is a plain ``QMimeData``; its own formats are dropped.
+    """
+    model = QStandardItemModel()
+    model.appendRow(QStandardItem())
+    mime = model.mimeData([model.index(0, 0)])
+    for name in mime.formats():
+        mime.removeFormat(name)
+    return mime
+
+
 def copy_markdown(markdown: str, title: str = "") -> None:
     """Markdown as the clipboard's text, and rendered as its rich text."""
-    mime = QMimeData()
+    mime = qt_made_mime_data()
     mime.setText(markdown)
     mime.setHtml(rendered_html(markdown, title))
     QGuiApplication.clipboard().setMimeData(mime)

@@ -8,6 +8,9 @@ emulated on the OS calls (``support.windows_locks``).
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -313,3 +316,24 @@ def test_offline_insights_show_site_names_as_written(qtbot: QtBot) -> None:
     qtbot.addWidget(view)
     view.set_markdown(offline_text("domain", {"site": site, "campaign_score": 40.0}))
     assert name in view.toPlainText()
+
+
+def test_the_app_exits_cleanly_after_a_copy(tmp_path: Path) -> None:
+    """A Copy used to crash the app at exit (SIGSEGV): the clipboard deleted a Python-made
+    QMimeData in Qt's exit handlers, after the interpreter had finalised."""
+    script = (
+        "from PySide6.QtWidgets import QApplication\n"
+        "from caliber_desktop.ui.assistant.reader import copy_markdown\n"
+        "app = QApplication([])\n"
+        "copy_markdown('## Block first\\n\\n- **bad.example**', 'Insight')\n"
+        "data = QApplication.clipboard().mimeData()\n"
+        "assert data.text().startswith('## Block first'), data.text()\n"
+        "assert '<b>' in data.html() or 'font-weight' in data.html(), data.html()\n"
+        "assert set(data.formats()) == {'text/plain', 'text/html'}, data.formats()\n"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=False,
+        timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
