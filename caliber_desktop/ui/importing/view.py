@@ -71,6 +71,8 @@ class InspectionView:
             combo.setAccessibleName(f"Column for {labels.field(name)}")
             combo.addItems([*inspection.headers, NOT_IN_FILE])
             combo.currentIndexChanged.connect(self._mapping_changed)
+            # A long header is elided in the narrow column: the tooltip names it whole.
+            combo.currentTextChanged.connect(combo.setToolTip)
             self.combos[name] = combo
             self.mapping_table.setCellWidget(row, 1, combo)
             QWidget.setTabOrder(previous, combo)  # Tab goes down the mapping, then on
@@ -101,6 +103,7 @@ class InspectionView:
             combo = self.combos[name]
             combo.blockSignals(True)
             combo.setCurrentText(columns.get(name, NOT_IN_FILE))
+            combo.setToolTip(combo.currentText())  # signals are blocked here
             model = combo.model()
             last = model.item(combo.count() - 1)  # type: ignore[attr-defined]
             last.setEnabled(name not in detected)

@@ -224,7 +224,10 @@ def test_mapping_one_column_to_two_fields_is_refused_in_the_dialog(
     shared_data: Path,
 ) -> None:
     dialog = open_dialog(qtbot, workspace, registry, campaign, shared_data / TTD_CTV)
+    # The column is narrow: each choice is named whole in its tooltip, now and after a change.
+    assert all(c.toolTip() == c.currentText() != "" for c in dialog.combos.values())
     dialog.combos["clicks"].setCurrentText("Impressions")
+    assert dialog.combos["clicks"].toolTip() == "Impressions"
     settle(qtbot, registry)
     assert dialog.score_button is not None
     assert not dialog.score_button.isEnabled()
