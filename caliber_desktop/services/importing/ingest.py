@@ -12,7 +12,7 @@ in the next file are applied, so a remembered mapping can never make a file unre
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from caliber_desktop.config import Settings
 from caliber_desktop.errors import ValidationError
 from caliber_desktop.models.enums import AnalysisLevel, Channel, FileFormat, Platform
 from caliber_desktop.services.scoring.detect import detect
+from caliber_desktop.services.scoring.engine import sum_sites
 from caliber_desktop.services.scoring.headers import CANONICAL, map_headers
 from caliber_desktop.services.scoring.model import (
     COUNT_COLUMNS,
@@ -31,8 +32,7 @@ from caliber_desktop.services.scoring.model import (
     Detection,
     RawReport,
 )
-from caliber_desktop.services.scoring.preprocess import preprocess
-from caliber_desktop.services.scoring.read import read_report
+from caliber_desktop.services.scoring.read import ReadAgain, ReportStream, RowBatch, open_report
 
 #: The canonical fields whose source matters for scoring, in the order the dialog lists them:
 #: the ids (and the app-name clue), the counts, then the rates a file may give instead of a
@@ -107,7 +107,7 @@ def inspect_report(
     site column at this level) becomes :attr:`Inspection.problem`.
     """
     override = dict(mapping_override or {})
-    report = read_report(
+    report = open_report(
         path,
         display_name=display_name,
         platform=platform,
@@ -126,15 +126,21 @@ def inspect_report(
         default_kpi_pixel=default_kpi_pixel,
     ).mapping
     problem: str | None = None
-    try:
-        table = preprocess(report, level, channel=channel)
+    first: list[pd.DataFrame] = []
+
+    def keep_preview(batch: RowBatch) -> None:
+        if not first:
+            first.append(batch.frame.head(max(preview_rows, 0)).copy())
+
+    try:  # the rows are summed as scoring sums them, a batch at a time: a big file fits
+        table = sum_sites(report, level, channel, on_batch=keep_preview)
         quality, sites = table.quality, table.quality.sites
     except ValidationError as exc:
         problem = str(exc)
-        quality, sites = DataQuality(source=report.source, rows_read=len(report.frame)), 0
+        quality, sites = DataQuality(source=report.source, rows_read=_rows(report, keep_preview)), 0
     known = {(issue.code, issue.message) for issue in quality.issues}
     quality.issues[:0] = [i for i in report.issues if (i.code, i.message) not in known]
-    columns, rows = _preview(report, preview_rows)
+    columns, rows = _preview(first[0] if first else pd.DataFrame(), preview_rows)
     return Inspection(
         source=report.source,
         platform=chosen,
@@ -240,7 +246,23 @@ def remember_mapping(
 # ----------------------------------------------------------------------------- helpers
 
 
-def _headers(report: RawReport) -> list[str]:
+def _rows(report: ReportStream, see: Callable[[RowBatch], None]) -> int:
+    """The data rows of a file that cannot be scored as mapped (each batch seen by ``see``)."""
+
+    def count(whole: bool) -> int:
+        read = 0
+        for batch in report.batches(whole=whole):
+            see(batch)
+            read += len(batch.frame) + batch.empty_rows
+        return read
+
+    try:
+        return count(False)
+    except ReadAgain:
+        return count(True)
+
+
+def _headers(report: RawReport | ReportStream) -> list[str]:
     """The file's headers in order; without the reader's list, the mapped ones then the rest."""
     if report.headers:
         return [h for h in report.headers if h and h.strip()]
@@ -256,8 +278,8 @@ def _headers(report: RawReport) -> list[str]:
     return list(seen)
 
 
-def _preview(report: RawReport, rows: int) -> tuple[list[str], list[list[str]]]:
-    frame = report.frame.head(max(rows, 0))
+def _preview(frame: pd.DataFrame, rows: int) -> tuple[list[str], list[list[str]]]:
+    frame = frame.head(max(rows, 0))
     names = [c for c in frame.columns if c != "_row"]
     columns = [ROW_COLUMN, *names]
     out: list[list[str]] = []

@@ -7,7 +7,7 @@ detection, but only when it is confident; otherwise the analyst is asked to say 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -15,22 +15,23 @@ from typing import Any, TypeVar
 from caliber_desktop.errors import ValidationError
 from caliber_desktop.models.enums import AnalysisLevel, Channel, Goal, Platform
 from caliber_desktop.services.progress import CancelToken, ProgressCallback, no_progress
+from caliber_desktop.services.scoring.aggregate import SiteAccumulator
 from caliber_desktop.services.scoring.model import (
     ColumnMapping,
     Detection,
     Normalization,
-    RawReport,
     ScoreResult,
     ScoringConfig,
+    SiteTable,
     counted,
 )
 from caliber_desktop.services.scoring.pipeline import score_sites
-from caliber_desktop.services.scoring.preprocess import preprocess
-from caliber_desktop.services.scoring.read import read_report
+from caliber_desktop.services.scoring.preprocess import require_id_column
+from caliber_desktop.services.scoring.read import ReadAgain, ReportStream, RowBatch, open_report
 
 E = TypeVar("E", Platform, Channel)
 #: Share of the progress bar each stage takes (reading dominates on big files).
-_STAGES = (("read", 0, 45), ("preprocess", 45, 65), ("score", 65, 100))
+_STAGES = (("read", 0, 60), ("preprocess", 60, 65), ("score", 65, 100))
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,56 @@ def _detected(value: E | None, confidence: float, problem: str, name: str, hint:
     return value
 
 
+def sum_sites(
+    report: ReportStream,
+    level: AnalysisLevel,
+    channel: Channel | None,
+    *,
+    progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
+    on_batch: Callable[[RowBatch], None] | None = None,
+) -> SiteTable:
+    """Stage 1 while reading: each batch of rows is summed per site and let go.
+
+    ``on_batch`` sees every batch first (the import preview keeps the first rows).
+
+    Reads again from the start, rather than guess, when a later batch shows the file must be
+    read whole (:class:`ReadAgain`) or that an id summed as a web domain is an app (its app
+    name only appears further down): the second pass knows those ids from their first row.
+    """
+    cancel = cancel or CancelToken()
+    require_id_column(report.columns, level, report.source)
+    reading = _stage(progress, "read")
+    whole, known_apps = False, frozenset[str]()
+    while True:
+        sums = SiteAccumulator.for_report(
+            level,
+            source=report.source,
+            mapping=report.mapping,
+            channel=channel,
+            known_apps=known_apps,
+        )
+        try:
+            for batch in report.batches(whole=whole):
+                cancel.raise_if_cancelled()
+                if on_batch is not None:
+                    on_batch(batch)
+                sums.add_empty(batch.empty_rows, batch.empty_examples)
+                sums.add(batch.frame, batch.unreadable)
+                share = f" ({batch.done:.0%} of the file)" if batch.done < 1 else ""
+                reading(round(batch.done * 1000), 1000, f"Read {sums.rows_read:,} rows{share}")
+        except ReadAgain:
+            whole = True
+            reading(0, 1, "Reading the report again, whole")
+            continue
+        if sums.late_apps and not known_apps:
+            known_apps = frozenset(sums.late_apps)
+            reading(0, 1, "Reading again: ids further down turned out to be apps")
+            continue
+        cancel.raise_if_cancelled()
+        return sums.finish(_stage(progress, "preprocess"))
+
+
 def score_file(
     path: Path,
     request: ScoreRequest,
@@ -137,10 +188,9 @@ def score_file(
 ) -> ScoredReport:
     """Read, preprocess and score ``path``; raises a typed error naming the file on bad input."""
     cancel = cancel or CancelToken()
-    read_progress = _stage(progress, "read")
-    read_progress(0, 1, "Reading the report")
+    _stage(progress, "read")(0, 1, "Reading the report")
     kpi: Sequence[str] | None = request.kpi_pixels
-    report: RawReport = read_report(
+    report = open_report(
         path,
         display_name=display_name,
         platform=request.platform,
@@ -148,16 +198,9 @@ def score_file(
         kpi_pixels=kpi,
         default_kpi_pixel=request.default_kpi_pixel,
     )
-    read_progress(1, 1, f"Read {len(report.frame):,} rows")
     cancel.raise_if_cancelled()
     config = resolve_config(request, report.detection, report.source)
-    table = preprocess(
-        report,
-        config.level,
-        channel=config.channel,
-        progress=_stage(progress, "preprocess"),
-        cancel=cancel,
-    )
+    table = sum_sites(report, config.level, config.channel, progress=progress, cancel=cancel)
     known = {(issue.code, issue.message) for issue in table.quality.issues}
     table.quality.issues[:0] = [i for i in report.issues if (i.code, i.message) not in known]
     source = {
@@ -169,7 +212,6 @@ def score_file(
         "header_row": report.header_row,
     }
     mapping, detection = report.mapping, report.detection
-    del report  # the row frame is the largest object of the run: free it before scoring
     cancel.raise_if_cancelled()
     result = score_sites(table, config, progress=_stage(progress, "score"), cancel=cancel)
     progress(100, 100, f"Scored {counted(len(result.sites), config.level)}")

@@ -15,6 +15,7 @@ over), and nothing here writes into them: the report's frame stays as it came.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -49,11 +50,12 @@ def column(frame: pd.DataFrame, name: str) -> Floats | None:
     return np.asarray(values.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
 
 
-def _quantum(rate: Floats) -> float:
-    """The step the file printed the rate with (0.0001 for ``0.11%``), 0 when full precision."""
+def _quantum(rate: Floats) -> float | None:
+    """The step the file printed the rate with (0.0001 for ``0.11%``), 0 when full precision;
+    None when no cell holds a rate to judge by."""
     sample = rate[np.isfinite(rate) & (rate != 0)][:20_000]
     if not len(sample):
-        return 0.0
+        return None
     for digits in range(9):
         scaled = sample * 10.0**digits
         if np.all(np.abs(scaled - np.round(scaled)) <= 1e-6 * np.maximum(1.0, np.abs(scaled))):
@@ -96,40 +98,106 @@ def _rebuilt_note(source: str, name: str, rows: int, whole_column: bool) -> Issu
     return Issue("count_from_rate", text, column=name, severity=severity)
 
 
-def _check_rate(
-    name: str, rate: Floats, numerator: Floats, denominator: Floats, rows: Ints, formula: str
-) -> Issue | None:
-    """One warning when the file's rate and the counts disagree on more than a few rows."""
-    ok = np.isfinite(rate) & np.isfinite(numerator) & np.isfinite(denominator) & (denominator > 0)
-    if not ok.any():
-        return None
-    computed = numerator[ok] / denominator[ok]
-    tolerance = MISMATCH_RELATIVE * np.abs(computed) + _quantum(rate) / 2 + 1e-12
-    bad = np.abs(rate[ok] - computed) > tolerance
-    n_bad, compared = int(bad.sum()), int(ok.sum())
-    # A few rows off is rounding noise in a big file; in a small one, most rows off is not.
-    if n_bad == 0 or (
-        n_bad <= max(MISMATCH_MIN_ROWS, MISMATCH_MIN_SHARE * compared) and 2 * n_bad < compared
-    ):
-        return None
-    first = int(rows[ok][bad][0])
-    label = RATE_LABELS[name]
-    return Issue(
-        code="rate_mismatch",
-        message=(
-            f"The file's {label} disagrees with {formula} by more than 1 % on {n_bad:,} of "
-            f"{compared:,} rows (first at row {first}). Caliber uses the counts; check the "
-            f"column mapping if the {label} column is not what it seems."
-        ),
-        column=name,
-        row=first,
-    )
+@dataclass
+class _Mismatch:
+    formula: str
+    bad: int = 0
+    compared: int = 0
+    first: int | None = None
+
+
+@dataclass
+class RateTally:
+    """What :func:`rate_counts` found, added up over the batches of one file.
+
+    A report read in batches gets one note per rate column for the whole file, never one per
+    batch: the rows that disagree and the cells filled from a rate are counted here, and the
+    notes are written once by :meth:`issues`, in the order the checks first ran. The step a
+    rate was printed with is judged once, on the first cells that hold a rate.
+    """
+
+    order: list[tuple[str, str]] = field(default_factory=list)
+    quantum: dict[str, float] = field(default_factory=dict)
+    mismatch: dict[str, _Mismatch] = field(default_factory=dict)
+    filled: dict[str, tuple[int, bool]] = field(default_factory=dict)
+
+    def check(
+        self,
+        name: str,
+        rate: Floats,
+        numerator: Floats,
+        denominator: Floats,
+        rows: Ints,
+        formula: str,
+    ) -> None:
+        """Count the rows where the file's rate and the counts disagree."""
+        found = self.mismatch.get(name)
+        if found is None:
+            found = self.mismatch[name] = _Mismatch(formula)
+            self.order.append(("check", name))
+        ok = (
+            np.isfinite(rate) & np.isfinite(numerator) & np.isfinite(denominator)
+            & (denominator > 0)
+        )  # fmt: skip
+        if not ok.any():
+            return
+        if name not in self.quantum and (step := _quantum(rate)) is not None:
+            self.quantum[name] = step
+        computed = numerator[ok] / denominator[ok]
+        tolerance = MISMATCH_RELATIVE * np.abs(computed) + self.quantum.get(name, 0.0) / 2 + 1e-12
+        bad = np.abs(rate[ok] - computed) > tolerance
+        n_bad = int(bad.sum())
+        if n_bad and found.first is None:
+            found.first = int(rows[ok][bad][0])
+        found.bad += n_bad
+        found.compared += int(ok.sum())
+
+    def fill(self, name: str, rows: int, whole_column: bool) -> None:
+        if name not in self.filled:
+            self.order.append(("fill", name))
+        before, _ = self.filled.get(name, (0, whole_column))
+        self.filled[name] = (before + rows, whole_column)
+
+    def issues(self, source: str) -> list[Issue]:
+        out: list[Issue] = []
+        for what, name in self.order:
+            if what == "fill":
+                rows, whole_column = self.filled[name]
+                if rows:
+                    out.append(_rebuilt_note(source, name, rows, whole_column))
+            elif (issue := self._mismatch_issue(name)) is not None:
+                out.append(issue)
+        return out
+
+    def _mismatch_issue(self, name: str) -> Issue | None:
+        """One warning when the rate and the counts disagree on more than a few rows."""
+        found = self.mismatch[name]
+        n_bad, compared = found.bad, found.compared
+        # A few rows off is rounding noise in a big file; in a small one, most rows off is not.
+        if n_bad == 0 or (
+            n_bad <= max(MISMATCH_MIN_ROWS, MISMATCH_MIN_SHARE * compared) and 2 * n_bad < compared
+        ):
+            return None
+        label = RATE_LABELS[name]
+        return Issue(
+            code="rate_mismatch",
+            message=(
+                f"The file's {label} disagrees with {found.formula} by more than 1 % on "
+                f"{n_bad:,} of {compared:,} rows (first at row {found.first}). Caliber uses the "
+                f"counts; check the column mapping if the {label} column is not what it seems."
+            ),
+            column=name,
+            row=found.first,
+        )
 
 
 def rate_counts(
-    frame: pd.DataFrame, rows: Ints, source: str = "The report"
+    frame: pd.DataFrame, rows: Ints, source: str = "The report", tally: RateTally | None = None
 ) -> tuple[dict[str, Floats], list[Issue]]:
     """Every count column the file has or implies (rates → counts), and the notes on both.
+
+    With a ``tally`` (a file read in batches) the notes are added up there and none is
+    returned: :meth:`RateTally.issues` writes them once for the whole file.
 
     Counts win: a rate fills only the cells its count left empty, and spend is never rebuilt
     from a CPM column when the file has a spend column (its empty cells stay missing: a CPM
@@ -144,18 +212,15 @@ def rate_counts(
     r = {name: v for name in RATE_LABELS if (v := column(frame, name)) is not None}
     original = dict(c)
     imps = c.get("impressions")
-    issues: list[Issue] = []
+    notes = RateTally() if tally is None else tally
 
     def check(name: str, num: Floats | None, den: Floats | None, formula: str) -> None:
-        if name not in r or num is None or den is None:
-            return
-        if (issue := _check_rate(name, r[name], num, den, rows, formula)) is not None:
-            issues.append(issue)
+        if name in r and num is not None and den is not None:
+            notes.check(name, r[name], num, den, rows, formula)
 
     def fill(name: str, derived: Floats, rounded: bool) -> None:
         c[name], n = _fill(c.get(name), derived, rounded)
-        if n:
-            issues.append(_rebuilt_note(source, name, n, name not in original))
+        notes.fill(name, n, name not in original)
 
     if imps is not None:
         check("ctr", original.get("clicks"), imps, "Clicks ÷ Impressions")
@@ -193,16 +258,38 @@ def rate_counts(
     if "vcr" in r and den is not None:
         base = den if imps is None else np.where(np.isnan(den), imps, den)
         fill("completes", r["vcr"] * base, rounded=True)
-    return {name: c[name] for name in COUNT_COLUMNS if name in c}, issues
+    counts = {name: c[name] for name in COUNT_COLUMNS if name in c}
+    return counts, ([] if tally is not None else notes.issues(source))
+
+
+def impossible_rows(
+    codes: Ints, k: int, rows: dict[str, Floats], rates: dict[str, Floats]
+) -> dict[str, Ints]:
+    """Per site, how many scored rows hold a negative count or a file rate above 100 %.
+
+    ``codes`` gives each row's site, ``k`` for rows that are not scored; keys are
+    ``negative:<count>`` and ``over:<rate>`` in the order the notes name them. Counts of
+    several batches add up.
+    """
+
+    def per_site(rows_hit: npt.NDArray[np.bool_]) -> Ints:
+        if not rows_hit.any():  # the usual case: no row to count
+            return np.zeros(k, dtype=np.int64)
+        return np.bincount(codes[rows_hit], minlength=k + 1)[:k]
+
+    with np.errstate(invalid="ignore"):
+        found = {f"negative:{name}": per_site(values < 0) for name, values in rows.items()}
+        found |= {f"over:{name}": per_site(values > 1.0 + 1e-9) for name, values in rates.items()}
+    return found
 
 
 def integrity_notes(
-    codes: Ints, k: int, sums: dict[str, Floats], rows: dict[str, Floats], rates: dict[str, Floats]
+    k: int, sums: dict[str, Floats], impossible: dict[str, Ints]
 ) -> list[tuple[str, ...]]:
-    """Plain-language notes of impossible numbers per site (never an exception).
+    """Plain-language notes of impossible numbers for ``k`` sites (never an exception).
 
-    ``codes`` gives each row's site, ``k`` for rows that are not scored (their numbers are
-    left out); ``rows`` and ``rates`` are the row-level columns, ``sums`` the per-site sums.
+    ``sums`` are the per-site sums, ``impossible`` the per-site row counts of
+    :func:`impossible_rows`.
     """
     notes: dict[int, list[str]] = {}
 
@@ -218,22 +305,14 @@ def integrity_notes(
     above("completes", "starts", "completes > starts")
     above("viewed_imps", "tracked_imps", "viewed > tracked impressions")
 
-    def per_site(rows_hit: npt.NDArray[np.bool_]) -> Ints:
-        if not rows_hit.any():  # the usual case: no row to count
-            return np.zeros(k, dtype=np.int64)
-        return np.bincount(codes[rows_hit], minlength=k + 1)[:k]
-
-    for name, values in rows.items():
-        negative = per_site(values < 0)
-        what = f"negative {name.replace('_', ' ')}"
-        for i in np.flatnonzero(negative):
-            notes.setdefault(int(i), []).append(f"{what} on {int(negative[i])} row(s)")
-    for name, values in rates.items():
-        over = per_site(values > 1.0 + 1e-9)
-        for i in np.flatnonzero(over):
-            notes.setdefault(int(i), []).append(
-                f"file {RATE_LABELS[name]} > 100 % on {int(over[i])} row(s)"
-            )
+    for key, hits in impossible.items():
+        kind, name = key.split(":", 1)
+        for i in np.flatnonzero(hits):
+            if kind == "negative":
+                text = f"negative {name.replace('_', ' ')} on {int(hits[i])} row(s)"
+            else:
+                text = f"file {RATE_LABELS[name]} > 100 % on {int(hits[i])} row(s)"
+            notes.setdefault(int(i), []).append(text)
     out: list[tuple[str, ...]] = [()] * k
     for site, found in notes.items():
         out[site] = tuple(found)

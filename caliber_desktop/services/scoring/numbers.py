@@ -246,22 +246,43 @@ _SLASH = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})( .*)?$")
 _SERIAL = re.compile(r"^\d{5}(\.\d+)?$")
 
 
-def parse_dates(values: pd.Series) -> tuple[pd.Series, str | None]:
+@dataclass
+class DateOrder:
+    """What the slashed dates of a column say about their order, added up over batches."""
+
+    slashes: bool = False
+    day_first: bool = False  # a first part above 12
+    month_first: bool = False  # a second part above 12
+
+    def note(self) -> str | None:
+        """Said when the order was a guess: no part above 12 anywhere in the column."""
+        if self.slashes and not self.day_first and not self.month_first:
+            return "month/day/year (ambiguous: no day above 12)"
+        return None
+
+
+def parse_dates(values: pd.Series, seen: DateOrder | None = None) -> tuple[pd.Series, str | None]:
     """ISO date strings for a date column; text that is not a date (``Grand Total``) is kept.
 
     ``MM/DD`` or ``DD/MM`` is decided for the whole column (a first part above 12 means
     day-first); the second value says which when it was ambiguous. Works on the distinct values,
-    so a million rows of a few hundred days costs a few hundred conversions.
+    so a million rows of a few hundred days costs a few hundred conversions. A column read in
+    batches passes ``seen``, which adds up the evidence for one note at the end.
     """
     array = pc.fill_null(_as_array(values), "")
     encoded = pc.dictionary_encode(array)
     texts = [str(t).strip() for t in encoded.dictionary.to_pylist()]
     slashes = [m for m in (_SLASH.match(t) for t in texts) if m]
-    day_first = any(int(m.group(1)) > 12 for m in slashes)
-    month_first = any(int(m.group(2)) > 12 for m in slashes)
-    note = None
-    if slashes and not day_first and not month_first:
-        note = "month/day/year (ambiguous: no day above 12)"
+    order = DateOrder(
+        bool(slashes),
+        any(int(m.group(1)) > 12 for m in slashes),
+        any(int(m.group(2)) > 12 for m in slashes),
+    )
+    day_first, month_first, note = order.day_first, order.month_first, order.note()
+    if seen is not None:
+        seen.slashes |= order.slashes
+        seen.day_first |= order.day_first
+        seen.month_first |= order.month_first
     converted = pa.array([_one_date(t, day_first and not month_first) for t in texts], pa.string())
     out = pc.take(converted, encoded.indices)
     return pd.Series(out.to_pandas(), index=values.index, dtype="str"), note

@@ -11,7 +11,8 @@ file for messages.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -26,11 +27,14 @@ from caliber_desktop.services.scoring.model import (
     COUNT_COLUMNS,
     RATE_COLUMNS,
     RATE_COUNTS,
+    ColumnMapping,
+    Detection,
     Issue,
     RawReport,
     UnreadableCells,
 )
 from caliber_desktop.services.scoring.numbers import (
+    DateOrder,
     Locale,
     ParsedColumn,
     Votes,
@@ -42,8 +46,14 @@ from caliber_desktop.services.scoring.numbers import (
 )
 from caliber_desktop.services.scoring.read_excel import _load_excel, _scan_excel
 from caliber_desktop.services.scoring.read_grid import FloatArray, _Columns, _Grid
-from caliber_desktop.services.scoring.read_text import _load_text, _scan_text
-from caliber_desktop.services.scoring.sniff import sniff
+from caliber_desktop.services.scoring.read_text import (
+    _load_text,
+    _NotStreamable,
+    _scan_text,
+    _stream_text,
+    _streams,
+)
+from caliber_desktop.services.scoring.sniff import Sniffed, sniff
 from caliber_desktop.services.scoring.unused_columns import unused_column_warnings
 
 NUMERIC: frozenset[str] = frozenset(COUNT_COLUMNS + RATE_COLUMNS)
@@ -71,7 +81,160 @@ def read_report(
     kpi_pixels: Sequence[str] | None = None,
     default_kpi_pixel: str = "01",
 ) -> RawReport:
-    """Read ``path`` into a :class:`RawReport`; refuse what cannot be read with a clear error."""
+    """Read ``path`` whole into a :class:`RawReport`; refuse what cannot be read clearly.
+
+    For previews and tests: scoring reads through :func:`open_report`, whose batches never hold
+    the whole file.
+    """
+    stream = open_report(
+        path,
+        display_name=display_name,
+        platform=platform,
+        mapping_override=mapping_override,
+        kpi_pixels=kpi_pixels,
+        default_kpi_pixel=default_kpi_pixel,
+    )
+    batch = next(iter(stream.batches(whole=True)))
+    return RawReport(
+        source=stream.source,
+        frame=batch.frame,
+        mapping=stream.mapping,
+        detection=stream.detection,
+        format=stream.format,
+        header_row=stream.header_row,
+        encoding=stream.encoding,
+        delimiter=stream.delimiter,
+        sheet_name=stream.sheet_name,
+        issues=stream.issues,
+        headers=stream.headers,
+        unreadable=batch.unreadable,
+        empty_rows=batch.empty_rows,
+        empty_examples=batch.empty_examples,
+    )
+
+
+@dataclass
+class RowBatch:
+    """Rows of a report as :class:`RawReport` holds them, for some rows of the file."""
+
+    frame: pd.DataFrame
+    unreadable: list[UnreadableCells]
+    empty_rows: int = 0
+    empty_examples: tuple[int, ...] = ()
+    #: Share of the file read so far (0–1), for progress.
+    done: float = 1.0
+
+
+class ReadAgain(Exception):  # noqa: N818 (a request to the caller, not a failure)
+    """A later batch showed the file cannot be read in batches (e.g. text in a number column).
+
+    The caller starts over with ``batches(whole=True)``: the answer must not depend on where
+    the batches fell. The reason is kept in :attr:`ReportStream.issues` for the analyst.
+    """
+
+
+@dataclass
+class ReportStream:
+    """A report whose header is read and mapped, ready to hand over its rows in batches.
+
+    Plain-number CSV/TSV files (what platforms export) stream in blocks of
+    :data:`~.read_text.BLOCK_BYTES`; workbooks and files whose numbers need reading as text
+    (``$1,234.50``, ``1.234,5``, ``12 %``) are read whole — one batch — because a column's
+    locale and scale are judged on all its cells.
+    """
+
+    path: Path
+    source: str
+    mapping: ColumnMapping
+    detection: Detection
+    format: FileFormat
+    header_row: int
+    encoding: str | None
+    delimiter: str | None
+    sheet_name: str | None
+    issues: list[Issue]
+    headers: list[str]
+    #: The canonical columns each batch's frame has (besides ``_row``).
+    columns: list[str]
+    streams: bool
+    _sniffed: Sniffed
+    _grid: _Grid
+    _hmap: HeaderMap
+    _position: dict[str, int]
+    _kinds: dict[int, str]
+
+    def batches(self, *, whole: bool = False) -> Iterator[RowBatch]:
+        """The rows, in file order; ``whole`` reads the file as one batch.
+
+        Raises :class:`ReadAgain` mid-way when a batch shows the file must be read whole.
+        Issues found on the rows (percent scales, date order) are added to :attr:`issues` once.
+        """
+        if whole or not self.streams:
+            yield self._whole()
+            return
+        decided = _Decisions()
+        issues: list[Issue] = []
+        rows = 0
+        try:
+            for columns, done in _stream_text(
+                self.path, self._sniffed, self.source, self._grid, self._kinds
+            ):
+                frame, unreadable = _frame(
+                    columns, self._hmap, self._position, self._grid, self.source, issues, decided
+                )
+                frame, unreadable, empty = _drop_blank(frame, unreadable)
+                rows += len(frame)
+                yield RowBatch(
+                    frame, unreadable, len(empty), tuple(int(r) for r in empty[:5]), done
+                )
+        except _NotStreamable as why:
+            self.issues.append(
+                Issue(
+                    "read_whole",
+                    f"{self.source}: read whole rather than in batches because {why}. Reading "
+                    "takes memory in proportion to the file's size.",
+                    severity="info",
+                )
+            )
+            raise ReadAgain(str(why)) from None
+        if not rows:
+            raise self._no_rows()
+        if note := decided.dates.note():
+            issues.append(_date_issue(self.source, self._hmap, note))
+        self.issues.extend(issues)
+
+    def _whole(self) -> RowBatch:
+        excel = self.format in (FileFormat.XLSX, FileFormat.XLS)
+        if excel:
+            columns = _load_excel(self.path, self._grid, self._kinds)
+        else:
+            columns = _load_text(self.path, self._sniffed, self.source, self._grid, self._kinds)
+        frame, unreadable = _frame(
+            columns, self._hmap, self._position, self._grid, self.source, self.issues
+        )
+        frame, unreadable, empty = _drop_blank(frame, unreadable)
+        if frame.empty:
+            raise self._no_rows()
+        return RowBatch(frame, unreadable, len(empty), tuple(int(r) for r in empty[:5]))
+
+    def _no_rows(self) -> FileRejectedError:
+        return FileRejectedError(
+            self.source,
+            f"has a header (row {self.header_row}) but no data rows.",
+            hint="Export a report with a date range that has delivery.",
+        )
+
+
+def open_report(
+    path: Path,
+    *,
+    display_name: str | None = None,
+    platform: Platform | None = None,
+    mapping_override: Mapping[str, str] | None = None,
+    kpi_pixels: Sequence[str] | None = None,
+    default_kpi_pixel: str = "01",
+) -> ReportStream:
+    """Identify ``path``, find and map its header; the rows come later from the stream."""
     shown = display_name or path.name
     sniffed = sniff(path, display_name=display_name)
     override = dict(mapping_override or {})
@@ -102,21 +265,9 @@ def read_report(
         )
     position = {h: i for i, h in reversed(list(enumerate(grid.headers)))}
     kinds = _kinds(hmap, position)
-    if excel:
-        columns = _load_excel(path, grid, kinds)
-    else:
-        columns = _load_text(path, sniffed, shown, grid, kinds)
-    frame, unreadable = _frame(columns, hmap, position, grid, shown, issues)
-    frame, unreadable, empty = _drop_blank(frame, unreadable)
-    if frame.empty:
-        raise FileRejectedError(
-            shown,
-            f"has a header (row {grid.header_row}) but no data rows.",
-            hint="Export a report with a date range that has delivery.",
-        )
-    return RawReport(
+    return ReportStream(
+        path=path,
         source=shown,
-        frame=frame,
         mapping=hmap.mapping,
         detection=detection,
         format=sniffed.format,
@@ -126,9 +277,13 @@ def read_report(
         sheet_name=grid.sheet,
         issues=issues,
         headers=list(grid.headers),
-        unreadable=unreadable,
-        empty_rows=len(empty),
-        empty_examples=tuple(int(r) for r in empty[:5]),
+        columns=list(hmap.sources),
+        streams=not excel and _streams(grid, kinds),
+        _sniffed=sniffed,
+        _grid=grid,
+        _hmap=hmap,
+        _position=position,
+        _kinds=kinds,
     )
 
 
@@ -156,6 +311,24 @@ def _drops_rows(canonical: str, hmap: HeaderMap) -> bool:
     return count is not None and count not in hmap.sources
 
 
+@dataclass
+class _Decisions:
+    """What the first batch of a streamed file decided for all: each rate column's scale, and
+    the evidence for the date order (judged once all batches are in)."""
+
+    scales: dict[str, float] = field(default_factory=dict)
+    dates: DateOrder = field(default_factory=DateOrder)
+
+
+def _date_issue(shown: str, hmap: HeaderMap, note: str) -> Issue:
+    return Issue(
+        "date_order",
+        f"{shown}: dates were read as {note}. Check the dates if the export used day/month/year.",
+        column=hmap.sources["date"][0],
+        severity="info",
+    )
+
+
 def _frame(
     columns: _Columns,
     hmap: HeaderMap,
@@ -163,6 +336,7 @@ def _frame(
     grid: _Grid,
     shown: str,
     issues: list[Issue],
+    decided: _Decisions | None = None,
 ) -> tuple[pd.DataFrame, list[UnreadableCells]]:
     rows = columns.rows
     numeric = {position[h] for c, hs in hmap.sources.items() if c in NUMERIC for h in hs}
@@ -194,20 +368,20 @@ def _frame(
         if canonical in data:
             header = hmap.sources[canonical][0]
             mask = parsed[position[header]].percent
-            data[canonical] = _scale_rate(canonical, header, data, mask, ratios, shown, issues)
+            if decided is not None and canonical in decided.scales:
+                values = np.asarray(data[canonical], dtype=np.float64)
+                data[canonical] = values * decided.scales[canonical]
+                continue
+            data[canonical], factor = _scale_rate(
+                canonical, header, data, mask, ratios, shown, issues
+            )
+            if decided is not None and factor is not None:
+                decided.scales[canonical] = factor
     frame = pd.DataFrame(data, copy=False)
     if "date" in frame:
-        frame["date"], note = parse_dates(frame["date"])
-        if note:
-            issues.append(
-                Issue(
-                    "date_order",
-                    f"{shown}: dates were read as {note}. Check the dates if the export used "
-                    "day/month/year.",
-                    column=hmap.sources["date"][0],
-                    severity="info",
-                )
-            )
+        frame["date"], note = parse_dates(frame["date"], None if decided is None else decided.dates)
+        if note and decided is None:
+            issues.append(_date_issue(shown, hmap, note))
     frame["_row"] = rows
     return frame, unreadable
 
@@ -259,13 +433,14 @@ def _scale_rate(
     ratios: Sequence[tuple[str, str]],
     shown: str,
     issues: list[Issue],
-) -> FloatArray:
+) -> tuple[FloatArray, float | None]:
+    """The rate as fractions, and the factor its un-signed cells took (None: no such cell)."""
     values = np.asarray(data[canonical], dtype=np.float64).copy()
     unsigned = ~signed & np.isfinite(values)
     if not unsigned.any():
         if signed.any():
             issues.append(_scale_issue(shown, header, "its values carry a % sign"))
-        return values
+        return values, None
     expected = None
     for numerator, denominator in ratios:
         if numerator in data and denominator in data:
@@ -278,7 +453,7 @@ def _scale_rate(
     )
     values[unsigned] *= factor
     issues.append(_scale_issue(shown, header, why, factor == 1.0))
-    return values
+    return values, factor
 
 
 def _scale_issue(shown: str, header: str, why: str, fraction: bool = False) -> Issue:

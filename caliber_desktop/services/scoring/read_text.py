@@ -11,8 +11,9 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -33,6 +34,9 @@ from caliber_desktop.services.scoring.sniff import Sniffed
 
 #: Text read ahead to find the header and judge which columns hold plain numbers.
 SAMPLE_CHARS = 1_000_000
+#: Bytes of the file parsed per batch when it streams (~120k rows of a TTD export): big enough
+#: that per-batch work is noise, small enough that a batch is a few tens of MB in memory.
+BLOCK_BYTES = 16 << 20
 _PLAIN = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _NULLS = frozenset(NULL_TOKENS)
 
@@ -60,20 +64,129 @@ def _plain(sample: Sequence[Sequence[str]], index: int) -> bool:
     return True
 
 
-def _load_text(
-    path: Path, sniffed: Sniffed, shown: str, grid: _Grid, kinds: Mapping[int, str]
-) -> _Columns:
-    width = max([len(grid.headers), *(len(r) for r in grid.sample[:2000])])
-    names = [f"c{i}" for i in range(width)]
+def _text_columns(grid: _Grid, kinds: Mapping[int, str]) -> set[int]:
+    """Positions read as text: dimensions, and number columns whose sample is not plain
+    numbers (or every number column of a file written with decimal commas)."""
     sample_votes = [
         locale_votes([r[i] for r in grid.sample if i < len(r)])
         for i, k in kinds.items()
         if k != "dim"
     ]
     eu_file = file_locale(sample_votes) == "eu"
-    as_text = {i for i, k in kinds.items() if k == "dim" or eu_file or not _plain(grid.sample, i)}
+    return {i for i, k in kinds.items() if k == "dim" or eu_file or not _plain(grid.sample, i)}
+
+
+def _streams(grid: _Grid, kinds: Mapping[int, str]) -> bool:
+    """Whether the file can be read in batches: every number column holds plain numbers in
+    the sample, so no column's locale or text needs judging on all its cells."""
+    return all(kinds[i] == "dim" for i in _text_columns(grid, kinds))
+
+
+def _arrow_encoding(sniffed: Sniffed) -> str:
     encoding = sniffed.encoding or "utf-8"
-    encoding = "utf8" if encoding.replace("-", "").lower() in {"utf8", "utf8sig"} else encoding
+    return "utf8" if encoding.replace("-", "").lower() in {"utf8", "utf8sig"} else encoding
+
+
+def _options(
+    sniffed: Sniffed,
+    grid: _Grid,
+    kinds: Mapping[int, str],
+    as_text: set[int],
+    on_invalid: Callable[[pacsv.InvalidRow], str],
+    block_size: int | None = None,
+) -> dict[str, Any]:
+    """Arrow's read, parse and convert options for the needed columns of a text report."""
+    width = max([len(grid.headers), *(len(r) for r in grid.sample[:2000])])
+    names = [f"c{i}" for i in range(width)]
+    return {
+        "read_options": pacsv.ReadOptions(
+            skip_rows=grid.header_row,
+            column_names=names,
+            encoding=_arrow_encoding(sniffed),
+            use_threads=block_size is not None,
+            **({"block_size": block_size} if block_size else {}),
+        ),
+        "parse_options": pacsv.ParseOptions(
+            delimiter=sniffed.delimiter or ",",
+            ignore_empty_lines=False,
+            newlines_in_values=False,
+            invalid_row_handler=on_invalid,
+        ),
+        "convert_options": pacsv.ConvertOptions(
+            include_columns=[names[i] for i in sorted(kinds)],
+            column_types={names[i]: pa.string() if i in as_text else pa.float64() for i in kinds},
+            null_values=list(NULL_TOKENS),
+            strings_can_be_null=False,
+        ),
+    }
+
+
+class _NotStreamable(Exception):  # noqa: N818 (a reason, read by the caller)
+    """A batch showed what the sample did not: the file must be read whole."""
+
+
+def _stream_text(
+    path: Path, sniffed: Sniffed, shown: str, grid: _Grid, kinds: Mapping[int, str]
+) -> Iterator[tuple[_Columns, float]]:
+    """The needed columns in blocks of :data:`BLOCK_BYTES`, with the share of the file read.
+
+    Only for files :func:`_streams` accepts. Arrow parses the next block on its own thread
+    while this one's rows are summed. A row with fewer cells than the header, a number column
+    with text, or a fraction in a count (``48.421`` meaning 48,421) stops the stream with
+    :class:`_NotStreamable`: those need the whole column, as :func:`_load_text` reads it.
+    """
+    ragged: list[int] = []
+
+    def on_invalid(row: pacsv.InvalidRow) -> str:
+        ragged.append(row.number)
+        return "skip"
+
+    size = max(path.stat().st_size, 1)
+    dims = {i for i, k in kinds.items() if k == "dim"}
+    first = grid.header_row + 1
+    with path.open("rb") as raw:
+        try:
+            reader = pacsv.open_csv(
+                raw, **_options(sniffed, grid, kinds, dims, on_invalid, BLOCK_BYTES)
+            )
+        except pa.ArrowInvalid as exc:
+            raise _NotStreamable(_why(exc, kinds)) from None
+        while True:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                return
+            except pa.ArrowInvalid as exc:
+                raise _NotStreamable(_why(exc, kinds)) from None
+            if ragged:
+                raise _NotStreamable(f"row {ragged[0]} has fewer cells than the header")
+            out = _Columns(rows=np.arange(batch.num_rows, dtype=np.int64) + first)
+            first += batch.num_rows
+            for i in sorted(kinds):
+                column = batch.column(f"c{i}")
+                if kinds[i] == "dim":
+                    out.text[i] = column
+                    continue
+                values = _float_view(column)
+                if kinds[i] == "whole" and _has_fractions(values):
+                    raise _NotStreamable(f"column {grid.headers[i]!r} has fractions in a count")
+                out.numbers[i] = values
+            yield out, min(raw.tell() / size, 1.0)
+
+
+def _why(exc: pa.ArrowInvalid, kinds: Mapping[int, str]) -> str:
+    failed = re.search(r"CSV column #(\d+)", str(exc))
+    if failed and int(failed.group(1)) in kinds:
+        return f"a number column (#{int(failed.group(1)) + 1}) holds text further down the file"
+    return f"Arrow could not read a block ({exc})"
+
+
+def _load_text(
+    path: Path, sniffed: Sniffed, shown: str, grid: _Grid, kinds: Mapping[int, str]
+) -> _Columns:
+    width = max([len(grid.headers), *(len(r) for r in grid.sample[:2000])])
+    names = [f"c{i}" for i in range(width)]
+    as_text = _text_columns(grid, kinds)
     while True:
         ragged: list[int] = []
 
@@ -82,29 +195,7 @@ def _load_text(
             return "skip"
 
         try:
-            table = pacsv.read_csv(
-                path,
-                read_options=pacsv.ReadOptions(
-                    skip_rows=grid.header_row,
-                    column_names=names,
-                    encoding=encoding,
-                    use_threads=False,
-                ),
-                parse_options=pacsv.ParseOptions(
-                    delimiter=sniffed.delimiter or ",",
-                    ignore_empty_lines=False,
-                    newlines_in_values=False,
-                    invalid_row_handler=on_invalid,
-                ),
-                convert_options=pacsv.ConvertOptions(
-                    include_columns=[names[i] for i in sorted(kinds)],
-                    column_types={
-                        names[i]: pa.string() if i in as_text else pa.float64() for i in kinds
-                    },
-                    null_values=list(NULL_TOKENS),
-                    strings_can_be_null=False,
-                ),
-            )
+            table = pacsv.read_csv(path, **_options(sniffed, grid, kinds, as_text, on_invalid))
         except pa.ArrowInvalid as exc:
             failed = re.search(r"CSV column #(\d+)", str(exc))
             if failed and int(failed.group(1)) in kinds and int(failed.group(1)) not in as_text:
@@ -132,13 +223,16 @@ def _load_text(
             return out
 
 
-def _float_view(column: pa.ChunkedArray) -> FloatArray:
+def _float_view(column: pa.ChunkedArray | pa.Array) -> FloatArray:
     """A read-only float64 view of an Arrow column, copied at most once inside Arrow's pool.
 
     Converting chunk by chunk with numpy would allocate outside the pool that just freed the
     chunks, and a 1M-row read would peak at the table plus all its numbers again.
     """
-    array = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+    if isinstance(column, pa.ChunkedArray):
+        array = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+    else:
+        array = column
     if array.null_count:
         array = pc.fill_null(array, np.nan)
     return np.asarray(array.to_numpy(zero_copy_only=True), dtype=np.float64)

@@ -1,0 +1,280 @@
+"""Scoring reads a report in batches and keeps only per-site sums — with the whole-file answer.
+
+The streaming path (``open_report`` → ``sum_sites``) must give, bit for bit, the site table
+the whole-file path (``read_report`` → ``preprocess``) gives, wherever the batches fall: blocks
+of a few hundred bytes put every few rows in a batch of their own. What only a later row can
+reveal (text in a number column, a ragged row, a fraction in a count, an id that turns out to
+be an app) makes it read again rather than guess, and says so.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from support.real_exports import TTD_INAPP_HEADER, ttd_inapp_video
+
+from caliber_desktop.models.enums import AnalysisLevel, Channel
+from caliber_desktop.services.progress import Cancelled, CancelToken
+from caliber_desktop.services.scoring import read_text
+from caliber_desktop.services.scoring.engine import sum_sites
+from caliber_desktop.services.scoring.model import SiteTable
+from caliber_desktop.services.scoring.preprocess import preprocess
+from caliber_desktop.services.scoring.read import open_report, read_report
+
+HEADER = [
+    "Date",
+    "Site",
+    "Supply Vendor",
+    "Impressions",
+    "Clicks",
+    "Advertiser Cost (Adv Currency)",
+]
+
+
+@pytest.fixture
+def tiny_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches of a few rows each (Arrow's block size), and a sample of a few rows."""
+    monkeypatch.setattr(read_text, "BLOCK_BYTES", 512)
+    monkeypatch.setattr(read_text, "SAMPLE_CHARS", 2_000)
+
+
+@pytest.fixture
+def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches of ~500 rows: a 20,000-row sample is read in about forty."""
+    monkeypatch.setattr(read_text, "BLOCK_BYTES", 64 << 10)
+
+
+def whole(path: Path, level: AnalysisLevel = AnalysisLevel.DOMAIN, **kw: object) -> SiteTable:
+    report = read_report(path)
+    table = preprocess(report, level, **kw)  # type: ignore[arg-type]
+    table.quality.issues[:0] = report.issues
+    return table
+
+
+def streamed(
+    path: Path, level: AnalysisLevel = AnalysisLevel.DOMAIN, channel: Channel | None = None
+) -> tuple[SiteTable, list[str]]:
+    report = open_report(path)
+    messages: list[str] = []
+    table = sum_sites(report, level, channel, progress=lambda d, t, m: messages.append(m))
+    table.quality.issues[:0] = report.issues
+    return table, messages
+
+
+def assert_same(a: SiteTable, b: SiteTable, *, extra_codes: frozenset[str] = frozenset()) -> None:
+    pd.testing.assert_frame_equal(a.frame, b.frame, check_exact=True)
+    assert a.children == b.children
+    qa, qb = a.quality, b.quality
+    issues_b = [i for i in qb.issues if i.code not in extra_codes]
+    assert (qa.rows_read, qa.rows_scored, qa.sites) == (qb.rows_read, qb.rows_scored, qb.sites)
+    # Rows left out add up per batch: their spend may differ in the last bits (as documented).
+    assert [replace(d, spend=0.0) for d in qa.dropped] == [
+        replace(d, spend=0.0) for d in qb.dropped
+    ]
+    assert [d.spend for d in qa.dropped] == pytest.approx([d.spend for d in qb.dropped], rel=1e-12)
+    assert qa.ids == qb.ids
+    assert [(i.code, i.message) for i in qa.issues] == [(i.code, i.message) for i in issues_b]
+
+
+def batches(path: Path) -> int:
+    return sum(1 for _ in open_report(path).batches())
+
+
+def write_rows(path: Path, rows: list[list[object]], header: list[str] = HEADER) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def clean_rows(n: int, sites: int = 40) -> list[list[object]]:
+    return [
+        [f"2026-11-{1 + i % 28:02d}", f"site{i % sites}.com", "Magnite", 1000 + i, i % 7,
+         f"{(1000 + i) * 0.0023:.4f}"]
+        for i in range(n)
+    ]  # fmt: skip
+
+
+@pytest.mark.usefixtures("small_blocks")
+@pytest.mark.parametrize(
+    ("name", "level", "channel"),
+    [
+        ("ttd_display_awareness_sample.csv", AnalysisLevel.DOMAIN, None),
+        ("ttd_display_awareness_sample.csv", AnalysisLevel.SUPPLY_VENDOR, None),
+        ("ttd_ctv_sample.csv", AnalysisLevel.DOMAIN, Channel.CTV),
+    ],
+)
+def test_the_samples_give_the_same_sites_in_batches_bit_for_bit(
+    shared_data: Path, name: str, level: AnalysisLevel, channel: Channel | None
+) -> None:
+    path = shared_data / name
+    assert open_report(path).streams
+    assert batches(path) > 10
+    table, _ = streamed(path, level, channel)
+    assert_same(whole(path, level, channel=channel), table)
+
+
+@pytest.mark.usefixtures("tiny_blocks")
+def test_an_in_app_export_gives_the_same_sites_in_batches(tmp_path: Path) -> None:
+    path = tmp_path / "inapp.csv"
+    ttd_inapp_video(path)
+    assert batches(path) > 10
+    table, _ = streamed(path, channel=Channel.VIDEO)
+    assert_same(whole(path, channel=Channel.VIDEO), table)
+
+
+def test_files_whose_numbers_need_reading_as_text_are_read_whole(shared_data: Path) -> None:
+    """PulsePoint writes ``$3.77`` and ``0.11%``: a column's format is judged on all its cells."""
+    report = open_report(shared_data / "pulsepoint_display_sample.csv")
+    assert not report.streams
+    assert batches(shared_data / "pulsepoint_display_sample.csv") == 1
+
+
+@pytest.mark.usefixtures("tiny_blocks")
+@pytest.mark.parametrize(
+    ("cell", "why"),
+    [
+        ({"Impressions": "two thousand"}, "a number column (#4) holds text further down"),
+        ({"Impressions": "48.421"}, "column 'Impressions' has fractions in a count"),
+        ("ragged", "has fewer cells than the header"),
+    ],
+)
+def test_what_only_a_later_row_shows_reads_the_file_again_whole(
+    tmp_path: Path, cell: object, why: str
+) -> None:
+    rows = clean_rows(400)
+    if cell == "ragged":
+        rows[300] = rows[300][:3]
+    else:
+        assert isinstance(cell, dict)
+        for header, text in cell.items():
+            rows[300][HEADER.index(header)] = text
+    path = write_rows(tmp_path / "late.csv", rows)
+    table, messages = streamed(path)
+    assert "Reading the report again, whole" in messages
+    said = [i for i in table.quality.issues if i.code == "read_whole"]
+    assert len(said) == 1
+    assert why in said[0].message
+    assert "late.csv" in said[0].message
+    assert_same(whole(path), table, extra_codes=frozenset({"read_whole"}))
+
+
+@pytest.mark.usefixtures("tiny_blocks")
+def test_an_id_that_later_rows_show_is_an_app_is_read_again_as_an_app(tmp_path: Path) -> None:
+    """``player.example.com`` is a web host until a row names its app: then it is an app id,
+    kept whole — for all its rows, also those summed before the app name appeared."""
+    rows = []
+    for i in range(300):
+        site = "player.example.com" if i % 3 == 0 else f"site{i % 20}.com"
+        app = "Example Player" if site == "player.example.com" and i > 200 else ""
+        rows.append(["2026-11-01", "Acme", "Q4", "In-app", site, app, "Magnite", 900 + i, 3,
+                     "2.50", 850, 600, 1])  # fmt: skip
+    path = write_rows(tmp_path / "apps.csv", rows, TTD_INAPP_HEADER)
+    table, messages = streamed(path, channel=Channel.VIDEO)
+    assert "Reading again: ids further down turned out to be apps" in messages
+    assert "player.example.com" in table.frame.index  # kept whole, not rolled up to example.com
+    assert table.frame.loc["player.example.com", "n_rows"] == 100
+    assert_same(whole(path, channel=Channel.VIDEO), table)
+
+
+@pytest.mark.usefixtures("tiny_blocks")
+@pytest.mark.parametrize(("late_day", "noted"), [("25/11/2026", False), ("11/09/2026", True)])
+def test_the_date_order_is_judged_on_every_batch_and_said_once(
+    tmp_path: Path, late_day: str, noted: bool
+) -> None:
+    rows = clean_rows(300)
+    for i, row in enumerate(rows):
+        row[0] = late_day if i == 290 else f"{1 + i % 12:02d}/{1 + i % 12:02d}/2026"
+    path = write_rows(tmp_path / "dates.csv", rows)
+    table, _ = streamed(path)
+    notes = [i for i in table.quality.issues if i.code == "date_order"]
+    assert len(notes) == (1 if noted else 0)
+    assert_same(whole(path), table)
+
+
+@pytest.mark.usefixtures("tiny_blocks")
+def test_a_rate_column_is_scaled_once_for_the_whole_file(tmp_path: Path) -> None:
+    rows = [[*r[:5], r[5], f"{100 * r[4] / r[3]:.4f}"] for r in clean_rows(300)]
+    path = write_rows(tmp_path / "ctr.csv", rows, [*HEADER, "CTR"])
+    table, _ = streamed(path)
+    scales = [i for i in table.quality.issues if i.code == "percent_scale"]
+    assert len(scales) == 1
+    assert "percentages" in scales[0].message
+    assert_same(whole(path), table)
+
+
+def test_cancel_stops_the_read_between_batches(tiny_blocks: None, shared_data: Path) -> None:
+    report = open_report(shared_data / "ttd_display_awareness_sample.csv")
+    token, seen = CancelToken(), []
+
+    def progress(done: int, total: int, message: str) -> None:
+        seen.append(message)
+        if len(seen) == 3:
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        sum_sites(report, AnalysisLevel.DOMAIN, None, progress=progress, cancel=token)
+    assert len(seen) == 3  # no batch was read after the cancel
+
+
+def test_progress_counts_rows_and_the_share_of_the_file(
+    small_blocks: None, shared_data: Path
+) -> None:
+    path = shared_data / "ttd_display_awareness_sample.csv"
+    report = open_report(path)
+    seen: list[tuple[int, str]] = []
+    sum_sites(report, AnalysisLevel.DOMAIN, None, progress=lambda d, t, m: seen.append((d, m)))
+    reads = [(d, m) for d, m in seen if m.startswith("Read ")]
+    assert len(reads) > 10
+    assert [d for d, _ in reads] == sorted(d for d, _ in reads)  # never goes back
+    assert reads[0][1].startswith("Read ")
+    assert "% of the file)" in reads[0][1]
+    assert reads[-1][1] == "Read 20,000 rows"
+    assert reads[-1][0] == 60  # reading is the first 60 % of a scoring run
+
+
+SPELLINGS = ("a.com", "WWW.A.com", "m.b.co.uk", "com.example.game", "553834731", "Other",
+             "Grand Total", "", "c.com")  # fmt: skip
+
+
+@st.composite
+def messy_rows(draw: st.DrawFn) -> list[list[object]]:
+    n = draw(st.integers(1, 120))
+    rows: list[list[object]] = []
+    for _ in range(n):
+        site = draw(st.sampled_from(SPELLINGS))
+        imps = draw(st.sampled_from(["", "0", "1200", "35", "-4", "90000"]))
+        clicks = draw(st.sampled_from(["", "0", "3", "-1", "17"]))
+        spend = draw(st.sampled_from(["", "0", "1.25", "0.333", "12.5"]))
+        rows.append(["2026-11-02", site, "Magnite", imps, clicks, spend])
+        if draw(st.booleans()) and draw(st.booleans()):
+            rows.append(["", "", "", "", "", ""])
+    return rows
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=messy_rows(), block=st.sampled_from([256, 700, 5000]))
+def test_messy_files_give_the_same_sites_in_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows: list[list[object]], block: int
+) -> None:
+    """Totals, blanks, placeholders, negative and missing numbers, empty rows, several
+    spellings of a site: each batch split gives the whole file's table and accounting."""
+    monkeypatch.setattr(read_text, "BLOCK_BYTES", block)
+    path = write_rows(tmp_path / "messy.csv", rows)
+    try:
+        expected = whole(path)
+    except Exception as exc:
+        with pytest.raises(type(exc), match=str(exc)[:40].replace("(", r"\(").replace(")", r"\)")):
+            streamed(path)
+        return
+    table, _ = streamed(path)
+    assert_same(expected, table)
