@@ -10,6 +10,7 @@ be an app) makes it read again rather than guess, and says so.
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -237,6 +238,11 @@ def test_progress_counts_rows_and_the_share_of_the_file(
     assert reads[0][1].startswith("Read ")
     assert "% of the file)" in reads[0][1]
     assert reads[-1][1] == "Read 20,000 rows"
+    for _, message in reads[:-1]:  # the share of the file follows the rows handed on
+        found = re.fullmatch(r"Read ([\d,]+) rows \((\d+)% of the file\)", message)
+        assert found, message
+        rows, share = int(found[1].replace(",", "")), int(found[2]) / 100
+        assert abs(share - rows / 20_000) < 0.05, message
     assert reads[-1][0] == 60  # reading is the first 60 % of a scoring run
 
 
