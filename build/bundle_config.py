@@ -92,6 +92,9 @@ PY_EXCLUDES = [
     "importlinter",
     "grimp",
     "pypdf",
+    # Bench-only peers (the dev extra); fastexcel names polars in a lazy import the app never runs.
+    "polars",
+    "duckdb",
     "PyInstaller",
     "pip",
     "docutils",

@@ -104,6 +104,12 @@ class AuthError(CaliberError):
         return self.reason in self.UNREACHABLE
 
 
+class AdminRequiredError(AuthError):
+    """Team administration asked by someone who is not an administrator (exit 5, like any refused
+    sign-in). ``reason``: ``not_admin`` (a signed-in analyst) or ``offline`` (the role cannot be
+    checked without a connection)."""
+
+
 class AIError(CaliberError):
     """The AI assistant could not answer; the message says what to do (key, limits, endpoint).
 

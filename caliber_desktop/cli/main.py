@@ -1,8 +1,8 @@
 """``caliber``: the headless commands, over the same services as the window.
 
 This module only builds the parser and dispatches: each command group is a module beside it
-(``campaigns``, ``score``, ``exports``, ``report``, ``ai``, ``auth``, ``maintenance``), and they
-share ``output`` and ``options`` below them; none imports this one.
+(``campaigns``, ``score``, ``exports``, ``report``, ``ai``, ``auth``, ``maintenance``,
+``admin``), and they share ``output`` and ``options`` below them; none imports this one.
 
 Every command prints a readable table or, with ``--json``, one JSON document on stdout. Expected
 failures print one actionable sentence on stderr (JSON with ``--json``) and exit non-zero; bugs are
@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from caliber_desktop import __version__, console
+from caliber_desktop.cli import admin as cli_admin
 from caliber_desktop.cli import ai as cli_ai
 from caliber_desktop.cli import auth as cli_auth
 from caliber_desktop.cli import campaigns as cli_campaigns
@@ -72,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_ai.add_parsers(commands, common)
     cli_exports.add_parsers(commands, common)
     cli_report.add_parsers(commands, common)
+    cli_admin.add_parsers(commands, common)
     return parser
 
 
@@ -130,6 +132,8 @@ def _run(argv: Sequence[str] | None) -> int:
         with open_workspace(paths.root) as ws:
             if args.command in cli_auth.COMMANDS:
                 return cli_auth.COMMANDS[args.command](args, ws, out)
+            if args.command in cli_admin.COMMANDS:  # checks who may act itself (an admin or none)
+                return cli_admin.COMMANDS[args.command](args, ws, out)
             cli_auth.bind_signed_in(ws)  # every command runs as the signed-in user
             ws.runs.recover_interrupted()  # a crashed run must not lock its campaign forever
             return COMMANDS[args.command](args, ws, out)

@@ -33,6 +33,7 @@ Kind = Literal[
     "normalization",
     "outliers",
     "rule",
+    "role",
 ]
 
 #: Metrics the scoring engine can compute (``services/scoring/metrics.py``), as column headers.
@@ -245,6 +246,9 @@ RULES: Final[dict[str, str]] = {
     "red_flag": "Blocked by a red flag",
 }
 
+#: A team member's role (the ``role`` claim ``caliber admin users role`` sets).
+ROLES: Final[dict[str, str]] = {"admin": "Administrator", "analyst": "Analyst"}
+
 TABLES: Final[Mapping[Kind, Mapping[str, str]]] = {
     "metric": METRICS,
     "platform": PLATFORMS,
@@ -262,6 +266,7 @@ TABLES: Final[Mapping[Kind, Mapping[str, str]]] = {
     "normalization": NORMALIZATIONS,
     "outliers": OUTLIER_METHODS,
     "rule": RULES,
+    "role": ROLES,
 }
 
 
@@ -378,6 +383,10 @@ def recommendation(name: object) -> str:
 
 def band(name: object) -> str:
     return label("band", name)
+
+
+def role(name: object) -> str:
+    return label("role", name)
 
 
 #: Settings whose value is itself a machine name, and the table that labels it.

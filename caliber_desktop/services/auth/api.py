@@ -123,10 +123,24 @@ _ERRORS: dict[str, tuple[str, str, str | None]] = {
     "INVALID_EMAIL": ("invalid_email", "That is not a valid email address.", None),
     "MISSING_EMAIL": ("invalid_email", "Enter your email address.", None),
     "MISSING_PASSWORD": ("missing_password", "Enter your password.", None),
+    # An administrator's actions (``caliber admin users disable|revoke|remove``), as the sign-in
+    # and refresh endpoints report them. Real Firebase answers a refresh token revoked by
+    # ``revoke_refresh_tokens`` with TOKEN_EXPIRED (it also does after a password change);
+    # the emulator keeps refreshing it, which :meth:`AuthService._check_not_revoked` catches.
     "USER_DISABLED": (
         "user_disabled",
-        "This account has been disabled.",
-        "Ask your Caliber administrator.",
+        "Your administrator disabled this account.",
+        "Ask them to enable it again if you still need Caliber.",
+    ),
+    "TOKEN_EXPIRED": (
+        "session_revoked",
+        "Your administrator ended this session.",
+        "Sign in again (with the new password, if yours was changed).",
+    ),
+    "USER_NOT_FOUND": (
+        "user_removed",
+        "Your administrator removed this account.",
+        "Ask them for a new one if you still need Caliber.",
     ),
     "OPERATION_NOT_ALLOWED": (
         "not_allowed",
@@ -139,7 +153,13 @@ _ERRORS: dict[str, tuple[str, str, str | None]] = {
         "Ask your administrator to enable it in the Firebase console.",
     ),
 }
-_SESSION_ENDED = ("TOKEN_EXPIRED", "INVALID_REFRESH_TOKEN", "USER_NOT_FOUND", "INVALID_ID_TOKEN")
+_SESSION_ENDED = ("INVALID_REFRESH_TOKEN", "INVALID_ID_TOKEN")
+#: Reasons meaning the server ended this sign-in for good: the refresh token is forgotten and the
+#: offline grace ends with it (:meth:`AuthService._end_seen`), so a restart without network cannot
+#: bring back a session an administrator closed.
+ENDED_BY_SERVER = frozenset({"session_expired", "session_revoked", "user_disabled", "user_removed"})
+#: Of those, the ones an administrator caused: said as such at start-up, not as a plain sign-in.
+ENDED_BY_ADMIN = frozenset({"session_revoked", "user_disabled", "user_removed"})
 
 
 def _error_for(status: int, body: Any) -> AuthError:
@@ -192,6 +212,21 @@ class FirebaseAuthApi:
     def send_password_reset(self, email: str) -> None:
         body = {"requestType": "PASSWORD_RESET", "email": email}
         self._post(f"{self.config.identity_url}/accounts:sendOobCode", json_body=body)
+
+    def lookup(self, id_token: str) -> dict[str, Any]:
+        """The account of ``id_token`` (``validSince``: when its sessions were last revoked).
+
+        The answer also holds fields (the emulator's password hash) that must never be logged:
+        callers read what they need and drop it.
+        """
+        answer = self._post(
+            f"{self.config.identity_url}/accounts:lookup", json_body={"idToken": id_token}
+        )
+        users = answer.get("users")
+        if not isinstance(users, list) or not users or not isinstance(users[0], dict):
+            raise _error_for(400, {"error": {"message": "USER_NOT_FOUND"}})
+        account: dict[str, Any] = users[0]
+        return account
 
     def refresh(self, refresh_token: str) -> dict[str, Any]:
         """A refresh token for ``id_token``, ``refresh_token``, ``expires_in`` and ``user_id``."""

@@ -10,6 +10,16 @@ Who holds what:
   row, whose ``last_login_at`` is the time of the last online verification. A restart without
   network may reuse it for ``offline_grace_days``; after that, sign-in is required.
 
+What an administrator does (``caliber admin``, :mod:`.admin`) reaches the analyst at the next
+refresh (the ID token lives an hour; the window refreshes it before it runs out, and at start-up
+when online): a disabled account, revoked sessions and a removed account are refused with
+"Your administrator …". Firebase refuses a revoked refresh token itself; its emulator does not,
+so after each refresh the token's ``auth_time`` is also compared with the account's
+``validSince`` (:meth:`AuthService._check_not_revoked`, one more request an hour). A refusal that
+was seen is kept: the refresh token is forgotten and ``last_login_at`` cleared
+(:meth:`AuthService._end_seen`), so no offline restart brings the session back through the grace.
+The ``role`` custom claim (``"admin"`` or ``"analyst"``) comes with each verified token.
+
 No Qt here: the GUI runs these calls on workers, the CLI calls them directly.
 """
 
@@ -29,10 +39,15 @@ from caliber_desktop.errors import AuthError
 from caliber_desktop.models import User
 from caliber_desktop.models.base import utcnow as utc_now
 from caliber_desktop.models.store import Store
-from caliber_desktop.services.auth.api import AuthConfig, FirebaseAuthApi
+from caliber_desktop.services.auth.api import (
+    ENDED_BY_ADMIN,
+    ENDED_BY_SERVER,
+    AuthConfig,
+    FirebaseAuthApi,
+)
 from caliber_desktop.services.auth.profiles import to_ref
 from caliber_desktop.services.auth.secrets import LAST_USER, SecretStore, refresh_token_name
-from caliber_desktop.services.auth.verify import TokenError, TokenVerifier
+from caliber_desktop.services.auth.verify import TokenError, TokenVerifier, unverified_parts
 from caliber_desktop.services.records import UserRef
 
 __all__ = [
@@ -57,6 +72,13 @@ class Identity:
     display_name: str
     verified_at: datetime
     auth_time: datetime
+    #: The ``role`` claim of the last verified token ("admin", "analyst"); "" when not verified
+    #: this run (an offline session: the role is not known, so nothing an admin may do is offered).
+    role: str = ""
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
 
 
 @dataclass
@@ -147,7 +169,12 @@ class AuthService:
             raise AuthError(
                 "Your session has ended.", reason="session_expired", hint="Sign in again."
             )
-        return self._refresh_with(uid, token)
+        try:
+            return self._refresh_with(uid, token)
+        except AuthError as exc:
+            if exc.reason in ENDED_BY_SERVER:
+                self._end_seen(uid)
+            raise
 
     def ensure_fresh(self, session: Session, margin_s: int = 300) -> Session:
         """``session`` while its ID token has more than ``margin_s`` left, else a refreshed one.
@@ -210,8 +237,12 @@ class AuthService:
                     log.info("offline and the grace period is over: sign-in required")
                 return offline
             log.info("stored session of %s not restored: %s", uid, exc.reason)
-            if exc.reason in ("session_expired", "invalid_token", "user_disabled"):
+            if exc.reason in ENDED_BY_SERVER:
+                self._end_seen(uid)
+            elif exc.reason == "invalid_token":
                 self._forget(uid)
+            if exc.reason in ENDED_BY_ADMIN:
+                raise  # "Your administrator …": the analyst must learn why, not just see sign-in
             return None
 
     # ------------------------------------------------------------------ users
@@ -273,6 +304,7 @@ class AuthService:
             raise AuthError(
                 "Your session has ended.", reason="session_expired", hint="Sign in again."
             )
+        self._check_not_revoked(answer["id_token"])
         remember = self.secrets.get(refresh_token_name(uid)) is not None
         fields = {"expiresIn": answer.get("expires_in"), "localId": answer.get("user_id", uid)}
         return self._establish(
@@ -291,7 +323,12 @@ class AuthService:
         now = self._clock()
         name = claims.name or str(answer.get("displayName") or "") or claims.email.split("@")[0]
         identity = Identity(
-            claims.uid, claims.email, name, verified_at=now, auth_time=claims.auth_time
+            claims.uid,
+            claims.email,
+            name,
+            verified_at=now,
+            auth_time=claims.auth_time,
+            role=claims.role,
         )
         lifetime = _seconds(answer.get("expiresIn"), default=3600)
         expires_at = min(now + timedelta(seconds=lifetime), claims.expires_at)
@@ -312,6 +349,47 @@ class AuthService:
         stored = self.secrets.set(name, refresh_token)
         self.secrets.set(LAST_USER, uid)
         return stored
+
+    def _check_not_revoked(self, id_token: str) -> None:
+        """Refuse a refreshed token whose sign-in predates the account's last revocation.
+
+        Firebase compares ``auth_time`` with ``validSince`` in whole seconds (firebase-admin's
+        ``verify_id_token(check_revoked=True)`` does the same). The token is only read here to
+        refuse it; :meth:`_establish` verifies it before anything trusts it. When the lookup cannot
+        reach Firebase the refresh stands: the production server refuses revoked tokens itself.
+        """
+        try:
+            _, payload = unverified_parts(id_token)
+            account = self._api.lookup(id_token)
+        except AuthError as exc:
+            if exc.unreachable:
+                log.info("revocation not checked (%s)", exc.reason)
+                return
+            raise
+        auth_time = payload.get("auth_time")
+        valid_since = _seconds(account.get("validSince"), default=0)
+        if isinstance(auth_time, int | float) and auth_time < valid_since:
+            raise AuthError(
+                "Your administrator ended this session.",
+                reason="session_revoked",
+                hint="Sign in again (with the new password, if yours was changed).",
+            )
+
+    def _end_seen(self, uid: str) -> None:
+        """The server ended this sign-in: forget its token and its offline grace, for good.
+
+        ``last_login_at`` (the last online verification, which the grace counts from) is cleared,
+        so even a refresh token the keyring failed to delete cannot be used offline; the next
+        online sign-in sets it again.
+        """
+        self._forget(uid)
+        with self.store.write() as db:
+            db.execute(
+                update(User)
+                .where(User.firebase_uid == uid)
+                .values(last_login_at=None, updated_at=self._clock())
+            )
+        log.info("sign-in of %s ended by the server; offline use revoked", uid)
 
     def _forget(self, uid: str) -> None:
         with self._lock:

@@ -2,7 +2,9 @@
 
 Which library and why: **google-auth** (``google.oauth2.id_token.verify_token``), not
 firebase-admin. firebase-admin's ``auth.verify_id_token`` wants an initialised app and, to check
-revocation, a service account — and Caliber must never ship or require one. google-auth checks the
+revocation, a service account — and an analyst's Caliber must never ship or require one (only an
+administrator's ``caliber admin`` uses one: :mod:`.admin`; revocation reaches analysts through the
+refresh, :mod:`.service`). google-auth checks the
 RS256 signature against Google's published x509 certificates, ``exp``/``iat`` and ``aud`` with no
 credentials at all; this module adds the Firebase-specific rules on top (``iss`` is
 ``https://securetoken.google.com/<project>``, ``sub`` non-empty, ``auth_time`` not in the future)
@@ -43,6 +45,8 @@ GOOGLE_CERTS_URL = (
     "https://www.googleapis.com/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com"
 )
 ISSUER_PREFIX = "https://securetoken.google.com/"
+#: The values of the ``role`` custom claim (set by ``caliber admin users role``).
+ROLES = ("analyst", "admin")
 #: Tolerated difference between this computer's clock and Google's, in seconds. Desktop clocks
 #: drift; a minute keeps a freshly issued token from being "used too early".
 CLOCK_SKEW_S = 60
@@ -108,6 +112,9 @@ class Claims:
     auth_time: datetime
     issued_at: datetime
     expires_at: datetime
+    #: The ``role`` custom claim an administrator set (``caliber admin users role``): "admin" or
+    #: "analyst"; an account nobody gave a role is an analyst.
+    role: str = "analyst"
 
 
 class _CachedCertsRequest(transport.Request):
@@ -291,7 +298,14 @@ class TokenVerifier:
             auth_time=_utc(auth_time),
             issued_at=_utc(payload["iat"]),
             expires_at=_utc(payload["exp"]),
+            role=role_of(payload),
         )
+
+
+def role_of(payload: Mapping[str, Any]) -> str:
+    """The ``role`` custom claim, "analyst" when absent or not one Caliber knows."""
+    role = payload.get("role")
+    return role if role in ROLES else "analyst"
 
 
 def _utc(seconds: float) -> datetime:

@@ -15,6 +15,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QMenuBar, QVBoxLayout, QWidget
 
+from caliber_desktop.models import labels
 from caliber_desktop.ui.shared.locale_format import format_datetime
 from caliber_desktop.ui.shared.tones import chip_style
 
@@ -42,11 +43,25 @@ def who_text(identity: Identity | None, offline: bool = False) -> str:
     return f"Signed in as {name}" + (" (offline)" if offline else "")
 
 
+def role_text(identity: Identity | None, offline: bool = False) -> str:
+    """The menu's second line: the role the last verified token gave ("" for the local profile).
+
+    An offline session's role was not verified this run, so it is not claimed.
+    """
+    if identity is None:
+        return ""
+    if offline or not identity.role:
+        return "Role: not checked while offline"
+    return f"Role: {labels.role(identity.role)}"
+
+
 class AccountMenu(QObject):
-    """The "&Account" menu: who am I (a disabled line), Sign Out, Switch User…."""
+    """The "&Account" menu: who am I and my role (disabled lines), Team… (administrators only),
+    Sign Out, Switch User…."""
 
     sign_out_requested = Signal()
     switch_user_requested = Signal()
+    team_requested = Signal()
 
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
@@ -55,6 +70,13 @@ class AccountMenu(QObject):
         self.who_action = QAction(LOCAL_PROFILE, self.menu)
         self.who_action.setObjectName("whoAmI")
         self.who_action.setEnabled(False)
+        self.role_action = QAction("", self.menu)
+        self.role_action.setObjectName("myRole")
+        self.role_action.setEnabled(False)
+        self.team_action = QAction("&Team…", self.menu)
+        self.team_action.setObjectName("team")
+        self.team_action.setStatusTip("Add, disable, sign out or remove the team's accounts")
+        self.team_action.triggered.connect(self.team_requested)
         self.sign_out_action = QAction("Sign &Out", self.menu)
         self.sign_out_action.setObjectName("signOut")
         self.sign_out_action.triggered.connect(self.sign_out_requested)
@@ -62,7 +84,9 @@ class AccountMenu(QObject):
         self.switch_user_action.setObjectName("switchUser")
         self.switch_user_action.triggered.connect(self.switch_user_requested)
         self.menu.addAction(self.who_action)
+        self.menu.addAction(self.role_action)
         self.menu.addSeparator()
+        self.menu.addAction(self.team_action)
         self.menu.addAction(self.sign_out_action)
         self.menu.addAction(self.switch_user_action)
         self.set_identity(None, offline=False)
@@ -78,6 +102,11 @@ class AccountMenu(QObject):
     def set_identity(self, identity: Identity | None, offline: bool = False) -> None:
         """Show who is signed in; the local profile has no account to leave or switch."""
         self.who_action.setText(who_text(identity, offline))
+        self.role_action.setText(role_text(identity, offline))
+        self.role_action.setVisible(identity is not None)
+        admin = identity is not None and not offline and identity.is_admin
+        self.team_action.setVisible(admin)
+        self.team_action.setEnabled(admin)
         signed_in = identity is not None
         self.sign_out_action.setEnabled(signed_in)
         self.switch_user_action.setEnabled(signed_in)

@@ -23,6 +23,7 @@ from caliber_desktop.errors import CaliberError
 from caliber_desktop.services.records import UserRef
 from caliber_desktop.ui.account.menu import AccountMenu, OfflineBanner
 from caliber_desktop.ui.account.signin import SignInDialog
+from caliber_desktop.ui.account.team import TeamDialog
 from caliber_desktop.workers import account
 from caliber_desktop.workers.account import RefreshFailed, Restored
 from caliber_desktop.workers.base import ErrorInfo, Worker
@@ -68,12 +69,14 @@ class SessionKeeper(QObject):
         self.secrets = secrets
         self.keyring_problem = keyring_problem
         self.dialog: SignInDialog | None = None
+        self.team_dialog: TeamDialog | None = None
         self.timer = QTimer(self)
         self.timer.setInterval(REFRESH_INTERVAL_MS)
         self.timer.timeout.connect(self.refresh)
         self.timer.start()
         menu.sign_out_requested.connect(self.sign_out)
         menu.switch_user_requested.connect(self.switch_user)
+        menu.team_requested.connect(self.open_team)
         self._show(session)
 
     def _show(self, session: Session | None) -> None:
@@ -82,6 +85,9 @@ class SessionKeeper(QObject):
         )
         if self.banner is not None:
             self.banner.set_session(session)
+        admin = session is not None and not session.offline and session.identity.is_admin
+        if not admin and self.team_dialog is not None:  # demoted, signed out or offline
+            self.team_dialog.close()
 
     # ------------------------------------------------------------------ refresh
     @Slot()
@@ -150,6 +156,29 @@ class SessionKeeper(QObject):
     @Slot()
     def switch_user(self) -> None:
         self._ask(None, replacing=False)
+
+    @Slot()
+    def open_team(self) -> TeamDialog | None:
+        """The Team dialog for an administrator's session (one at a time, not blocking)."""
+        from caliber_desktop.services.auth.admin import TeamAdmin
+
+        session = self.session
+        if session is None or session.offline or not session.identity.is_admin:
+            return None
+        if self.team_dialog is not None:
+            self.team_dialog.raise_()
+            return self.team_dialog
+        team = TeamAdmin(self.auth.config, self.auth.secrets, caller=session)
+        dialog = TeamDialog(team, self.registry, self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(self._on_team_closed)
+        self.team_dialog = dialog
+        dialog.open()
+        return dialog
+
+    @Slot()
+    def _on_team_closed(self) -> None:
+        self.team_dialog = None
 
     # ------------------------------------------------------------------ dialog
     def _ask(self, banner: str | None, *, replacing: bool) -> SignInDialog:

@@ -68,7 +68,9 @@ def test_firebase_error_codes_become_actionable_reasons() -> None:
         "TOO_MANY_ATTEMPTS_TRY_LATER : Access to this account has been temporarily disabled": (
             "too_many_attempts"
         ),
-        "TOKEN_EXPIRED": "session_expired",
+        "TOKEN_EXPIRED": "session_revoked",  # what Firebase says for revoked refresh tokens
+        "USER_DISABLED": "user_disabled",
+        "USER_NOT_FOUND": "user_removed",
         "INVALID_REFRESH_TOKEN": "session_expired",
         "API key not valid. Please pass a valid API key.": "bad_config",
         "SOMETHING_NEW": "refused",
