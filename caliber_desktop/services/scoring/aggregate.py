@@ -156,6 +156,8 @@ class SiteAccumulator:
         self._first_rows = _Grow(np.int64, -1, EXAMPLES)  # a site's first scored rows, for
         self._first_raw = _Grow(np.int64, -1, EXAMPLES)  # examples if it has no impressions
         self._drops = DropTally(self.level)
+        self._unreadable_rows: list[int] = []  # the first rows with an unreadable count
+        self._quoted_cells: dict[int, str] = {}  # row → "Header 'text'" of unreadable cells
         self._rates = RateTally()
         self._has_imps = False
         self._read = 0
@@ -245,12 +247,12 @@ class SiteAccumulator:
             ("unreadable_number", bad),
             ("zero_impressions", zero),
         ):
-            examples = None
-            if reason == "unreadable_number" and mask.any():
-                where = set(rows[mask][: EXAMPLES * 20].tolist())
-                found = sorted(r for r in bad_cells if r in where)[:EXAMPLES]
-                examples = [f"row {r}: {bad_cells[r]}" for r in found] or None
-            self._drops.add(reason, mask, spelled, rows, imps, spend, examples)
+            self._drops.add(reason, mask, spelled, rows, imps, spend)
+        # Rows with unreadable counts are quoted by their cell, among the first hundred of them
+        room = EXAMPLES * 20 - len(self._unreadable_rows)
+        if room > 0 and bad.any():
+            self._unreadable_rows.extend(rows[bad][:room].tolist())
+            self._quoted_cells.update(bad_cells)
         self._sum(frame, counts, raw_codes, rows, ~out)
 
     def _ids(self, frame: pd.DataFrame) -> npt.NDArray[np.intp]:
@@ -483,6 +485,12 @@ class SiteAccumulator:
         summary = id_summary(ids, raw_rows, kinds, self.level)
         issues += id_notes(self.source, summary)
         scored = int(n_rows.sum())
+        where = set(self._unreadable_rows)
+        quoted = sorted(r for r in self._quoted_cells if r in where)[:EXAMPLES]
+        if quoted:
+            self._drops.quote(
+                "unreadable_number", [f"row {r}: {self._quoted_cells[r]}" for r in quoted]
+            )
         quality = DataQuality(
             source=self.source,
             rows_read=self._read,

@@ -106,22 +106,18 @@ class DropTally:
         rows: Ints,
         imps: Floats | None,
         spend: Floats | None,
-        examples: list[str] | None = None,
     ) -> None:
         """Rows of one batch (``mask``) left out for ``reason``; ``spelling(i)`` names row i."""
         where = np.flatnonzero(mask)
         if not len(where):
             return
-        if examples is None:
-            if reason == "non_targetable":
-                examples = list(dict.fromkeys(spelling(i) for i in where[:10_000]))[:EXAMPLES]
-            else:
-                examples = [
-                    row_example(
-                        reason, int(rows[i]), spelling(i), None if spend is None else spend[i]
-                    )
-                    for i in where[:EXAMPLES]
-                ]
+        if reason == "non_targetable":
+            examples = list(dict.fromkeys(spelling(i) for i in where[:10_000]))[:EXAMPLES]
+        else:
+            examples = [
+                row_example(reason, int(rows[i]), spelling(i), None if spend is None else spend[i])
+                for i in where[:EXAMPLES]
+            ]
         self.merge(
             DroppedRows(
                 reason=reason,
@@ -149,6 +145,10 @@ class DropTally:
             spend=before.spend + found.spend,
             examples=examples[:EXAMPLES],
         )
+
+    def quote(self, reason: str, examples: list[str]) -> None:
+        """Replace the examples of ``reason`` (rows quoted by the cell that left them out)."""
+        self._found[reason] = replace(self._found[reason], examples=tuple(examples[:EXAMPLES]))
 
     def dropped(self) -> list[DroppedRows]:
         """Every reason with rows, in the order of :data:`DROP_REASONS`."""

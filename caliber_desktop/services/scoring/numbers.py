@@ -149,8 +149,12 @@ def parse_numbers(
     rows: npt.NDArray[np.int64] | None = None,
     locale_hint: Locale | None = None,
     consequence: str = READ_AS_MISSING,
+    decided: Locale | Literal[False] | None = False,
 ) -> ParsedColumn:
     """float64 values of a text column; cells that are not numbers become NaN with one Issue.
+
+    A column read in batches passes the convention it ``decided`` on all batches so far (None:
+    no separator proves one); then no Issue is returned, the caller says it once for the file.
 
     ``rows`` are the 1-based file rows of the cells (for the message); ``locale_hint`` decides a
     column whose every separator is ambiguous (``1,234`` / ``1.234``), else US is assumed;
@@ -158,25 +162,10 @@ def parse_numbers(
     """
     text, percent = _clean(_as_array(values))
     votes = _votes(text)
-    locale: Locale | None
-    if votes.eu > votes.us:
-        locale = "eu"
-    elif votes.us > votes.eu:
-        locale = "us"
-    else:
-        locale = locale_hint if votes.ambiguous else None
+    locale = column_locale(votes, locale_hint) if decided is False else decided
     issues: list[Issue] = []
-    if votes.us and votes.eu:
-        shown = "1.234,5" if locale == "eu" else "1,234.5"
-        issues.append(
-            Issue(
-                "mixed_number_format",
-                f"{source}: column '{header}' mixes number formats ({votes.us} cells like "
-                f"1,234.5 and {votes.eu} like 1.234,5); read as {shown}. Export the report again "
-                "with one number format.",
-                column=header,
-            )
-        )
+    if decided is False and (mixed := mixed_format_issue(source, header, votes, locale)):
+        issues.append(mixed)
     if locale == "eu":
         text = pc.replace_substring(pc.replace_substring(text, ".", ""), ",", ".")
     else:
@@ -189,20 +178,50 @@ def parse_numbers(
     out[pct] /= 100.0
     n_bad = _count(bad)
     bad_mask = np.asarray(bad.to_numpy(zero_copy_only=False), dtype=bool)
-    if n_bad:
+    if n_bad and decided is False:
         first = int(np.flatnonzero(bad_mask)[0])
         row = int(rows[first]) if rows is not None else first + 1
         example = _as_array(values)[first].as_py()
-        issues.append(
-            Issue(
-                "text_in_number_column",
-                f"{source}: column '{header}' has {n_bad:,} cell(s) that are not numbers (first "
-                f"at row {row}: '{example}'); {consequence}",
-                column=header,
-                row=row,
-            )
-        )
+        issues.append(unreadable_issue(source, header, n_bad, row, example, consequence))
     return ParsedColumn(out, locale, pct, tuple(issues), bad_mask if n_bad else None)
+
+
+def column_locale(votes: Votes, hint: Locale | None) -> Locale | None:
+    """A column's convention: its own majority, else the file's ``hint`` when it is ambiguous."""
+    if votes.eu > votes.us:
+        return "eu"
+    if votes.us > votes.eu:
+        return "us"
+    return hint if votes.ambiguous else None
+
+
+def mixed_format_issue(
+    source: str, header: str, votes: Votes, locale: Locale | None
+) -> Issue | None:
+    """Said when a column holds both conventions (``1,234.5`` and ``1.234,5``)."""
+    if not (votes.us and votes.eu):
+        return None
+    shown = "1.234,5" if locale == "eu" else "1,234.5"
+    return Issue(
+        "mixed_number_format",
+        f"{source}: column '{header}' mixes number formats ({votes.us} cells like "
+        f"1,234.5 and {votes.eu} like 1.234,5); read as {shown}. Export the report again "
+        "with one number format.",
+        column=header,
+    )
+
+
+def unreadable_issue(
+    source: str, header: str, cells: int, row: int, example: object, consequence: str
+) -> Issue:
+    """One sentence for a number column's cells that hold text but no number."""
+    return Issue(
+        "text_in_number_column",
+        f"{source}: column '{header}' has {cells:,} cell(s) that are not numbers (first "
+        f"at row {row}: '{example}'); {consequence}",
+        column=header,
+        row=row,
+    )
 
 
 # ----------------------------------------------------------------------------- percent scale

@@ -11,13 +11,16 @@ file for messages.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
 
 from caliber_desktop.errors import FileRejectedError
 from caliber_desktop.models.enums import FileFormat, Platform
@@ -34,15 +37,19 @@ from caliber_desktop.services.scoring.model import (
     UnreadableCells,
 )
 from caliber_desktop.services.scoring.numbers import (
+    READ_AS_MISSING,
     DateOrder,
     Locale,
     ParsedColumn,
     Votes,
+    column_locale,
     file_locale,
     locale_votes,
+    mixed_format_issue,
     parse_dates,
     parse_numbers,
     rate_scale,
+    unreadable_issue,
 )
 from caliber_desktop.services.scoring.read_excel import _load_excel, _scan_excel
 from caliber_desktop.services.scoring.read_grid import FloatArray, _Columns, _Grid
@@ -51,7 +58,6 @@ from caliber_desktop.services.scoring.read_text import (
     _NotStreamable,
     _scan_text,
     _stream_text,
-    _streams,
 )
 from caliber_desktop.services.scoring.sniff import Sniffed, sniff
 from caliber_desktop.services.scoring.unused_columns import unused_column_warnings
@@ -137,10 +143,8 @@ class ReadAgain(Exception):  # noqa: N818 (a request to the caller, not a failur
 class ReportStream:
     """A report whose header is read and mapped, ready to hand over its rows in batches.
 
-    Plain-number CSV/TSV files (what platforms export) stream in blocks of
-    :data:`~.read_text.BLOCK_BYTES`; workbooks and files whose numbers need reading as text
-    (``$1,234.50``, ``1.234,5``, ``12 %``) are read whole — one batch — because a column's
-    locale and scale are judged on all its cells.
+    CSV/TSV files stream in blocks of :data:`~.read_text.BLOCK_BYTES`. Workbooks are read whole
+    (one batch): their reader parses a whole sheet whatever is asked of it.
     """
 
     path: Path
@@ -167,20 +171,20 @@ class ReportStream:
         """The rows, in file order; ``whole`` reads the file as one batch.
 
         Raises :class:`ReadAgain` mid-way when a batch shows the file must be read whole.
-        Issues found on the rows (percent scales, date order) are added to :attr:`issues` once.
+        Notes found on the rows (number formats, text in number columns, percent scales, date
+        order) are added to :attr:`issues` once, when the last batch is in.
         """
         if whole or not self.streams:
             yield self._whole()
             return
         decided = _Decisions()
-        issues: list[Issue] = []
         rows = 0
         try:
             for columns, done in _stream_text(
                 self.path, self._sniffed, self.source, self._grid, self._kinds
             ):
                 frame, unreadable = _frame(
-                    columns, self._hmap, self._position, self._grid, self.source, issues, decided
+                    columns, self._hmap, self._position, self._grid, self.source, [], decided
                 )
                 frame, unreadable, empty = _drop_blank(frame, unreadable)
                 rows += len(frame)
@@ -199,9 +203,7 @@ class ReportStream:
             raise ReadAgain(str(why)) from None
         if not rows:
             raise self._no_rows()
-        if note := decided.dates.note():
-            issues.append(_date_issue(self.source, self._hmap, note))
-        self.issues.extend(issues)
+        self.issues.extend(decided.issues(self.source, self._hmap, self._position))
 
     def _whole(self) -> RowBatch:
         excel = self.format in (FileFormat.XLSX, FileFormat.XLS)
@@ -278,7 +280,7 @@ def open_report(
         issues=issues,
         headers=list(grid.headers),
         columns=list(hmap.sources),
-        streams=not excel and _streams(grid, kinds),
+        streams=not excel,
         _sniffed=sniffed,
         _grid=grid,
         _hmap=hmap,
@@ -313,11 +315,84 @@ def _drops_rows(canonical: str, hmap: HeaderMap) -> bool:
 
 @dataclass
 class _Decisions:
-    """What the first batch of a streamed file decided for all: each rate column's scale, and
-    the evidence for the date order (judged once all batches are in)."""
+    """What a streamed file's batches decided for the whole file, and what to say about it.
 
+    A decision taken on the first batches must be the one the whole file gives: the number
+    convention of each text number column (and the file's) is decided on the votes of all
+    batches so far, and a batch that would change it stops the stream (the file is read whole).
+    The notes are written once at the end, in the order a whole read writes them.
+    """
+
+    votes: dict[int, Votes] = field(default_factory=dict)
+    hint: Locale | None = None
+    locales: dict[int, Locale | None] | None = None
+    #: position → [unreadable cells, first row, its text, header, consequence]
+    bad: dict[int, list[Any]] = field(default_factory=dict)
+    quoted: dict[int, int] = field(default_factory=dict)  # position → cells quoted so far
+    #: rate → factor of its un-signed cells; rates whose cells so far all carried a % sign
     scales: dict[str, float] = field(default_factory=dict)
+    signed_only: set[str] = field(default_factory=set)
+    scale_notes: dict[str, tuple[Issue, int]] = field(default_factory=dict)
     dates: DateOrder = field(default_factory=DateOrder)
+    rows: int = 0
+
+    def locale_for(self, batch: Mapping[int, Votes]) -> Locale | None:
+        """The file's hint with this batch's votes added; raises if a column's reading changed.
+
+        Only European or not matters: a column with no separator at all (None) reads as US.
+        """
+        for i, v in batch.items():
+            old = self.votes.get(i, Votes(0, 0, 0))
+            self.votes[i] = Votes(old.us + v.us, old.eu + v.eu, old.ambiguous + v.ambiguous)
+        hint = file_locale(list(self.votes.values()))
+        locales = {i: column_locale(v, hint) for i, v in self.votes.items()}
+        european = {i for i, locale in locales.items() if locale == "eu"}
+        if self.locales is not None and european != {
+            i for i, locale in self.locales.items() if locale == "eu"
+        }:
+            raise _NotStreamable(
+                "the number format of a column (1,234.5 or 1.234,5) only becomes clear further "
+                "down the file"
+            )
+        self.hint, self.locales = hint, locales
+        return hint
+
+    def note_bad(
+        self, i: int, found: ParsedColumn, cells: pa.Array, rows: npt.NDArray[np.int64],
+        header: str, consequence: str,
+    ) -> None:  # fmt: skip
+        if found.bad is None:
+            return
+        if i not in self.bad:
+            first = int(np.flatnonzero(found.bad)[0])
+            self.bad[i] = [0, int(rows[first]), cells[first].as_py(), header, consequence]
+        self.bad[i][0] += int(found.bad.sum())
+
+    def issues(self, shown: str, hmap: HeaderMap, position: Mapping[str, int]) -> list[Issue]:
+        """The notes of the whole file, in the order :func:`_frame` writes them for one read."""
+        out: list[Issue] = []
+        seen: set[int] = set()
+        for headers in hmap.sources.values():
+            for header in headers:
+                i = position[header]
+                if i in seen or i not in self.votes:
+                    continue
+                seen.add(i)
+                locale = (self.locales or {}).get(i)
+                if mixed := mixed_format_issue(shown, header, self.votes[i], locale):
+                    out.append(mixed)
+                if i in self.bad:
+                    cells, row, text, name, consequence = self.bad[i]
+                    out.append(unreadable_issue(shown, name, cells, row, text, consequence))
+        for issue, rows in self.scale_notes.values():
+            if 0 <= rows < self.rows:  # a scale decided before the last batch: say on what
+                issue = dataclasses.replace(
+                    issue, message=f"{issue.message[:-1]}, judged on its first {rows:,} rows."
+                )
+            out.append(issue)
+        if note := self.dates.note():
+            out.append(_date_issue(shown, hmap, note))
+        return out
 
 
 def _date_issue(shown: str, hmap: HeaderMap, note: str) -> Issue:
@@ -338,10 +413,16 @@ def _frame(
     issues: list[Issue],
     decided: _Decisions | None = None,
 ) -> tuple[pd.DataFrame, list[UnreadableCells]]:
+    """The canonical columns of ``columns`` (one batch, or the whole file when ``decided`` is
+    None); notes go to ``issues`` for a whole read, to ``decided`` for a streamed one."""
     rows = columns.rows
     numeric = {position[h] for c, hs in hmap.sources.items() if c in NUMERIC for h in hs}
-    votes: list[Votes] = [locale_votes(a) for i, a in columns.text.items() if i in numeric]
-    hint: Locale | None = file_locale(votes)
+    votes = {i: locale_votes(a) for i, a in columns.text.items() if i in numeric}
+    if decided is None:
+        hint: Locale | None = file_locale(list(votes.values()))
+    else:
+        hint = decided.locale_for(votes)
+        decided.rows += len(rows)
     parsed: dict[int, ParsedColumn] = {}
     data: dict[str, object] = {}
     unreadable: list[UnreadableCells] = []
@@ -355,10 +436,20 @@ def _frame(
         for header in headers:
             i = position[header]
             if i not in parsed:
-                parsed[i] = _number_column(columns, i, header, shown, rows, hint, issues, drops)
+                chosen = False if decided is None else (decided.locales or {}).get(i)
+                parsed[i] = _number_column(
+                    columns, i, header, shown, rows, hint, issues, drops, chosen
+                )
                 found = parsed[i]
+                if decided is not None:
+                    consequence = ROWS_LEFT_OUT if drops else READ_AS_MISSING
+                    decided.note_bad(i, found, columns.text.get(i), rows, header, consequence)
                 if drops and found.bad is not None:
-                    examples = found.bad_examples(columns.text[i], rows)
+                    # the file's first five unreadable cells of the column, however batched
+                    limit = 5 if decided is None else 5 - decided.quoted.get(i, 0)
+                    examples = found.bad_examples(columns.text[i], rows, max(limit, 0))
+                    if decided is not None:
+                        decided.quoted[i] = decided.quoted.get(i, 0) + len(examples)
                     unreadable.append(
                         UnreadableCells(canonical, header, found.bad, tuple(examples))
                     )
@@ -368,15 +459,14 @@ def _frame(
         if canonical in data:
             header = hmap.sources[canonical][0]
             mask = parsed[position[header]].percent
-            if decided is not None and canonical in decided.scales:
-                values = np.asarray(data[canonical], dtype=np.float64)
-                data[canonical] = values * decided.scales[canonical]
-                continue
-            data[canonical], factor = _scale_rate(
-                canonical, header, data, mask, ratios, shown, issues
-            )
-            if decided is not None and factor is not None:
-                decided.scales[canonical] = factor
+            if decided is None:
+                data[canonical], _ = _scale_rate(
+                    canonical, header, data, mask, ratios, shown, issues
+                )
+            else:
+                data[canonical] = _scale_streamed(
+                    canonical, header, data, mask, ratios, shown, decided
+                )
     frame = pd.DataFrame(data, copy=False)
     if "date" in frame:
         frame["date"], note = parse_dates(frame["date"], None if decided is None else decided.dates)
@@ -384,6 +474,35 @@ def _frame(
             issues.append(_date_issue(shown, hmap, note))
     frame["_row"] = rows
     return frame, unreadable
+
+
+def _scale_streamed(
+    canonical: str,
+    header: str,
+    data: Mapping[str, object],
+    signed: npt.NDArray[np.bool_],
+    ratios: Sequence[tuple[str, str]],
+    shown: str,
+    decided: _Decisions,
+) -> FloatArray:
+    """:func:`_scale_rate` for one batch of a streamed file: the first batch with un-signed
+    cells decides the factor for all; cells with a % sign are fractions already."""
+    values = np.asarray(data[canonical], dtype=np.float64)
+    unsigned = ~signed & np.isfinite(values)
+    if canonical in decided.scales:
+        out: FloatArray = np.where(unsigned, values * decided.scales[canonical], values)
+        return out
+    if canonical in decided.signed_only and unsigned.any():
+        raise _NotStreamable(f"column '{header}' has rates without a % sign further down")
+    notes: list[Issue] = []
+    scaled, factor = _scale_rate(canonical, header, data, signed, ratios, shown, notes)
+    if factor is not None:
+        decided.scales[canonical] = factor
+        decided.scale_notes[canonical] = (notes[0], decided.rows)
+    elif notes:
+        decided.signed_only.add(canonical)
+        decided.scale_notes.setdefault(canonical, (notes[0], -1))
+    return scaled
 
 
 def _sum_present(parts: Sequence[FloatArray]) -> FloatArray:
@@ -403,6 +522,7 @@ def _number_column(
     hint: Locale | None,
     issues: list[Issue],
     drops: bool,
+    decided: Locale | Literal[False] | None = False,
 ) -> ParsedColumn:
     numbers = columns.numbers.get(i)
     text = columns.text.get(i)
@@ -415,6 +535,7 @@ def _number_column(
         source=shown,
         rows=rows,
         locale_hint=hint,
+        decided=decided,
         **({"consequence": ROWS_LEFT_OUT} if drops else {}),
     )
     issues.extend(result.issues)

@@ -76,12 +76,6 @@ def _text_columns(grid: _Grid, kinds: Mapping[int, str]) -> set[int]:
     return {i for i, k in kinds.items() if k == "dim" or eu_file or not _plain(grid.sample, i)}
 
 
-def _streams(grid: _Grid, kinds: Mapping[int, str]) -> bool:
-    """Whether the file can be read in batches: every number column holds plain numbers in
-    the sample, so no column's locale or text needs judging on all its cells."""
-    return all(kinds[i] == "dim" for i in _text_columns(grid, kinds))
-
-
 def _arrow_encoding(sniffed: Sniffed) -> str:
     encoding = sniffed.encoding or "utf-8"
     return "utf8" if encoding.replace("-", "").lower() in {"utf8", "utf8sig"} else encoding
@@ -130,9 +124,10 @@ def _stream_text(
 ) -> Iterator[tuple[_Columns, float]]:
     """The needed columns in blocks of :data:`BLOCK_BYTES`, with the share of the file read.
 
-    Only for files :func:`_streams` accepts. Arrow parses the next block on its own thread
-    while this one's rows are summed. A row with fewer cells than the header, a number column
-    with text, or a fraction in a count (``48.421`` meaning 48,421) stops the stream with
+    Columns read as text are those :func:`_text_columns` chooses on the sample, as for a whole
+    read. Arrow parses the next block on its own thread while this one's rows are summed. A row
+    with fewer cells than the header, a plain number column with text further down, or a
+    fraction in a count (``48.421`` meaning 48,421) stops the stream with
     :class:`_NotStreamable`: those need the whole column, as :func:`_load_text` reads it.
     """
     ragged: list[int] = []
@@ -142,12 +137,12 @@ def _stream_text(
         return "skip"
 
     size = max(path.stat().st_size, 1)
-    dims = {i for i, k in kinds.items() if k == "dim"}
+    as_text = _text_columns(grid, kinds)
     first, delivered = grid.header_row + 1, 0
     with path.open("rb") as raw:
         try:
             reader = pacsv.open_csv(
-                raw, **_options(sniffed, grid, kinds, dims, on_invalid, BLOCK_BYTES)
+                raw, **_options(sniffed, grid, kinds, as_text, on_invalid, BLOCK_BYTES)
             )
         except pa.ArrowInvalid as exc:
             raise _NotStreamable(_why(exc, kinds)) from None
@@ -164,7 +159,7 @@ def _stream_text(
             first += batch.num_rows
             for i in sorted(kinds):
                 column = batch.column(f"c{i}")
-                if kinds[i] == "dim":
+                if i in as_text:
                     out.text[i] = column
                     continue
                 values = _float_view(column)
