@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -257,6 +258,50 @@ class RunService(UserScoped):
             campaign = self._owned(session, Campaign, campaign_id, self.KIND)
             campaign.status = S.FAILED
             campaign.error_message = message
+
+    # ------------------------------------------------------------------ scoring in another process
+    def report_to_score(self, campaign_id: int, upload_id: int | None = None) -> tuple[Path, str]:
+        """The stored file :meth:`score_campaign` would read, and the name the analyst knows it by.
+
+        Raises what :meth:`score_campaign` raises for a missing campaign or report, so a
+        supervisor (the window's scoring job) can check before it starts a scoring process.
+        """
+        with self.store.read() as session:
+            campaign = self._owned(session, Campaign, campaign_id, self.KIND)
+            upload = self._upload(session, campaign, upload_id)
+            return self.root / upload.stored_path, str(upload.original_name)
+
+    def scoring_snapshot(self, campaign_id: int) -> dict[str, Any]:
+        """The campaign fields a stopped run puts back (see :meth:`restore_abandoned`)."""
+        with self.store.read() as session:
+            campaign = self._owned(session, Campaign, campaign_id, self.KIND)
+            return {name: getattr(campaign, name) for name in _RESTORED}
+
+    def restore_abandoned(
+        self, campaign_id: int, before: Mapping[str, Any], *, wait_s: float = 0.0
+    ) -> bool:
+        """Put back ``before`` when the process scoring ``campaign_id`` was killed part-way.
+
+        A killed process cannot restore the campaign itself (as a cancelled one does): its write
+        transaction is rolled back by SQLite and its scoring lock released by the OS, but the
+        ``processing`` mark it committed at the start stays. Only done while nobody scores the
+        campaign (the lock is taken first, waiting up to ``wait_s`` for the OS to release the
+        dead process's) and only over that mark. True if restored.
+        """
+        deadline = time.monotonic() + wait_s
+        with ScoringLock(self.root, campaign_id) as lock:
+            while not lock.acquire():
+                if time.monotonic() >= deadline:
+                    log.warning("campaign %s: its scoring lock is still held", campaign_id)
+                    return False
+                time.sleep(0.05)
+            with self.store.write() as session:
+                campaign = self._owned(session, Campaign, campaign_id, self.KIND)
+                if campaign.status is not S.PROCESSING:
+                    return False
+                for name, value in before.items():
+                    setattr(campaign, name, value)
+                return True
 
     def recover_interrupted(self) -> list[int]:
         """Campaigns left ``processing`` by a run that died with its process become ``failed``.

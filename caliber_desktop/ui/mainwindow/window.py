@@ -50,6 +50,7 @@ from caliber_desktop.ui.mainwindow.layout import WindowLayout
 from caliber_desktop.ui.mainwindow.welcome import WelcomePanel
 from caliber_desktop.ui.mainwindow.workbench import Workbench
 from caliber_desktop.ui.results.panel import ResultsPanel
+from caliber_desktop.ui.results.prepared import PreparedResults
 from caliber_desktop.ui.settings.housekeeping import Housekeeper
 from caliber_desktop.ui.shared.common import app_icon
 from caliber_desktop.ui.shared.errors import error_box
@@ -337,7 +338,8 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ showing runs
     def show_run(self, loaded: LoadedRun) -> None:
-        self.results_panel.set_result(loaded.result, loaded.overrides)
+        prepared = loaded.prepared if isinstance(loaded.prepared, PreparedResults) else None
+        self.results_panel.set_result(loaded.result, loaded.overrides, prepared)
         self.pages.setCurrentWidget(self.results_panel)
         self.detail_panel.clear()
         self.show_lists(loaded)

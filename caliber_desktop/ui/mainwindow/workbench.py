@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from caliber_desktop.models.enums import CampaignStatus
 from caliber_desktop.services.records import CampaignRecord, Page
 from caliber_desktop.services.scoring.explain import explain_site
+from caliber_desktop.ui.results.prepared import prepare_results
 from caliber_desktop.workers import campaigns, scoring
 from caliber_desktop.workers.base import ErrorInfo, Worker
 from caliber_desktop.workers.lanes import Change
@@ -122,7 +123,7 @@ class Workbench(QObject):
     def open_campaign(self, campaign_id: int) -> None:
         """Show the campaign's current run (if it has one)."""
         self.campaign_id = campaign_id
-        worker = scoring.load_current_run(self.workspace, campaign_id)
+        worker = scoring.load_current_run(self.workspace, campaign_id, prepare_results)
         self.registry.start(
             worker, key="run", on_result=self._show_run, on_error=self.window.report_error
         )
@@ -198,6 +199,7 @@ class Workbench(QObject):
             mapping_override=mapping_override,
             kpi_pixels=tuple(kpi_pixels) if kpi_pixels else None,
             campaign_name=campaign.name if (campaign := self.campaigns.get(campaign_id)) else None,
+            prepare=prepare_results,  # the results table's arrays, made on the worker
         )
         worker.signals.progress.connect(self.scoring_progress)
         worker.signals.finished.connect(self._on_scoring_finished)

@@ -1,11 +1,13 @@
 """The results panel's charts: the score distribution and spend against score.
 
-Both draw whole numpy arrays through one pyqtgraph item each, so 100k sites cost a few array
-operations and no per-point Python objects. In both, colour is the recommendation, from the one
-table the PDF reads too (``models/chart_style.py``), in its light or dark variant; a legend row
-above each plot says so. The selected site is drawn in the palette's selection colour (a line at
-its score, a ring around its dot). Selection flows both ways as site ids: the panel tells a chart
-what to highlight, the scatter tells the panel which points the analyst picked.
+Both draw whole numpy arrays through pyqtgraph items, so 100k sites cost a few array operations;
+the scatter of a big run draws only the dots that would show (one per colour per screen cell), in
+batches across event-loop turns, so the window never stalls on it. In both, colour is the
+recommendation, from the one table the PDF reads too (``models/chart_style.py``), in its light or
+dark variant; a legend row above each plot says so. The selected site is drawn in the palette's
+selection colour (a line at its score, a ring around its dot). Selection flows both ways as site
+ids: the panel tells a chart what to highlight, the scatter tells the panel which points the
+analyst picked.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QRectF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPalette, QPen, QResizeEvent
 from PySide6.QtWidgets import QWidget
 
@@ -39,9 +41,40 @@ SCORE_EDGES = np.linspace(0.0, 100.0, 21)
 
 
 def _codes(recommendations: np.ndarray) -> np.ndarray:
-    """Recommendation → index into :data:`RECOMMENDATIONS` (unknown values → the last one)."""
-    codes = pd.Categorical(recommendations, categories=list(RECOMMENDATIONS)).codes
-    return np.where(codes < 0, len(RECOMMENDATIONS) - 1, codes).astype(np.intp)
+    """Recommendation → index into :data:`RECOMMENDATIONS` (unknown values → the last one).
+
+    One comparison per recommendation: a ``pd.Categorical`` of 100k strings took ~35 ms on
+    the GUI thread.
+    """
+    values = np.asarray(recommendations, dtype=object)
+    codes = np.full(len(values), len(RECOMMENDATIONS) - 1, dtype=np.intp)
+    for i, name in enumerate(RECOMMENDATIONS[:-1]):
+        codes[values == name] = i
+    return codes
+
+
+class _SiteIds:
+    """The plotted sites' ids. The lookup index is made on first use: most results are never
+    highlighted, and making it for 100k ids took ~15 ms on the GUI thread per chart."""
+
+    def __init__(self, ids: np.ndarray | Sequence[str] = ()) -> None:
+        self.values = np.asarray(ids, dtype=object)
+        self._index: pd.Index[Any] | None = None
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
+        return np.asarray(self.values[rows], dtype=object)
+
+    def positions(self, site_ids: Sequence[str]) -> np.ndarray:
+        """Where these ids are plotted; ids not plotted are left out."""
+        if not len(site_ids) or not len(self.values):
+            return np.empty(0, dtype=np.intp)
+        if self._index is None:
+            self._index = pd.Index(self.values)
+        where = self._index.get_indexer(pd.Index(list(site_ids), dtype=object))
+        return where[where >= 0]
 
 
 def _halo_pen(palette: QPalette, width: float) -> QPen:
@@ -118,6 +151,16 @@ class _ThemedPlot(pg.PlotWidget):
 #: At most this many selected sites get a line of their own in the histogram; a larger selection
 #: (a dragged rectangle of hundreds) shows as outlined bins only.
 MAX_MARKED = 50
+#: A scatter of more points than this is drawn in batches of :data:`BATCH_POINTS`, one batch
+#: per event-loop turn, so the window never waits for all of them at once.
+ONE_ITEM_POINTS = 4000
+BATCH_POINTS = 2500
+#: Above this many points, the scatter draws one dot per colour per cell of this grid over the
+#: range shown (see ``SpendScatter._one_per_cell``).
+DECIMATE_POINTS = 20_000
+DECIMATE_GRID = (256, 128)
+#: A zoom or pan of a decimated scatter draws it again once it paused this long.
+RANGE_SETTLE_MS = 150
 
 
 class ScoreHistogram(_ThemedPlot):
@@ -128,7 +171,7 @@ class ScoreHistogram(_ThemedPlot):
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        self._ids = pd.Index([], dtype=object)
+        self._ids = _SiteIds()
         self._scores = np.empty(0)
         self._codes = np.empty(0, dtype=np.intp)
         self._highlight_counts = np.zeros(len(SCORE_EDGES) - 1, dtype=np.intp)
@@ -167,7 +210,7 @@ class ScoreHistogram(_ThemedPlot):
         self, site_ids: np.ndarray, scores: np.ndarray, recommendations: np.ndarray | None = None
     ) -> None:
         """Show these sites; without recommendations the bars take the palette's highlight."""
-        self._ids = pd.Index(np.asarray(site_ids, dtype=object))
+        self._ids = _SiteIds(site_ids)
         self._scores = np.asarray(scores, dtype=np.float64)
         self._codes = (
             _codes(np.asarray(recommendations, dtype=object))
@@ -204,10 +247,7 @@ class ScoreHistogram(_ThemedPlot):
 
     # ------------------------------------------------------------------ drawing
     def _positions(self, site_ids: Sequence[str]) -> np.ndarray:
-        if not len(site_ids) or not len(self._ids):
-            return np.empty(0, dtype=np.intp)
-        where = self._ids.get_indexer(pd.Index(list(site_ids), dtype=object))
-        return where[where >= 0]
+        return self._ids.positions(site_ids)
 
     @staticmethod
     def _bin_counts(scores: np.ndarray) -> np.ndarray:
@@ -390,7 +430,7 @@ class SpendScatter(_ThemedPlot):
     points_selected = Signal(list)
 
     def __init__(self, parent: QWidget | None = None, *, log_x: bool = True) -> None:
-        self._ids = pd.Index([], dtype=object)
+        self._ids = _SiteIds()
         self._spend = np.empty(0)
         self._y = np.empty(0)
         self._codes = np.empty(0, dtype=np.intp)
@@ -413,6 +453,21 @@ class SpendScatter(_ThemedPlot):
             "select sites."
         )
         self._points = pg.ScatterPlotItem(pxMode=True, size=6, pen=None, hoverable=False)
+        #: a big run's points, drawn in batches (:meth:`_draw_batch`)
+        self._batches: list[pg.ScatterPlotItem] = []
+        self._pending: list[np.ndarray] = []
+        self._batch_xy: tuple[np.ndarray, np.ndarray] = (np.empty(0), np.empty(0))
+        self._batch_timer = QTimer(self)
+        self._batch_timer.setSingleShot(True)
+        self._batch_timer.setInterval(0)
+        self._batch_timer.timeout.connect(self._draw_batch)
+        self._drawn_range: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+        #: a zoom or pan draws the dots again once it pauses
+        self._range_timer = QTimer(self)
+        self._range_timer.setSingleShot(True)
+        self._range_timer.setInterval(RANGE_SETTLE_MS)
+        self._range_timer.timeout.connect(self._redraw)
+        self.plotItem.vb.sigRangeChangedManually.connect(self._on_range_changed)
         self._halos = pg.ScatterPlotItem(pxMode=True, size=RING_SIZE, brush=None, hoverable=False)
         self._rings = pg.ScatterPlotItem(pxMode=True, size=RING_SIZE, brush=None, hoverable=False)
         self._halos.setZValue(9)
@@ -436,7 +491,7 @@ class SpendScatter(_ThemedPlot):
         recommendations: np.ndarray,
     ) -> None:
         """Plot these sites; brushes are one shared QBrush per recommendation, picked by code."""
-        self._ids = pd.Index(np.asarray(site_ids, dtype=object))
+        self._ids = _SiteIds(site_ids)
         self._spend = np.asarray(spend, dtype=np.float64)
         self._y = np.asarray(scores, dtype=np.float64)
         self._codes = _codes(np.asarray(recommendations, dtype=object))
@@ -472,11 +527,7 @@ class SpendScatter(_ThemedPlot):
 
     def highlight(self, site_ids: Sequence[str]) -> None:
         """Ring the given sites (ids not plotted are ignored)."""
-        if not len(site_ids) or not len(self._ids):
-            self._highlighted = np.empty(0, dtype=np.intp)
-        else:
-            where = self._ids.get_indexer(pd.Index(list(site_ids), dtype=object))
-            self._highlighted = np.unique(where[where >= 0])
+        self._highlighted = np.unique(self._ids.positions(site_ids))
         self._draw_rings()
 
     def highlighted_ids(self) -> list[str]:
@@ -528,9 +579,99 @@ class SpendScatter(_ThemedPlot):
         x, y = self._x(), self._y
         shown = np.isfinite(x) & np.isfinite(y)
         self._shown = np.flatnonzero(shown)
-        brushes = np.array(self._brushes(), dtype=object)[self._codes[shown]]
-        self._points.setData(x=x[shown], y=y[shown], brush=brushes, data=self._shown)
+        self._drop_batches()
+        if len(self._shown) <= ONE_ITEM_POINTS:
+            brushes = np.array(self._brushes(), dtype=object)[self._codes[shown]]
+            self._points.setData(x=x[shown], y=y[shown], brush=brushes, data=self._shown)
+        else:  # a big run: its visible dots in batches, one per turn, in the points' order
+            self._points.clear()
+            self._batch_xy = (x, y)
+            drawn = self._one_per_cell(x, y, self._shown)
+            for start in range(0, len(drawn), BATCH_POINTS):
+                self._pending.append(drawn[start : start + BATCH_POINTS])
+            self._batch_timer.start()
         self._draw_rings()
+
+    def _one_per_cell(self, x: np.ndarray, y: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Of many points, the last of each colour in each cell of a fine grid over the range
+        shown, in their order: drawn in that order, each covers the others of its cell as all of
+        them drawn would (cells are ~1/3 of a dot at the charts' sizes), and painting 100k dots
+        stalled the window. 100k sites draw ~12–17k dots.
+
+        Over the whole data while the plot ranges itself, else over what the analyst zoomed
+        to (:meth:`_on_range_changed` draws again then).
+        """
+        if len(rows) <= DECIMATE_POINTS:
+            return rows
+        xs, ys = x[rows], y[rows]
+        box = self.plotItem.vb
+        if all(box.autoRangeEnabled()):
+            (x0, x1), (y0, y1) = (xs.min(), xs.max()), (ys.min(), ys.max())
+        else:
+            (x0, x1), (y0, y1) = box.viewRange()
+        self._drawn_range = (float(x0), float(x1), float(y0), float(y1))
+        inside = (xs >= x0) & (xs <= x1) & (ys >= y0) & (ys <= y1)
+        columns, lines = DECIMATE_GRID
+        cx = np.floor((xs - x0) / max(x1 - x0, 1e-12) * columns).astype(np.int64)
+        cy = np.floor((ys - y0) / max(y1 - y0, 1e-12) * lines).astype(np.int64)
+        cells = (self._codes[rows] * (columns + 1) + cx) * (lines + 1) + cy
+        cells[~inside] = -1
+        _, from_end = np.unique(cells[::-1], return_index=True)
+        last = len(cells) - 1 - from_end  # the last of each: the one drawn on top of the others
+        kept = np.sort(last[cells[last] >= 0])
+        return np.asarray(rows[kept], dtype=np.intp)
+
+    @Slot()
+    def _on_range_changed(self) -> None:
+        """Zoomed or panned over a decimated run: pick the dots for the new range."""
+        box = self.plotItem.vb
+        if len(self._shown) <= DECIMATE_POINTS or all(box.autoRangeEnabled()):
+            return
+        (x0, x1), (y0, y1) = box.viewRange()
+        if (x0, x1, y0, y1) != self._drawn_range:
+            self._range_timer.start()
+
+    def drawing(self) -> bool:
+        """Whether batches of a big run's points are still to be drawn."""
+        return bool(self._pending)
+
+    def drawn_positions(self) -> np.ndarray:
+        """Positions (in the order given to :meth:`set_points`) of the dots drawn."""
+        if not self._batches:
+            return np.asarray(self._points.data["data"] if self._points else [], dtype=np.intp)
+        return np.concatenate([item.data["data"].astype(np.intp) for item in self._batches])
+
+    def _drop_batches(self) -> None:
+        self._batch_timer.stop()
+        self._pending.clear()
+        for item in self._batches:
+            if item.scene() is not None:
+                self.removeItem(item)
+        self._batches.clear()
+
+    @Slot()
+    def _draw_batch(self) -> None:
+        """Make the next batch of a big run's points; the next waits for the next turn.
+
+        pyqtgraph spends ~5 µs per point (100k sites stalled the window for 0.5 s): a batch
+        takes ~10 ms. Batches keep the points' order, so overlapping dots stack as one item
+        stacks them (one item per colour would paint a whole colour over another). They join
+        the plot together once all are made: added one by one, each would repaint all before it.
+        """
+        if not self._pending:
+            return
+        rows = self._pending.pop(0)
+        x, y = self._batch_xy
+        item = pg.ScatterPlotItem(pxMode=True, size=6, pen=None, hoverable=False)
+        brushes = np.array(self._brushes(), dtype=object)[self._codes[rows]]
+        item.setData(x=x[rows], y=y[rows], brush=brushes, data=rows)
+        item.sigClicked.connect(self._on_clicked)
+        self._batches.append(item)
+        if self._pending:
+            self._batch_timer.start()
+            return
+        for made in self._batches:
+            self.addItem(made)
 
     def _draw_rings(self) -> None:
         if self._rings is None or self._halos is None:

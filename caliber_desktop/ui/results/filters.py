@@ -7,7 +7,8 @@ lowercased search text and one mask per flag code, so filtering is a few numpy o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,43 @@ from caliber_desktop.ui.shared.recommendations import RECOMMENDATIONS, recommend
 
 ALL = "All"
 ANY_FLAG = "__any__"
+
+
+@dataclass(frozen=True)
+class FilterArrays:
+    """What filtering one result needs, computed once (on a worker for a loaded run)."""
+
+    #: each site's id and name, lowercased, for the search box
+    search_text: pd.Series
+    #: frame rows carrying each flag code (and :data:`ANY_FLAG`: any flag)
+    flag_masks: Mapping[str, np.ndarray]
+    #: the flag codes present, in the flag filter's order
+    flag_codes: tuple[str, ...]
+
+
+def filter_arrays(frame: pd.DataFrame) -> FilterArrays:
+    """Lowercased search text and one mask per flag code (callable on any thread)."""
+    n = len(frame)
+    ids = pd.Series(frame.index.astype(str), dtype=object)
+    names = (
+        pd.Series(frame["display_name"].to_numpy(dtype=object), dtype=object).fillna("")
+        if "display_name" in frame
+        else pd.Series([""] * n, dtype=object)
+    )
+    search_text = (ids + "\n" + names.astype(str)).str.lower()
+    masks: dict[str, np.ndarray] = {}
+    codes: list[str] = []
+    if "flags" in frame and n:
+        flags = pd.Series(frame["flags"].to_numpy(dtype=object))
+        counts = flags.map(len, na_action="ignore").fillna(0).to_numpy(dtype=np.int64)
+        masks[ANY_FLAG] = counts > 0
+        exploded = flags.explode().dropna()
+        for code in sorted(set(exploded.astype(str))):
+            mask = np.zeros(n, dtype=bool)
+            mask[exploded.index[exploded.astype(str) == code].to_numpy(dtype=np.intp)] = True
+            masks[code] = mask
+            codes.append(code)
+    return FilterArrays(search_text, masks, tuple(codes))
 
 
 class ResultsFilters:
@@ -117,30 +155,18 @@ class ResultsFilters:
             mask &= self._flag_masks.get(flag, np.zeros(n, dtype=bool))
         return mask
 
-    def prepare(self, frame: pd.DataFrame) -> None:
-        """Lowercased search text and one mask per flag code, computed once per result."""
-        n = len(frame)
-        ids = pd.Series(frame.index.astype(str), dtype=object)
-        names = (
-            pd.Series(frame["display_name"].to_numpy(dtype=object), dtype=object).fillna("")
-            if "display_name" in frame
-            else pd.Series([""] * n, dtype=object)
-        )
-        self._search_text = (ids + "\n" + names.astype(str)).str.lower()
-        self._flag_masks = {}
+    def prepare(self, frame: pd.DataFrame, arrays: FilterArrays | None = None) -> None:
+        """Adopt the arrays filtering ``frame`` needs (:func:`filter_arrays`, made here when a
+        worker did not make them) and list its flags in the flag filter."""
+        if arrays is None:
+            arrays = filter_arrays(frame)
+        self._search_text = arrays.search_text
+        self._flag_masks = dict(arrays.flag_masks)
         self.flag_combo.blockSignals(True)
         while self.flag_combo.count() > 2:
             self.flag_combo.removeItem(2)
-        if "flags" in frame and n:
-            flags = pd.Series(frame["flags"].to_numpy(dtype=object))
-            counts = flags.map(len, na_action="ignore").fillna(0).to_numpy(dtype=np.int64)
-            self._flag_masks[ANY_FLAG] = counts > 0
-            exploded = flags.explode().dropna()
-            for code in sorted(set(exploded.astype(str))):
-                mask = np.zeros(n, dtype=bool)
-                mask[exploded.index[exploded.astype(str) == code].to_numpy(dtype=np.intp)] = True
-                self._flag_masks[code] = mask
-                self.flag_combo.addItem(labels.flag(code), code)
+        for code in arrays.flag_codes:
+            self.flag_combo.addItem(labels.flag(code), code)
         self.flag_combo.blockSignals(False)
 
     def reset(self) -> None:

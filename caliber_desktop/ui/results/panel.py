@@ -22,7 +22,7 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QAction, QFontMetrics, QGuiApplication, QResizeEvent
+from PySide6.QtGui import QAction, QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -49,8 +49,9 @@ from caliber_desktop.services.scoring.model import ScoreResult
 from caliber_desktop.services.scoring.vocabulary import counted, unit_noun
 from caliber_desktop.ui.importing.quality import DataQualityDialog, chip_text
 from caliber_desktop.ui.results.charts import ScoreHistogram, SpendScatter
-from caliber_desktop.ui.results.columns import NUMERIC_KINDS, ColumnSpec, result_columns
+from caliber_desktop.ui.results.columns import NUMERIC_KINDS, ColumnSpec
 from caliber_desktop.ui.results.filters import ResultsFilters
+from caliber_desktop.ui.results.prepared import PreparedResults, chart_arrays, prepare_results
 from caliber_desktop.ui.shared.common import scaled_font
 from caliber_desktop.ui.shared.frame_model import FrameTableModel
 from caliber_desktop.ui.shared.locale_format import format_int, format_number
@@ -63,6 +64,10 @@ from caliber_desktop.ui.shared.tones import tone_colour
 
 #: Typing pauses this long before the table is filtered, so each keystroke does not refilter.
 SEARCH_DEBOUNCE_MS = 150
+#: A result with more sites than this updates its charts on the event-loop turns after the
+#: table's, one chart per turn, so no single turn holds the window for all of them.
+CHARTS_LATER_SITES = 20_000
+CHARTS_LATER_MS = 30
 #: At least this many average characters wide, the charts sit beside the table, else below it.
 CHARTS_BESIDE_CHARS = 170
 
@@ -83,6 +88,9 @@ class ResultsPanel(QWidget):
         super().__init__(parent)
         self._result: ScoreResult | None = None
         self._frame = pd.DataFrame()
+        self._charts = chart_arrays(self._frame)
+        #: per column key, the text its width is measured by (``prepared.column_samples``)
+        self._samples: Mapping[str, str] = {}
         self._overrides: dict[str, Override] = {}
         self._syncing = False
         self.quality_dialog: DataQualityDialog | None = None
@@ -186,6 +194,11 @@ class ResultsPanel(QWidget):
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(SEARCH_DEBOUNCE_MS)
         self._search_timer.timeout.connect(self.apply_filters)
+        self._charts_step = 0
+        self._charts_timer = QTimer(self)
+        self._charts_timer.setSingleShot(True)
+        self._charts_timer.setInterval(CHARTS_LATER_MS)  # the table's paint gets its own turn
+        self._charts_timer.timeout.connect(self._update_charts_later)
         self.search_edit.textChanged.connect(self._search_timer.start)
         for combo in (self.recommendation_combo, self.quality_combo, self.flag_combo):
             combo.currentIndexChanged.connect(self.apply_filters)
@@ -198,16 +211,27 @@ class ResultsPanel(QWidget):
 
     # ------------------------------------------------------------------ public API
     def set_result(
-        self, result: ScoreResult, overrides: Mapping[str, Override] | None = None
+        self,
+        result: ScoreResult,
+        overrides: Mapping[str, Override] | None = None,
+        prepared: PreparedResults | None = None,
     ) -> None:
-        """Show a run; filters reset, columns follow the run's metrics, pins are marked."""
+        """Show a run; filters reset, columns follow the run's metrics, pins are marked.
+
+        ``prepared`` (:func:`prepare_results` of this result, made on the worker that loaded
+        it) leaves the GUI thread only arrays to adopt; without it they are made here.
+        """
+        if prepared is None or prepared.sites is not result.sites:
+            prepared = prepare_results(result)
         self._result = result
         frame = result.sites
         self._frame = frame
-        columns, visible = result_columns(result)
-        self.model.set_frame(frame, columns)
-        self.filters.prepare(frame)
-        self._rebuild_columns_menu(columns, visible)
+        self._charts = prepared.charts
+        self._samples = prepared.samples
+        columns = list(prepared.columns)
+        self.model.set_arrays(prepared.table)
+        self.filters.prepare(frame, prepared.filters)
+        self._rebuild_columns_menu(columns, set(prepared.visible))
         self._fill_summary(result)
         self.filters.reset()
         self.set_overrides(overrides)
@@ -220,6 +244,8 @@ class ResultsPanel(QWidget):
         """No run: an empty table and charts, the summary saying so."""
         self._result = None
         self._frame = pd.DataFrame()
+        self._charts = chart_arrays(self._frame)
+        self._samples = {}
         self._overrides = {}
         self.model.set_frame(pd.DataFrame(index=pd.Index([], name="site_id")), [])
         self.filters.prepare(self._frame)
@@ -265,6 +291,10 @@ class ResultsPanel(QWidget):
         """Selected sites in view order, read from selection ranges (no per-cell index list)."""
         return self.model.site_ids(self._selected_rows())
 
+    def charts_pending(self) -> bool:
+        """Whether a big result's charts are still being drawn (they follow the table)."""
+        return self._charts_timer.isActive() or self.scatter.drawing()
+
     def visible_row_count(self) -> int:
         return self.model.rowCount()
 
@@ -286,7 +316,12 @@ class ResultsPanel(QWidget):
         self.shown_label.setText(
             f"{format_int(shown)} of {format_int(total)} shown" if total else ""
         )
-        self._update_charts()
+        if len(self._frame) > CHARTS_LATER_SITES:
+            self._charts_step = 0
+            self._charts_timer.start()
+        else:
+            self._charts_timer.stop()
+            self._update_charts()
         self.select_sites(selected)
 
     # ------------------------------------------------------------------ building
@@ -337,21 +372,16 @@ class ResultsPanel(QWidget):
         title += 3 * margin + arrow
         icon = style.pixelMetric(QStyle.PixelMetric.PM_SmallIconSize, None, self.view)
         pad = 2 * char
-        frame = self._frame
+        sample = self._samples.get(spec.key)
         if spec.key in ("site_id", "display_name"):
-            column = frame.index if spec.key == "site_id" else frame.get(spec.key, pd.Index([]))
-            texts: list[str] = [str(t) for t in column]
-            content = _typical_width(cells, texts, 12 * char, 28 * char)
+            typical = cells.horizontalAdvance(sample) if sample else 0
+            content = min(max(typical, 12 * char), 28 * char)
         elif spec.kind == "recommendation":
             words = [recommendation_text(r) for r in RECOMMENDATIONS]
             content = max(cells.horizontalAdvance(w) for w in words) + icon + char
         elif spec.kind == "pinned":
             content = max(cells.horizontalAdvance(w) for w in ("allow", "block")) + icon + char
-        elif spec.kind in NUMERIC_KINDS and spec.key in frame:
-            values = np.nan_to_num(frame[spec.key].to_numpy(np.float64, na_value=0.0))
-            largest = float(np.abs(values).max()) if values.size else 0.0
-            sample = {"int": f"{largest:,.0f}", "money": f"{largest:,.2f}",
-                      "percent": "100.00 %", "score": "100.0"}.get(spec.kind, "0.000")  # fmt: skip
+        elif spec.kind in NUMERIC_KINDS and sample is not None:
             content = cells.horizontalAdvance(sample)
         elif spec.key in ("top_drivers", "flags"):
             content = 24 * char
@@ -393,19 +423,33 @@ class ResultsPanel(QWidget):
         )
         self.quality_button.show()
 
-    def _update_charts(self) -> None:
+    def _update_charts(self, parts: tuple[str, ...] = ("histogram", "scatter")) -> None:
         rows = self.model.frame_rows()
-        frame = self._frame
-        if not len(frame):
+        charts = self._charts
+        if not len(self._frame) or not len(charts.ids):
             self.histogram.clear_sites()
             self.scatter.clear_points()
             return
-        ids = frame.index.astype(str).to_numpy(dtype=object)[rows]
-        scores = frame["score"].to_numpy(dtype=np.float64, na_value=np.nan)[rows]
-        recs = frame["recommendation"].to_numpy(dtype=object)[rows]
-        spend = frame["spend"].to_numpy(dtype=np.float64, na_value=np.nan)[rows]
-        self.histogram.set_sites(ids, scores, recs)
-        self.scatter.set_points(ids, spend, scores, recs)
+        ids = charts.ids[rows]
+        scores = charts.scores[rows]
+        recs = charts.recommendations[rows]
+        spend = charts.spend[rows]
+        if "histogram" in parts:
+            self.histogram.set_sites(ids, scores, recs)
+        if "scatter" in parts:
+            self.scatter.set_points(ids, spend, scores, recs)
+
+    @Slot()
+    def _update_charts_later(self) -> None:
+        """A big result's charts, one per event-loop turn after the table (each ~10–30 ms for
+        100k sites; all at once with the table they stalled the window), then the selection."""
+        part = ("histogram", "scatter")[self._charts_step]
+        self._update_charts((part,))
+        ids = self.selected_site_ids()
+        (self.histogram if part == "histogram" else self.scatter).highlight(ids)
+        self._charts_step += 1
+        if self._charts_step < 2:
+            self._charts_timer.start()
 
     # ------------------------------------------------------------------ selection
     def _selected_rows(self) -> np.ndarray:
@@ -507,12 +551,3 @@ class ResultsPanel(QWidget):
         action = self.sender()
         if isinstance(action, QAction):
             self.view.setColumnHidden(int(action.data()), not checked)
-
-
-def _typical_width(metrics: QFontMetrics, texts: Sequence[str], least: int, most: int) -> int:
-    """The width of the 90th-percentile text by length, between ``least`` and ``most`` px."""
-    if not texts:
-        return least
-    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
-    at = int(np.argsort(lengths, kind="stable")[int(0.9 * (len(texts) - 1))])
-    return min(max(metrics.horizontalAdvance(texts[at]), least), most)

@@ -76,6 +76,79 @@ class ColumnSpec:
 MISSING = "–"
 
 
+@dataclass(frozen=True)
+class FrameArrays:
+    """A frame as :class:`FrameTableModel` holds it: one numpy array per column.
+
+    Plain data (no Qt object), so :func:`frame_arrays` can build it on a worker and the model
+    adopt it on the GUI thread with :meth:`FrameTableModel.set_arrays`.
+    """
+
+    columns: tuple[ColumnSpec, ...]
+    ids: np.ndarray
+    id_index: pd.Index[Any]
+    values: tuple[np.ndarray, ...]
+    tooltips: tuple[np.ndarray | None, ...]
+
+
+#: Text columns become Python objects this many rows at a time: Arrow converts a whole column
+#: in one call that holds the interpreter lock (~50 ms for 100k driver sentences), which a
+#: worker doing it stalls the GUI thread for.
+OBJECT_SLICE_ROWS = 16_384
+
+
+def object_array(values: pd.Series | pd.Index[Any]) -> np.ndarray:
+    """``values`` as a numpy object array, converted in slices (see :data:`OBJECT_SLICE_ROWS`)."""
+    n = len(values)
+    if n <= OBJECT_SLICE_ROWS:
+        return np.asarray(values.to_numpy(dtype=object), dtype=object)
+    out = np.empty(n, dtype=object)
+    for start in range(0, n, OBJECT_SLICE_ROWS):
+        stop = min(n, start + OBJECT_SLICE_ROWS)
+        part = values.iloc[start:stop] if isinstance(values, pd.Series) else values[start:stop]
+        out[start:stop] = part.to_numpy(dtype=object)
+    return out
+
+
+def frame_arrays(frame: pd.DataFrame, columns: Sequence[ColumnSpec]) -> FrameArrays:
+    """The model's arrays of ``frame`` for ``columns`` (callable on any thread).
+
+    Each text column is converted once however many specs show or cite it (Why is the tooltip
+    of three columns).
+    """
+    n = len(frame)
+    ids = object_array(frame.index.astype(str))
+    converted: dict[str, np.ndarray] = {}
+
+    def objects(key: str) -> np.ndarray:
+        if key not in converted:
+            converted[key] = object_array(frame[key])
+        return converted[key]
+
+    values = []
+    for spec in columns:
+        if spec.key == frame.index.name:
+            values.append(ids)
+        elif spec.key == PINNED_KEY or spec.key not in frame:
+            values.append(np.full(n, None, dtype=object))
+        elif spec.kind in NUMERIC_KINDS:
+            values.append(frame[spec.key].to_numpy(dtype=np.float64, na_value=np.nan))
+        elif spec.blank_if_site:
+            values.append(np.where(objects(spec.key) == ids, "", objects(spec.key)))
+        else:
+            values.append(objects(spec.key))
+    return FrameArrays(
+        columns=tuple(columns),
+        ids=ids,
+        id_index=pd.Index(ids),
+        values=tuple(values),
+        tooltips=tuple(
+            objects(spec.tooltip_key) if spec.tooltip_key and spec.tooltip_key in frame else None
+            for spec in columns
+        ),
+    )
+
+
 class FrameTableModel(SortedTableModel):
     """Rows of a site frame (indexed by site id) in view order, with pins marked."""
 
@@ -96,38 +169,22 @@ class FrameTableModel(SortedTableModel):
     # ------------------------------------------------------------------ loading
     def set_frame(self, frame: pd.DataFrame, columns: Sequence[ColumnSpec] | None = None) -> None:
         """Replace the frame (and optionally the columns); filters and pins are cleared."""
+        self.set_arrays(frame_arrays(frame, self._columns if columns is None else columns))
+
+    def set_arrays(self, arrays: FrameArrays) -> None:
+        """Adopt columns made by :func:`frame_arrays` (on a worker: 100k sites take ~0.2 s);
+        only assignments here, so the GUI thread does not stall. Filters and pins are cleared."""
         self.beginResetModel()
-        if columns is not None:
-            self._columns = list(columns)
-        n = len(frame)
-        self._ids = frame.index.astype(str).to_numpy(dtype=object)
-        self._id_index = pd.Index(self._ids)
-        self._values = [self._column_array(frame, spec, n) for spec in self._columns]
-        self._tooltips = [
-            frame[spec.tooltip_key].to_numpy(dtype=object)
-            if spec.tooltip_key and spec.tooltip_key in frame
-            else None
-            for spec in self._columns
-        ]
+        self._columns = list(arrays.columns)
+        n = len(arrays.ids)
+        self._ids = arrays.ids
+        self._id_index = arrays.id_index
+        self._values = list(arrays.values)
+        self._tooltips = list(arrays.tooltips)
         self._pins = np.full(n, None, dtype=object)
         self._pin_reasons = np.full(n, None, dtype=object)
         self.reset_rows(n)
         self.endResetModel()
-
-    @staticmethod
-    def _column_array(frame: pd.DataFrame, spec: ColumnSpec, n: int) -> np.ndarray:
-        if spec.key == frame.index.name:
-            return frame.index.astype(str).to_numpy(dtype=object)
-        if spec.key == PINNED_KEY or spec.key not in frame:
-            return np.full(n, None, dtype=object)
-        column = frame[spec.key]
-        if spec.kind in NUMERIC_KINDS:
-            return column.to_numpy(dtype=np.float64, na_value=np.nan)
-        values = column.to_numpy(dtype=object)
-        if spec.blank_if_site:
-            ids = frame.index.astype(str).to_numpy(dtype=object)
-            values = np.where(values == ids, "", values)
-        return values
 
     def set_pins(self, pins: Mapping[str, tuple[str, str]] | None) -> None:
         """Mark rows pinned by the analyst: site id → (action, reason). Order and filter stay."""
