@@ -113,7 +113,7 @@ def cmd_score(args: argparse.Namespace, paths: Paths, out: Any) -> int:
     settings = settings or ScoringSettings()
     if args.min_impressions is not None and args.min_impressions < 0:
         raise ValidationError("--min-impressions must be 0 or more.", field="min_impressions")
-    from caliber_desktop.services.campaigns.templates import clean_confidence
+    from caliber_desktop.services.campaigns.confidence import clean_confidence  # no store
 
     confidence = clean_confidence(args.decision_confidence)
     if args.campaign is not None:

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from caliber_desktop.errors import ConflictError, ValidationError
 from caliber_desktop.models import Campaign, CampaignTemplate
+from caliber_desktop.services.campaigns.confidence import CONFIDENCE_RANGE as CONFIDENCE_RANGE
+from caliber_desktop.services.campaigns.confidence import clean_confidence as clean_confidence
 from caliber_desktop.services.records import SETTING_FIELDS, CampaignSettings, TemplateRecord
 from caliber_desktop.services.scope import UserScoped
 
@@ -53,32 +55,6 @@ def clean_weights(raw: Mapping[str, Any] | None) -> dict[str, float] | None:
             "At least one custom weight must be above zero.", field="custom_weights"
         )
     return weights or None
-
-
-#: The range a decision confidence may take: above a coin flip, below certainty.
-CONFIDENCE_RANGE = (0.5, 0.99)
-
-
-def clean_confidence(raw: object) -> float | None:
-    """A decision confidence (0.5–0.99, a share or a percentage), or None for the default."""
-    if raw is None or raw == "":
-        return None
-    try:
-        value = float(raw)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ValidationError(
-            f"The decision confidence must be a number (got {raw!r}).", field="decision_confidence"
-        ) from None
-    if value > 1.0:  # 90 means 90 %
-        value /= 100.0
-    low, high = CONFIDENCE_RANGE
-    if not low <= value <= high:
-        raise ValidationError(
-            f"The decision confidence must be between {low:.0%} and {high:.0%} (got {raw!r}).",
-            field="decision_confidence",
-            hint="90 % is the default: a site goes on a list when it is 90 % sure to belong there.",
-        )
-    return round(value, 4)
 
 
 def settings_of(row: CampaignTemplate | Campaign) -> CampaignSettings:

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import special
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -46,6 +45,8 @@ MEDIUM_CONFIDENCE_WIDTH = 40.0
 
 def z_of(level: float) -> float:
     """The standard-normal quantile of a central interval at ``level`` (1.645 at 90 %)."""
+    from scipy import special  # scoring's, not start-up's: the CLI reads before it scores
+
     return float(special.ndtri(0.5 + level / 2.0))
 
 
@@ -142,6 +143,8 @@ def _combine(parts: Mapping[str, FloatArray], weights: Mapping[str, float], n: i
 
 def below(score: FloatArray, sd_down: FloatArray, sd_up: FloatArray, cut: float) -> FloatArray:
     """P(S < cut) under the two-piece normal of :class:`ScoreCertainty` (a step when sure)."""
+    from scipy import special  # scoring's, not start-up's (see z_of)
+
     side = np.where(cut <= score, sd_down, sd_up)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = (cut - score) / side

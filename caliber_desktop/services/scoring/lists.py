@@ -9,6 +9,8 @@ impressions, spend, clicks and conversions the block list removes and the allow 
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,13 +106,20 @@ class SiteLists:
         """The ``Domain,Adjustment`` variant: allow at 1.0 and block at 0.0, one row per site."""
         listed = self.sites[self.sites["list_action"].isin(["allow", "block"])]
         listed = listed[listed["kind"] != "non_targetable"]
-        table = pd.DataFrame(
-            {
-                "Domain": dsp_entries(listed.index),
-                "Adjustment": listed["list_action"].map(ADJUSTMENT).to_numpy(),
-            }
+        # the csv module, as DataFrame.to_csv uses it (minimal quoting, "%.2f"), minus the
+        # frame and the per-cell formatting: half the time for 100k sites
+        adjustment = {action: f"{value:.2f}" for action, value in ADJUSTMENT.items()}
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(("Domain", "Adjustment"))
+        writer.writerows(
+            zip(
+                dsp_entries(listed.index).tolist(),
+                listed["list_action"].map(adjustment).tolist(),
+                strict=True,
+            )
         )
-        return str(table.to_csv(index=False, lineterminator="\n", float_format="%.2f"))
+        return buffer.getvalue()
 
     def write(self, directory: Path, *, level_vendor: bool = False) -> list[Path]:
         directory.mkdir(parents=True, exist_ok=True)
@@ -149,7 +158,7 @@ def dsp_entries(ids: pd.Index) -> pd.Index:
 
 
 def _lines(ids: pd.Index) -> str:
-    entries = sorted(set(dsp_entries(ids)) - {""})
+    entries = sorted(set(dsp_entries(ids).tolist()) - {""})  # one conversion, not one per id
     return "".join(f"{entry}\n" for entry in entries)
 
 
@@ -166,7 +175,8 @@ def build_lists(
     a site this run does not have is kept in the store but changes nothing here.
     """
     overrides = overrides or {}
-    frame = pd.DataFrame(index=sites.index.copy())
+    # the very index (immutable): a copy made each column below compare 100k ids to align
+    frame = pd.DataFrame(index=sites.index)
     frame["kind"] = sites["kind"].astype(str)
     frame["display_name"] = sites.get("display_name", pd.Series(sites.index, index=sites.index))
     frame["score"] = sites["score"] if "score" in sites else float("nan")
@@ -190,10 +200,15 @@ def build_lists(
     frame["list_action"] = action.astype(str)
     frame["overridden"] = frame.index.isin(pinned.index)
     reasons = {k: v.reason for k, v in overrides.items()}
-    frame["override_reason"] = [
-        reasons.get(str(i), "") if o else ""
-        for i, o in zip(frame.index, frame["overridden"], strict=True)
-    ]
+    overridden = frame["overridden"].tolist()
+    frame["override_reason"] = (
+        [
+            reasons.get(str(i), "") if o else ""
+            for i, o in zip(frame.index.tolist(), overridden, strict=True)
+        ]
+        if any(overridden)
+        else [""] * len(frame)  # a run nobody has overridden yet (every `caliber score`)
+    )
     lists = SiteLists(frame)
     totals = {c: float(frame[c].sum()) for c in measured}
     unmeasured = tuple(c for c in IMPACT_COLUMNS if c not in measured)

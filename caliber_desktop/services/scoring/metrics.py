@@ -12,7 +12,7 @@ finite CPA instead of ∞.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
@@ -20,7 +20,6 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import special
 
 from caliber_desktop.models.enums import Channel
 from caliber_desktop.models.labels import METRICS
@@ -110,7 +109,17 @@ def _counts(frame: pd.DataFrame, column: str) -> FloatArray:
 def beta_quantiles(
     jobs: Sequence[tuple[FloatArray, FloatArray, Sequence[float]]],
 ) -> list[list[FloatArray]]:
-    """Exact Beta quantiles: for each ``(a, b, qs)`` job, ``[ppf(q, a, b) for q in qs]``.
+    """Exact Beta quantiles: for each ``(a, b, qs)`` job, ``[ppf(q, a, b) for q in qs]``
+    (see :func:`start_beta_quantiles`)."""
+    return start_beta_quantiles(jobs)()
+
+
+def start_beta_quantiles(
+    jobs: Sequence[tuple[FloatArray, FloatArray, Sequence[float]]],
+) -> Callable[[], list[list[FloatArray]]]:
+    """:func:`beta_quantiles`, running: returns at once a function that waits for the values.
+
+    Exact Beta quantiles: for each ``(a, b, qs)`` job, ``[ppf(q, a, b) for q in qs]``.
 
     The credible intervals are the dominant cost of scoring (two inverse incomplete beta
     functions per site and rate, about 1 µs each), so three things keep them cheap without
@@ -126,7 +135,11 @@ def beta_quantiles(
       spread over the cores.
 
     The values are bit-for-bit those of ``beta.ppf`` (same function, same inputs).
+    ``scipy.special`` (≈ 0.1 s) is imported here, at the first score, not when the CLI starts:
+    reading a report must not wait for it.
     """
+    from scipy import special
+
     tasks: list[tuple[int, float, FloatArray, FloatArray]] = []
     inverses: list[npt.NDArray[np.intp] | None] = []
     for k, (a, b, qs) in enumerate(jobs):
@@ -146,15 +159,26 @@ def beta_quantiles(
     total = sum(t[2].size for t in tasks)
     workers = min(len(tasks), os.cpu_count() or 1)
     if workers > 1 and total >= _THREADS_MIN_SIZE:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            values = list(pool.map(run, tasks))
+        pool = ThreadPoolExecutor(max_workers=workers)
+        futures = [pool.submit(run, task) for task in tasks]
+        pool.shutdown(wait=False)  # the threads end with the last task
+
+        def values() -> list[FloatArray]:
+            return [future.result() for future in futures]
     else:
-        values = [run(t) for t in tasks]
-    out: list[list[FloatArray]] = [[] for _ in jobs]
-    for (k, _, _, _), v in zip(tasks, values, strict=True):
-        inverse = inverses[k]
-        out[k].append(v if inverse is None else v[inverse])
-    return out
+        done = [run(t) for t in tasks]
+
+        def values() -> list[FloatArray]:
+            return done
+
+    def result() -> list[list[FloatArray]]:
+        out: list[list[FloatArray]] = [[] for _ in jobs]
+        for (k, _, _, _), v in zip(tasks, values(), strict=True):
+            inverse = inverses[k]
+            out[k].append(v if inverse is None else v[inverse])
+        return out
+
+    return result
 
 
 #: Below these sizes de-duplicating or threading costs more than it saves.
@@ -213,6 +237,8 @@ def logit_midpoint(lo: FloatArray, hi: FloatArray) -> FloatArray:
     logit-normal). Centres the score's certainty (a skewed Beta's mean is not its middle);
     ``_med``, not a result column. A third ``betaincinv`` per rate and site cost a quarter of
     scoring 100k sites (bench/bench_certainty.py)."""
+    from scipy import special  # at the first score, not at start-up (see beta_quantiles)
+
     eps = 1e-12
     a = np.clip(lo, eps, 1.0 - eps)
     b = np.clip(hi, eps, 1.0 - eps)
@@ -244,6 +270,21 @@ def compute_metrics(
     Only metrics the file supports appear. A site with no evidence for a rate (0 trials) gets
     the prior mean and a wide interval, never 0.
     """
+    metrics, priors, intervals = start_metrics(frame, credible_level=credible_level)
+    intervals()
+    return metrics, priors
+
+
+def start_metrics(
+    frame: pd.DataFrame, *, credible_level: float = 0.90
+) -> tuple[pd.DataFrame, dict[str, BetaPrior], Callable[[], None]]:
+    """:func:`compute_metrics` whose credible intervals (``m_lo``, ``m_hi``, ``m_med``) are
+    still being computed on worker threads when it returns; NaN until ``intervals()`` waits
+    for them and writes them into the frame.
+
+    The intervals are half the CPU time of scoring 100k sites, and nothing before the red flags
+    and the decision reads them: the caller normalises and weights meanwhile.
+    """
     cols: dict[str, FloatArray] = {}
     priors: dict[str, BetaPrior] = {}
     tail = (1.0 - credible_level) / 2.0
@@ -259,9 +300,9 @@ def compute_metrics(
             cols[f"{name}_lo"] = cols[f"{name}_hi"] = nan  # placeholders keep the column order
             jobs.append((a, b, (tail, 1.0 - tail)))
         # every rate and tail at once, so they share the thread pool
-        for name, (lo, hi) in zip(priors, beta_quantiles(jobs), strict=True):
-            cols[f"{name}_lo"], cols[f"{name}_hi"] = lo, hi
-            cols[f"{name}_med"] = logit_midpoint(lo, hi)
+        quantiles = start_beta_quantiles(jobs)
+        for name in priors:
+            cols[f"{name}_med"] = nan  # placeholder: the column order is the rates' order
         if _has(frame, "spend") and _has(frame, "impressions"):
             spend, imps = _counts(frame, "spend"), _counts(frame, "impressions")
             cpm = np.where(imps > 0, 1000.0 * spend / imps, np.nan)
@@ -281,7 +322,20 @@ def compute_metrics(
                 cols |= _roas(_counts(frame, "revenue"), spend, nan)
     for key, values in cols.items():
         cols[key] = np.where(np.isinf(values), np.nan, values)
-    return pd.DataFrame(cols, index=frame.index, dtype="float64"), priors
+    metrics = pd.DataFrame(cols, index=frame.index, dtype="float64")
+    waiting = [True]
+
+    def intervals() -> None:
+        if not waiting:
+            return
+        waiting.clear()
+        for name, (lo, hi) in zip(priors, quantiles(), strict=True):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ends = {f"{name}_lo": lo, f"{name}_hi": hi, f"{name}_med": logit_midpoint(lo, hi)}
+            for key, values in ends.items():
+                metrics[key] = np.asarray(np.where(np.isinf(values), np.nan, values), np.float64)
+
+    return metrics, priors, intervals
 
 
 def _money(

@@ -13,7 +13,6 @@ from collections.abc import Mapping
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import special
 
 from caliber_desktop.services.scoring.certainty import NormMap
 from caliber_desktop.services.scoring.model import Direction, Normalization
@@ -42,10 +41,25 @@ def percentile_rank(values: FloatArray) -> FloatArray:
     k = int(ok.sum())
     if k == 1:
         out[ok] = NEUTRAL
-    elif k > 1:  # pandas' mid-rank equals scipy's rankdata(method="average"), no scipy.stats
-        ranks = pd.Series(values[ok]).rank(method="average").to_numpy(dtype=np.float64)
-        out[ok] = (ranks - 1.0) * (100.0 / (k - 1))
+    elif k > 1:
+        out[ok] = (_mid_ranks(values[ok]) - 1.0) * (100.0 / (k - 1))
     return out
+
+
+def _mid_ranks(values: FloatArray) -> FloatArray:
+    """1-based ranks, ties sharing the mean of their ranks: ``rank(method="average")`` of
+    pandas and scipy, the same floats (a run's mean is a half-integer, exact in float64).
+
+    Ties need no stable sort (they all get the same value), so a plain sort and a run-length
+    pass do what ``Series.rank`` does a fifth faster; it runs for every metric and the score.
+    """
+    order = np.argsort(values)
+    ordered = values[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    ends = np.r_[starts[1:], ordered.size]
+    ranks = np.empty(ordered.size, dtype=np.float64)
+    ranks[order] = np.repeat((starts + ends + 1) / 2.0, ends - starts)
+    return ranks
 
 
 def minmax(values: FloatArray) -> FloatArray:
@@ -103,6 +117,8 @@ def _to_scale(values: FloatArray, unit: str) -> FloatArray:
 
 
 def _from_scale(values: FloatArray, unit: str) -> FloatArray:
+    from scipy import special  # scoring's, not start-up's: the CLI reads before it scores
+
     if unit == "percent":
         return np.asarray(special.expit(values), dtype=np.float64)
     return np.asarray(np.exp(values), dtype=np.float64)
@@ -127,6 +143,8 @@ def robust_map(values: FloatArray, direction: Direction, unit: str = "percent") 
     own = 1.4826 * float(np.median(np.abs(scaled - centre)))
     k, n = REFERENCE_WEIGHT, finite.size - 1
     spread = float(np.sqrt((k * REFERENCE_SPREAD**2 + n * own**2) / (k + n)))
+    from scipy import special  # scoring's, not start-up's (see _from_scale)
+
     z = np.linspace(-5.0, 5.0, 201)
     xs = _from_scale(centre + spread * z, unit)
     ys = 100.0 * special.ndtr(z)

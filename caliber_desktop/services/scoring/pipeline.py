@@ -1,9 +1,11 @@
 """``score_sites``: aggregated sites → scores, explanations and recommendations.
 
-Runs metrics → outliers/flags → normalize → weighting → score → explain, reporting progress per
-stage and checking for cancellation between stages. Deterministic: the table is put in ``site_id``
-order first and the result is sorted by score descending then ``site_id``, so the same input gives
-byte-identical output whatever order the sites came in.
+Runs metrics → outliers → normalize → weighting → flags, score → explain, reporting progress per
+stage and checking for cancellation between stages; the rates' credible intervals (half the CPU
+time) are computed on worker threads from the first stage until the flags need them.
+Deterministic: the table is put in ``site_id`` order first and the result is sorted by score
+descending then ``site_id``, so the same input gives byte-identical output whatever order the
+sites came in.
 """
 
 from __future__ import annotations
@@ -88,6 +90,17 @@ def _ctr_policy(
     return np.asarray(abnormal, dtype=bool)
 
 
+def _own_ctr_lo(frame: pd.DataFrame, config: ScoringConfig) -> npt.NDArray[np.float64] | None:
+    """The lower end of each site's CTR interval from its own evidence (Jeffreys prior, not the
+    campaign's), which :func:`_ctr_policy` reads; None without clicks."""
+    inputs = metrics.rate_inputs(frame)
+    if "ctr" not in inputs:
+        return None
+    clicks, trials = inputs["ctr"]
+    tail = (1.0 - config.credible_level) / 2.0
+    return metrics.beta_quantiles([(clicks + 0.5, trials - clicks + 0.5, (tail,))])[0][0]
+
+
 def score_sites(
     table: SiteTable,
     config: ScoringConfig,
@@ -114,24 +127,22 @@ def score_sites(
     rules = weighting.flag_rules()
 
     progress(1, STAGES, "Computing metrics with small-sample shrinkage")
-    mt, priors = metrics.compute_metrics(frame, credible_level=config.credible_level)
+    # before the intervals' threads start, with the cores to itself: stage 2 needs it at once
+    own_ctr_lo = _own_ctr_lo(frame, config)
+    # the credible intervals are computed on worker threads while the stages below that do
+    # not read them (outliers, normalising, weighting) run; intervals() waits for them
+    mt, priors, intervals = metrics.start_metrics(frame, credible_level=config.credible_level)
     available = metrics.available_metrics(mt)
     candidates = [m for m in metrics.ALL_METRICS if m in available]
     _check(cancel)
 
-    progress(2, STAGES, "Treating outliers and checking red flags")
+    progress(2, STAGES, "Treating outliers")
     shrunk = pd.DataFrame({m: mt[f"{m}_shrunk"] for m in candidates}, index=frame.index)
     small = len(frame) < normalize.MIN_RANKED_SITES
     clipping = "none" if small else config.outliers  # the robust scale needs no fences
     treated = outliers.treat_outliers(shrunk, clipping, config.winsor_p)
-    ctr_lo = None
-    if "ctr" in available:  # the "not rewarded" test reads it
-        # the site's own evidence (Jeffreys), not the campaign prior
-        clicks, trials = metrics.rate_inputs(frame)["ctr"]
-        tail = (1.0 - config.credible_level) / 2.0
-        ctr_lo = metrics.beta_quantiles([(clicks + 0.5, trials - clicks + 0.5, (tail,))])[0][0]
+    ctr_lo = own_ctr_lo if "ctr" in available else None  # the "not rewarded" test reads it
     abnormal_ctr = _ctr_policy(treated, shrunk, config, rules, ctr_lo)
-    flags, evidence = outliers.red_flags(frame, mt, config.channel, rules, small=small)
     _check(cancel)
 
     progress(3, STAGES, "Normalising metrics")
@@ -185,6 +196,8 @@ def score_sites(
     _check(cancel)
 
     progress(5, STAGES, "Scoring sites")
+    intervals()  # the red flags, the columns and the decision read the intervals
+    flags, evidence = outliers.red_flags(frame, mt, config.channel, rules, small=small)
     cols = _assemble(frame, mt, candidates, norm)
     contrib = score.weighted_score(norm, used)
     zeros = np.zeros(len(frame))
@@ -216,17 +229,10 @@ def score_sites(
         _objects(drivers), cols["decision_rule"], flags, evidence, rules.hard
     )
 
-    order = np.lexsort((frame.index.to_numpy(dtype=str), -s))
-    # one DataFrame built from the already sorted columns: inserting ~70 columns one by one and
-    # then sorting the fragmented frame cost more than all the arithmetic of the stage
-    index = frame.index[order]
-    sites = pd.DataFrame(
-        {  # the dtypes the columns always had: object for these, inferred (str) for the labels
-            k: pd.Series(v[order], index=index, dtype=object) if k in OBJECT_COLUMNS else v[order]
-            for k, v in cols.items()
-        },
-        index=index,
-    )
+    # score descending, then site_id: the frame is in site_id order already (sort_index above),
+    # so a stable sort on the score alone is that order, without converting 100k ids to text
+    order = np.argsort(-s, kind="stable")
+    sites = _sorted_frame(cols, frame.index, order)
     _check(cancel)
 
     progress(7, STAGES, "Summarising the campaign")
@@ -307,6 +313,35 @@ def _count_unrated(table: SiteTable, unrated: pd.DataFrame) -> None:
 def _measured(frame: pd.DataFrame, column: str) -> bool:
     """Whether the report has ``column`` with at least one value for a scored site."""
     return column in frame.columns and bool(frame[column].notna().any())
+
+
+def _sorted_frame(
+    cols: dict[str, npt.NDArray[Any]], index: pd.Index, order: npt.NDArray[np.intp]
+) -> pd.DataFrame:
+    """The result frame: ``cols`` in their order, rows in ``order``.
+
+    Built from sorted columns (inserting ~70 columns one by one into a frame and then sorting
+    it cost more than all the arithmetic of the stage). The ~60 float columns are gathered
+    straight into one 2-D block the frame takes as it is, instead of sorted copies that the
+    constructor then copies again into its block; the dozen others are inserted in place,
+    with the dtypes the columns always had (object for :data:`OBJECT_COLUMNS`, inferred —
+    ``str`` — for the labels).
+    """
+    index = index[order]
+    floats = [k for k, v in cols.items() if k not in OBJECT_COLUMNS and v.dtype == np.float64]
+    block = np.empty((len(floats), len(order)), dtype=np.float64)
+    for row, key in enumerate(floats):
+        np.take(cols[key], order, out=block[row])
+    sites = pd.DataFrame(block.T, index=index, columns=floats, copy=False)
+    taken = set(floats)
+    for position, (key, values) in enumerate(cols.items()):
+        if key in taken:
+            continue
+        if key in OBJECT_COLUMNS:
+            sites.insert(position, key, pd.Series(values[order], index=index, dtype=object))
+        else:
+            sites.insert(position, key, values[order])
+    return sites
 
 
 def _objects(values: Sequence[object]) -> npt.NDArray[np.object_]:
@@ -424,7 +459,9 @@ def _summary(
     s = sites["score"].to_numpy(dtype="float64")
     imps = sites["impressions"].to_numpy(dtype="float64")
     counts, edges = np.histogram(s, bins=10, range=(0.0, 100.0))
-    big = sites[sites["impressions"] >= config.min_impressions]
+    # positions, not a filtered copy: copying ~70 columns of 100k sites to read 20 rows cost
+    # a tenth of the stage
+    big = np.flatnonzero((sites["impressions"] >= config.min_impressions).to_numpy())
     flag_counts: dict[str, int] = {}
     for f in sites["flags"].tolist():
         for code in f:
@@ -442,8 +479,8 @@ def _summary(
         },
         "quality_status": {k: int(bands.get(k, 0)) for k in ("good", "moderate", "poor")},
         "flags": dict(sorted(flag_counts.items())),
-        "top": _site_list(big.head(10)),
-        "bottom": _site_list(big.tail(10).iloc[::-1]),
+        "top": _site_list(sites.iloc[big[:10]]),
+        "bottom": _site_list(sites.iloc[big[-10:][::-1]]),
         "weights": {u.name: u.weight for u in uses},
         "median_norms": {u.name: u.median_norm for u in uses},
         "directions": {u.name: u.direction for u in uses},

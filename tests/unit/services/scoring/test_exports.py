@@ -178,3 +178,18 @@ def test_the_names_checked_before_writing_are_the_names_written(tmp_path: Path, 
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(p.name for p in written)
     for vendor in (False, True):
         assert list(lists.files(level_vendor=vendor)) == list_file_names(level_vendor=vendor)
+
+
+def test_results_table_text_is_string_columns_with_the_same_text() -> None:
+    """Names and sentences leave results_table as string columns (the writers then neutralise
+    and write them in one step, not one Python call per cell), holding the very same text."""
+    from scoring_helpers import DISPLAY, make_frame, table
+
+    from caliber_desktop.services.scoring.pipeline import score_sites
+
+    result = score_sites(table(make_frame(80)), DISPLAY)
+    out = results_table(result)
+    for column in ("site_id", "kind", "display_name", "decision_reason", "top_drivers"):
+        assert out[column].dtype != object, column
+    assert out["display_name"].tolist() == result.sites["display_name"].tolist()
+    assert out["top_drivers"].tolist() == result.sites["top_drivers"].tolist()

@@ -113,6 +113,29 @@ def test_adjustments_csv_variant(tmp_path: Path) -> None:
     assert "middle.example" not in table
 
 
+def test_adjustments_csv_quotes_as_pandas_did() -> None:
+    """Written with the csv module, the file is byte for byte what ``DataFrame.to_csv`` wrote
+    before, names that need quoting included."""
+    frame = sites()
+    frame.index = pd.Index(
+        [*frame.index[:-3], 'say "hi", app', "comma,name.example", "unknown"], name="site_id"
+    )
+    frame.loc['say "hi", app', ["kind", "recommendation"]] = ["app_name", "block"]
+    frame.loc["comma,name.example", "recommendation"] = "allow"
+    lists = build_lists(frame)
+    listed = lists.sites[lists.sites["list_action"].isin(["allow", "block"])]
+    listed = listed[listed["kind"] != "non_targetable"]
+    before = pd.DataFrame(
+        {
+            "Domain": [dsp_entry(str(i)) for i in listed.index],
+            "Adjustment": listed["list_action"].map({"allow": 1.0, "block": 0.0}).to_numpy(),
+        }
+    ).to_csv(index=False, lineterminator="\n", float_format="%.2f")
+    assert lists.adjustments_csv() == before
+    assert '"comma,name.example",1.00' in before
+    assert '"say ""hi"", app",0.00' in before
+
+
 def test_vendor_level_writes_vendor_files() -> None:
     frame = pd.DataFrame(
         {

@@ -219,3 +219,60 @@ def test_vectorised_formatting_matches_the_scalar_functions() -> None:
         assert format_values(v, unit).tolist() == [format_value(float(x), unit) for x in v]
     d = np.array([0.0, -0.0, 0.49, 0.5, -0.5, 2.5, -13.7, np.nan])
     assert _points_array(d).tolist() == [_points(float(x)) for x in d]
+
+
+def test_vectorised_formatting_matches_at_every_rounding_edge() -> None:
+    """Texts formatted once per distinct rounded value are ``str.format``'s, ties included."""
+    from caliber_desktop.services.scoring.explain import _format_all
+
+    rng = np.random.default_rng(11)
+    v = np.concatenate(
+        [
+            np.arange(0, 100, 0.0005),  # every tie of one and two decimals, and its neighbours
+            np.arange(0, 4000) / 8,  # exact binary halves: round half to even
+            10 ** rng.uniform(-5, 13, 20_000),  # grouping, and values past the fast path
+            [0.0, -0.0, -0.3, -1.5, np.nan, np.inf, -np.inf, 2.675, 1.005, 999_999_999.995],
+        ]
+    )
+    for fmt in ("{:.0f} %", "{:.1f} %", "{:.2f} %", "${:,.2f}", "{:.2f}×", "−{:.1f} pts"):
+        assert _format_all(fmt, v).tolist() == [fmt.format(x) for x in v.tolist()], fmt
+
+
+def test_intervals_computed_meanwhile_are_the_intervals() -> None:
+    """start_metrics' intervals, filled in by worker threads, are compute_metrics' bit for bit."""
+    from caliber_desktop.services.scoring.metrics import start_metrics
+
+    frame = make_frame(30_000, seed=4)  # enough sites for the thread pool
+    metrics, priors, intervals = start_metrics(frame)
+    intervals()
+    intervals()  # waiting twice is harmless
+    expected, expected_priors = compute_metrics(frame)
+    pd.testing.assert_frame_equal(metrics, expected, check_exact=True)
+    assert priors == expected_priors
+
+
+def test_equal_scores_are_in_site_id_order() -> None:
+    """Sites with the very same counts tie on every value; the tie is broken by site id."""
+    base = make_frame(60)
+    twins = base.iloc[:20].copy()
+    twins.index = pd.Index([f"a-twin{i:03d}.com" for i in range(20)], name="site_id")
+    frame = pd.concat([base, twins])
+    result = score_sites(table(frame.sample(frac=1.0, random_state=2)), DISPLAY)
+    sites = result.sites
+    for _, group in sites.groupby("score", sort=False):
+        assert list(group.index) == sorted(group.index)
+    assert sites["score"].duplicated().sum() >= 20
+
+
+def test_percentile_rank_is_pandas_average_rank_bit_for_bit() -> None:
+    rng = np.random.default_rng(5)
+    for v in (
+        np.round(rng.random(5_000), 2),  # many ties
+        np.r_[np.zeros(300), -np.zeros(300), rng.random(300), np.nan, np.inf],
+        rng.random(5_000),
+    ):
+        ok = np.isfinite(v)
+        ranks = pd.Series(v[ok]).rank(method="average").to_numpy(dtype=np.float64)
+        expected = np.full(v.shape, np.nan)
+        expected[ok] = (ranks - 1.0) * (100.0 / (ok.sum() - 1))
+        np.testing.assert_array_equal(percentile_rank(v), expected)
