@@ -191,7 +191,10 @@ def cmd_credentials(args: argparse.Namespace, ws: Workspace, out: Output) -> int
     elif adc is not None:
         text = "Application Default Credentials."
     else:
-        text = "None: run caliber admin credentials import FILE."
+        text = (
+            "No administrator credentials on this computer: "
+            "run caliber admin credentials import FILE."
+        )
     out.emit(
         {
             "emulator": emulator,

@@ -113,6 +113,20 @@ CASES: dict[str, Case] = {
                   shows=("not configured",)),
     "logout": Case(("logout",), shows=("Nobody was signed in.",)),
     "whoami": Case(("whoami",), shows=("Local profile",)),
+    # Team administration without credentials: refused (exit 5) before any network, the
+    # non-Latin address and name never breaking the output.
+    **{f"admin-users-{action}": Case(("admin", "users", action, *extra), code=5,
+                                     shows=("No administrator credentials",))
+       for action, extra in (("list", ()), ("add", ("анна@example.com", "--name", "Анна →")),
+                             ("disable", ("анна@example.com",)), ("enable", ("анна@example.com",)),
+                             ("remove", ("анна@example.com",)), ("revoke", ("анна@example.com",)),
+                             ("role", ("анна@example.com", "admin")))},
+    "admin-credentials-show": Case(("admin", "credentials", "show"),
+                                   shows=("No administrator credentials",)),
+    "admin-credentials-forget": Case(("admin", "credentials", "forget"),
+                                     shows=("No service-account key was kept.",)),
+    "admin-credentials-import": Case(("admin", "credentials", "import", "{report}"), code=2,
+                                     shows=(cp1252(REPORT), "is not a service-account key")),
     # --json, before and after the command: UTF-8 whatever the console says.
     "json-campaigns-list-after": Case(("campaigns", "list", "--json"), keeps=(CAMPAIGN,)),
     "json-campaigns-show-before": Case(("--json", "campaigns", "show", "{cid}"),
@@ -304,6 +318,6 @@ def test_every_command_is_covered() -> None:
     covered = set()
     for case in CASES.values():
         words = [a for a in case.args if not a.startswith("-")]
-        covered |= {" ".join(words[:1]), " ".join(words[:2])}
+        covered |= {" ".join(words[:n]) for n in (1, 2, 3)}
     missing = _command_lines(cli.build_parser()) - covered
     assert not missing, f"add a case for: {sorted(missing)}"
