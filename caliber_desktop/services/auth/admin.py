@@ -371,8 +371,17 @@ class TeamAdmin:
                     hint="Import the project's service-account key once with: caliber admin "
                     f"credentials import FILE (or set {ADC_ENV}).",
                 )
-            if not project:
-                project = str(getattr(credential, "project_id", "") or "")
+            if not project and not emulator:  # the emulator's credential is never loaded
+                from google.auth.exceptions import GoogleAuthError
+
+                try:
+                    project = str(getattr(credential, "project_id", "") or "")
+                except GoogleAuthError as exc:
+                    raise ConfigError(
+                        f"The Application Default Credentials cannot be used ({exc}).",
+                        hint=f"Check {ADC_ENV}, or import the service-account key: caliber "
+                        "admin credentials import FILE.",
+                    ) from None
             if not project:
                 raise ConfigError(
                     "Which Firebase project to administer is not set.",

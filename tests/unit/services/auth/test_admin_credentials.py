@@ -211,6 +211,22 @@ def test_without_credentials_the_commands_say_how_to_get_them(
     assert "caliber admin credentials import FILE" in error["message"]
 
 
+def test_the_emulator_without_a_project_says_which_setting_is_missing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The emulator needs no credentials; without a project id the command says so (it once
+    tried Application Default Credentials and ended with an unexpected error, exit 70)."""
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    monkeypatch.delenv("CALIBER_FIREBASE_PROJECT_ID", raising=False)
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "gcloud"))
+    monkeypatch.setenv("FIREBASE_AUTH_EMULATOR_HOST", "127.0.0.1:9")
+    code, _, err = caliber(capsys, "admin", "users", "list")
+    error = json.loads(err)["error"]
+    assert (code, error["type"]) == (ConfigError.exit_code, "ConfigError")
+    assert "Which Firebase project to administer is not set" in error["message"]
+    assert "CALIBER_FIREBASE_PROJECT_ID" in error["message"]
+
+
 def test_a_key_of_another_project_is_refused(
     key_file: tuple[Path, dict[str, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
