@@ -204,6 +204,7 @@ def smoke() -> list[str]:
             "awareness",
             "--out",
             str(out),
+            "--xlsx",  # the XLSX writer (rustpy-xlsxwriter) loads only for an XLSX export
         ]
         cli = _run(command, env, "frozen CLI score of the sample")
         written = sorted(p.name for p in out.rglob("*") if p.is_file()) if out.exists() else []
@@ -211,6 +212,8 @@ def smoke() -> list[str]:
             failures.append(f"caliber score exited {cli.returncode}")
         elif not written:
             failures.append(f"caliber score wrote nothing into {out}")
+        elif "scores.xlsx" not in written:
+            failures.append(f"caliber score --xlsx wrote no scores.xlsx into {out}")
         else:
             print(f"    wrote: {', '.join(written)}")
         doctor = _run([str(executable("caliber")), "doctor"], env, "frozen doctor")

@@ -14,6 +14,8 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from openpyxl.utils.escape import unescape
+from openxml_audit import OpenXmlValidator, ValidationSeverity
 from support.campaigns import TTD_DISPLAY_AWARENESS
 from support.windows_locks import WindowsLocks
 
@@ -104,10 +106,13 @@ def assert_results_equal(back: pd.DataFrame, sites: pd.DataFrame) -> None:
 
 
 def xlsx_cells(path: Path) -> list[Any]:
+    """Every cell's value, text decoded as Excel reads it: a character XML cannot hold (a CR,
+    a control character) is written ``_xHHHH_`` (ECMA-376 ST_Xstring), which openpyxl leaves
+    encoded in inline strings (fastexcel and Excel decode it)."""
     book = openpyxl.load_workbook(path)  # not read-only: formulas show as data_type "f"
     cells = [cell for sheet in book.worksheets for row in sheet.iter_rows() for cell in row]
     assert not [c.coordinate for c in cells if c.data_type == "f"]
-    return [c.value for c in cells]
+    return [unescape(c.value) if isinstance(c.value, str) else c.value for c in cells]
 
 
 def xlsx_frames(path: Path) -> dict[str, pd.DataFrame]:
@@ -288,6 +293,21 @@ def test_campaign_csv_folder_has_every_part(scored: tuple[Workspace, int], tmp_p
         assert_safe_text(read(part).to_numpy().ravel()) if part != "runs" else None
 
 
+@pytest.mark.parametrize("what", ["results", "lists", "summary", "campaign"])
+def test_xlsx_exports_pass_the_ooxml_validator(
+    scored: tuple[Workspace, int], tmp_path: Path, what: str
+) -> None:
+    """Checked against ECMA-376's schemas and the Open XML SDK's semantic rules (openxml-audit,
+    offline), not only read back by a tolerant reader: the hand-written writer the app had before
+    failed here (no theme part, which Excel repairs)."""
+    ws, cid = scored
+    book = export(ws, cid, what, "xlsx", tmp_path / f"{what}.xlsx").path
+    result = OpenXmlValidator().validate(str(book))
+    errors = [str(e) for e in result.errors if e.severity == ValidationSeverity.ERROR]
+    assert result.is_valid, errors
+    assert not errors
+
+
 def test_campaign_xlsx_has_a_sheet_per_part(scored: tuple[Workspace, int], tmp_path: Path) -> None:
     ws, cid = scored
     book = export(ws, cid, "campaign", "xlsx", tmp_path / "c.xlsx").path
@@ -403,6 +423,38 @@ def test_an_existing_folder_gets_a_default_name(
     info = export(ws, cid, "summary", "xlsx", tmp_path)
     assert info.path.parent == tmp_path
     assert info.path.name == f"caliber_campaign{cid}_run{info.run_id}_summary.xlsx"
+
+
+def test_xlsx_cells_keep_their_types_and_excel_s_limits(tmp_path: Path) -> None:
+    """Bold frozen header; numbers, booleans and text as such; NaN/∞/None empty; a date column
+    and a categorical as neutralised text; text past Excel's 32,767 characters cut (Excel
+    refuses a longer cell); a control character kept (written _x0001_, as Excel does)."""
+    frame = pd.DataFrame(
+        {
+            "n": [1.5, np.nan, np.inf, 2.0],
+            "flag": [True, False, True, False],
+            "text": ["x" * 40_000, "a\x01b", None, "=cat"],
+            "when": pd.to_datetime(["2024-01-02", None, "2024-03-04", "2024-05-06"]),
+            "kind": pd.Categorical(["=bad", "ok", "ok", "-1"]),
+            "mixed": pd.Series([1, "=SUM(A1)", None, [1, "b"]], dtype=object),
+        }
+    )
+    book = sheets.write_xlsx([("S", frame)], tmp_path / "t.xlsx")
+    sheet = openpyxl.load_workbook(book).active
+    assert sheet is not None
+    assert sheet.freeze_panes == "A2"
+    assert all(cell.font.b for cell in sheet[1])
+    rows = [[unescape(v) if isinstance(v, str) else v for v in row] for row in sheet.values]
+    assert rows[0] == ["n", "flag", "text", "when", "kind", "mixed"]
+    assert [r[0] for r in rows[1:]] == [1.5, None, None, 2.0]
+    assert [r[1] for r in rows[1:]] == [True, False, True, False]
+    assert rows[1][2] == "x" * sheets.CELL_TEXT_MAX
+    assert rows[2][2] == "a\x01b"
+    assert rows[3][2] is None
+    assert rows[4][2] == "'=cat"
+    assert [r[3] for r in rows[1:]] == ["2024-01-02", None, "2024-03-04", "2024-05-06"]
+    assert [r[4] for r in rows[1:]] == ["'=bad", "ok", "ok", "'-1"]
+    assert [r[5] for r in rows[1:]] == [1, "'=SUM(A1)", None, "1; b"]
 
 
 @pytest.mark.parametrize("value", ["=1+1", "+1", "-1", "@A1", "\t=1", "\r=1", "ok", "a=b"])
