@@ -11,9 +11,9 @@ import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
+from support.cli_json import caliber
 from support.portability import console_script
 
 from caliber_desktop.cli import main as cli
@@ -31,14 +31,6 @@ SETTINGS = [
     "--level",
     "domain",
 ]
-
-
-def caliber(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, Any, str]:
-    """Run the CLI with --json; return (exit code, parsed stdout or None, stderr)."""
-    code = cli.main([*args, "--json"])
-    captured = capsys.readouterr()
-    data = json.loads(captured.out) if captured.out.strip() else None
-    return code, data, captured.err
 
 
 def test_template_campaign_import_round_trip(capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,9 +12,9 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
+from support.cli_json import caliber
 from support.openai_server import OpenAIServer, Reply
 from support.portability import console_script
 
@@ -23,13 +23,6 @@ from caliber_desktop.services.startup import sample_report
 
 SETTINGS = ["--platform", "trade_desk", "--goal", "awareness", "--channel", "display",
             "--no-ctr-sensitivity", "--level", "domain"]  # fmt: skip
-
-
-def caliber(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, Any, str]:
-    code = cli.main([*args, "--json"])
-    captured = capsys.readouterr()
-    data = json.loads(captured.out) if captured.out.strip() else None
-    return code, data, captured.err
 
 
 @pytest.fixture

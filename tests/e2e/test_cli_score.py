@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from support.cli_json import caliber
 from support.vocabulary import machine_names
 from support.windows_locks import WindowsLocks
 
@@ -26,13 +27,6 @@ OUTPUTS = {
     "summary.json",
     "data_quality.json",
 }
-
-
-def caliber(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, Any, str]:
-    code = cli.main([*args, "--json"])
-    captured = capsys.readouterr()
-    data = json.loads(captured.out) if captured.out.strip() else None
-    return code, data, captured.err
 
 
 @pytest.mark.parametrize(

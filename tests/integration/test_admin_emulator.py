@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 from sqlalchemy import select
+from support.cli_json import caliber
 
 from caliber_desktop.cli import main as cli
 from caliber_desktop.models import User
@@ -35,19 +36,6 @@ pytestmark = pytest.mark.emulator
 PROJECT = "demo-caliber"
 PASSWORD = "correct horse battery"
 ANN, LEAD = "ann@example.com", "lead@example.com"
-
-
-def caliber(
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    *args: str,
-    stdin: str = "",
-) -> tuple[int, Any, str]:
-    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-    code = cli.main([*args, "--json"])
-    captured = capsys.readouterr()
-    data = json.loads(captured.out) if captured.out.strip() else None
-    return code, data, captured.err
 
 
 def error_of(err: str) -> dict[str, Any]:
@@ -92,48 +80,46 @@ def offline_host() -> str:
 def test_every_users_command_as_the_service_account(
     emulator: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    code, listed, err = caliber(capsys, monkeypatch, "admin", "users", "list")
+    code, listed, err = caliber(capsys, "admin", "users", "list")
     assert code == 0, err
     assert listed["items"] == []
     assert "Emulator" in listed["credentials"]
 
-    code, added, err = caliber(
-        capsys, monkeypatch, "admin", "users", "add", ANN, "--name", "Ann Analyst"
-    )
+    code, added, err = caliber(capsys, "admin", "users", "add", ANN, "--name", "Ann Analyst")
     assert code == 0, err
     assert added["member"]["email"] == ANN
     assert added["member"]["role"] == "analyst"
     assert added["member"]["display_name"] == "Ann Analyst"
     assert "mode=resetPassword" in added["password_link"]
-    code, lead, _ = caliber(capsys, monkeypatch, "admin", "users", "add", LEAD, "--role", "admin")
+    code, lead, _ = caliber(capsys, "admin", "users", "add", LEAD, "--role", "admin")
     assert (code, lead["member"]["role"]) == (0, "admin")
 
-    code, listed, _ = caliber(capsys, monkeypatch, "admin", "users", "list")
+    code, listed, _ = caliber(capsys, "admin", "users", "list")
     assert [(m["email"], m["role"], m["disabled"]) for m in listed["items"]] == [
         (ANN, "analyst", False),
         (LEAD, "admin", False),
     ]
 
-    code, out, _ = caliber(capsys, monkeypatch, "admin", "users", "role", ANN, "admin")
+    code, out, _ = caliber(capsys, "admin", "users", "role", ANN, "admin")
     assert (code, out["member"]["role"]) == (0, "admin")
-    code, out, _ = caliber(capsys, monkeypatch, "admin", "users", "disable", ANN)
+    code, out, _ = caliber(capsys, "admin", "users", "disable", ANN)
     assert (code, out["member"]["disabled"]) == (0, True)
-    code, out, _ = caliber(capsys, monkeypatch, "admin", "users", "enable", ANN)
+    code, out, _ = caliber(capsys, "admin", "users", "enable", ANN)
     assert (code, out["member"]["disabled"]) == (0, False)
-    code, out, _ = caliber(capsys, monkeypatch, "admin", "users", "revoke", ANN)
+    code, out, _ = caliber(capsys, "admin", "users", "revoke", ANN)
     assert code == 0
     assert out["member"]["sessions_valid_since"] is not None
-    code, out, _ = caliber(capsys, monkeypatch, "admin", "users", "remove", ANN)
+    code, out, _ = caliber(capsys, "admin", "users", "remove", ANN)
     assert (code, out) == (0, {"removed": ANN})
 
-    code, listed, _ = caliber(capsys, monkeypatch, "admin", "users", "list")
+    code, listed, _ = caliber(capsys, "admin", "users", "list")
     assert [m["email"] for m in listed["items"]] == [LEAD]
-    code, _, err = caliber(capsys, monkeypatch, "admin", "users", "remove", ANN)
+    code, _, err = caliber(capsys, "admin", "users", "remove", ANN)
     assert code == 3
     assert "was not found" in error_of(err)["message"]
-    code, _, err = caliber(capsys, monkeypatch, "admin", "users", "add", LEAD)
+    code, _, err = caliber(capsys, "admin", "users", "add", LEAD)
     assert (code, error_of(err)["type"]) == (4, "ConflictError")
-    code, _, err = caliber(capsys, monkeypatch, "admin", "users", "add", "lead-at-example.com")
+    code, _, err = caliber(capsys, "admin", "users", "add", "lead-at-example.com")
     assert code == 2
 
     # The readable form: a table, and the link said to be sent by the administrator.
@@ -150,26 +136,22 @@ def test_every_users_command_as_the_service_account(
 def test_a_signed_in_analyst_is_refused_and_an_admin_is_not(
     emulator: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    code, added, _ = caliber(capsys, monkeypatch, "admin", "users", "add", LEAD, "--role", "admin")
+    code, added, _ = caliber(capsys, "admin", "users", "add", LEAD, "--role", "admin")
     assert code == 0
     set_password(emulator, added["password_link"], PASSWORD)
-    code, _, err = caliber(
-        capsys, monkeypatch, "login", LEAD, "--password-stdin", stdin=PASSWORD + "\n"
-    )
+    code, _, err = caliber(capsys, "login", LEAD, "--password-stdin", stdin=PASSWORD + "\n")
     assert code == 0, err
-    code, listed, err = caliber(capsys, monkeypatch, "admin", "users", "list")
+    code, listed, err = caliber(capsys, "admin", "users", "list")
     assert code == 0, err
     assert [m["email"] for m in listed["items"]] == [LEAD]
-    code, _, err = caliber(capsys, monkeypatch, "admin", "users", "disable", LEAD)
+    code, _, err = caliber(capsys, "admin", "users", "disable", LEAD)
     assert code == 4
     assert "You cannot disable your own account" in error_of(err)["message"]
 
-    code, _, err = caliber(
-        capsys, monkeypatch, "login", ANN, "--create", "--password-stdin", stdin=PASSWORD
-    )
+    code, _, err = caliber(capsys, "login", ANN, "--create", "--password-stdin", stdin=PASSWORD)
     assert code == 0, err
     for command in (["users", "list"], ["users", "revoke", LEAD], ["users", "add", "x@y.com"]):
-        code, _, err = caliber(capsys, monkeypatch, "admin", *command)
+        code, _, err = caliber(capsys, "admin", *command)
         assert code == 5
         error = error_of(err)
         assert error["type"] == "AdminRequiredError"
@@ -202,12 +184,10 @@ def test_the_cli_refuses_a_session_the_admin_ended_and_never_resumes_it_offline(
     action: str,
     sentence: str,
 ) -> None:
-    code, login, err = caliber(
-        capsys, monkeypatch, "login", ANN, "--create", "--password-stdin", stdin=PASSWORD
-    )
+    code, login, err = caliber(capsys, "login", ANN, "--create", "--password-stdin", stdin=PASSWORD)
     assert code == 0, err
     uid = login["uid"]
-    assert caliber(capsys, monkeypatch, "campaigns", "list")[0] == 0
+    assert caliber(capsys, "campaigns", "list")[0] == 0
     past_this_second()
     team = service_account_team(emulator)
     try:
@@ -218,7 +198,7 @@ def test_the_cli_refuses_a_session_the_admin_ended_and_never_resumes_it_offline(
     finally:
         team.close()
 
-    code, _, err = caliber(capsys, monkeypatch, "campaigns", "list")
+    code, _, err = caliber(capsys, "campaigns", "list")
     assert code == 5
     assert error_of(err)["message"].startswith(sentence)
     # Seen once, kept: the refresh token is gone and the offline grace with it.
@@ -229,7 +209,7 @@ def test_the_cli_refuses_a_session_the_admin_ended_and_never_resumes_it_offline(
         assert row.last_login_at is None
     down = offline_host()
     monkeypatch.setenv("FIREBASE_AUTH_EMULATOR_HOST", down)
-    code, _, err = caliber(capsys, monkeypatch, "campaigns", "list")
+    code, _, err = caliber(capsys, "campaigns", "list")
     assert code == 5
     assert "not signed in" in error_of(err)["message"]
     config = AuthConfig(api_key="", project_id=PROJECT, emulator_host=down)
@@ -287,17 +267,17 @@ def test_no_token_password_key_or_link_is_left_on_disk_or_in_the_log(
     memory_keyring: Any,
     home: Path,
 ) -> None:
-    code, added, _ = caliber(capsys, monkeypatch, "admin", "users", "add", LEAD, "--role", "admin")
+    code, added, _ = caliber(capsys, "admin", "users", "add", LEAD, "--role", "admin")
     assert code == 0
     link = added["password_link"]
     set_password(emulator, link, PASSWORD)
-    assert caliber(capsys, monkeypatch, "login", LEAD, "--password-stdin", stdin=PASSWORD)[0] == 0
-    code, added, _ = caliber(capsys, monkeypatch, "admin", "users", "add", ANN)
+    assert caliber(capsys, "login", LEAD, "--password-stdin", stdin=PASSWORD)[0] == 0
+    code, added, _ = caliber(capsys, "admin", "users", "add", ANN)
     assert code == 0
     second_link = added["password_link"]
     for command in (["list"], ["role", ANN, "admin"], ["disable", ANN], ["revoke", ANN]):
-        assert caliber(capsys, monkeypatch, "admin", "users", *command)[0] == 0
-    assert caliber(capsys, monkeypatch, "whoami")[0] == 0
+        assert caliber(capsys, "admin", "users", *command)[0] == 0
+    assert caliber(capsys, "whoami")[0] == 0
     refresh_tokens = [
         value for (_s, name), value in memory_keyring.secrets.items() if name.startswith("refresh")
     ]

@@ -2,46 +2,27 @@
 
 from __future__ import annotations
 
-import io
 import json
-from typing import Any
 
 import pytest
-
-from caliber_desktop.cli import main as cli
+from support.cli_json import caliber
 
 pytestmark = pytest.mark.emulator
 
 PASSWORD = "correct horse battery"
 
 
-def caliber(
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    *args: str,
-    stdin: str = "",
-) -> tuple[int, Any, str]:
-    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-    code = cli.main([*args, "--json"])
-    captured = capsys.readouterr()
-    data = json.loads(captured.out) if captured.out.strip() else None
-    return code, data, captured.err
-
-
-def test_login_whoami_and_logout(
-    emulator: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    code, _, err = caliber(capsys, monkeypatch, "campaigns", "list")
+def test_login_whoami_and_logout(emulator: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = caliber(capsys, "campaigns", "list")
     assert code == 5
     assert "not signed in" in err
 
-    code, who, _ = caliber(capsys, monkeypatch, "whoami")
+    code, who, _ = caliber(capsys, "whoami")
     assert code == 1
     assert who["signed_in"] is False
 
     code, login, err = caliber(
         capsys,
-        monkeypatch,
         "login", "ann@example.com", "--create", "--name", "Ann", "--password-stdin",
         stdin=PASSWORD + "\n",
     )  # fmt: skip
@@ -52,26 +33,26 @@ def test_login_whoami_and_logout(
     assert PASSWORD not in json.dumps(login)
     assert "token" not in json.dumps(login).lower()
 
-    code, who, _ = caliber(capsys, monkeypatch, "whoami")
+    code, who, _ = caliber(capsys, "whoami")
     assert (code, who["uid"], who["offline"]) == (0, login["uid"], False)
 
-    code, page, _ = caliber(capsys, monkeypatch, "campaigns", "list")
+    code, page, _ = caliber(capsys, "campaigns", "list")
     assert code == 0
     assert page["items"] == []
 
-    code, out, _ = caliber(capsys, monkeypatch, "logout")
+    code, out, _ = caliber(capsys, "logout")
     assert (code, out["signed_out"]) == (0, True)
-    code, _, _ = caliber(capsys, monkeypatch, "whoami")
+    code, _, _ = caliber(capsys, "whoami")
     assert code == 1
 
 
 def test_login_with_a_wrong_password_fails_cleanly(
-    emulator: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    emulator: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    caliber(capsys, monkeypatch, "login", "ann@example.com", "--create", "--password-stdin",
+    caliber(capsys, "login", "ann@example.com", "--create", "--password-stdin",
             stdin=PASSWORD)  # fmt: skip
     code, _, err = caliber(
-        capsys, monkeypatch, "login", "ann@example.com", "--password-stdin", stdin="wrong-one\n"
+        capsys, "login", "ann@example.com", "--password-stdin", stdin="wrong-one\n"
     )
     assert code == 5
     error = json.loads(err)["error"]
@@ -81,8 +62,8 @@ def test_login_with_a_wrong_password_fails_cleanly(
 
 
 def test_login_without_a_terminal_asks_for_password_stdin(
-    emulator: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    emulator: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, _, err = caliber(capsys, monkeypatch, "login", "ann@example.com")
+    code, _, err = caliber(capsys, "login", "ann@example.com")
     assert code == 2
     assert "--password-stdin" in err

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from support.cli_json import caliber
 
 from caliber_desktop.cli import main as cli
 from caliber_desktop.errors import AdminRequiredError, AuthError, ConfigError, ValidationError
@@ -68,13 +69,6 @@ def key_file(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     path.parent.mkdir()
     path.write_text(json.dumps(fields, indent=2), encoding="utf-8")
     return path, fields
-
-
-def caliber(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, Any, str]:
-    code = cli.main([*args, "--json"])
-    captured = capsys.readouterr()
-    data = json.loads(captured.out) if captured.out.strip() else None
-    return code, data, captured.err
 
 
 def every_file_text(root: Path) -> str:
