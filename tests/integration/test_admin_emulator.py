@@ -134,7 +134,7 @@ def test_every_users_command_as_the_service_account(
 
 
 def test_a_signed_in_analyst_is_refused_and_an_admin_is_not(
-    emulator: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    emulator: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, added, _ = caliber(capsys, "admin", "users", "add", LEAD, "--role", "admin")
     assert code == 0
@@ -263,7 +263,6 @@ def test_the_role_claim_reaches_the_session(emulator: str, workspace: Workspace)
 def test_no_token_password_key_or_link_is_left_on_disk_or_in_the_log(
     emulator: str,
     capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
     memory_keyring: Any,
     home: Path,
 ) -> None:
