@@ -134,8 +134,8 @@ class SiteAccumulator:
         self.id_column = "supply_vendor" if self.level == AnalysisLevel.SUPPLY_VENDOR else "site"
         self._in_app, self._known_apps = in_app, known_apps
         self.late_apps: set[str] = set()  # ids whose app evidence came after they were summed
-        # per distinct id, in order of first appearance
-        self._index: dict[str, int] = {}
+        # per distinct id, in order of first appearance (``_known``: the same as Arrow text)
+        self._known = pa.array([], pa.large_string())
         self._raw: list[str] = []
         self._site: list[str] = []
         self._host: list[str] = []
@@ -262,18 +262,22 @@ class SiteAccumulator:
         if isinstance(encoded, pa.ChunkedArray):
             encoded = encoded.combine_chunks()
         codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.intp)
-        batch: list[str] = encoded.dictionary.to_pylist()
+        batch = encoded.dictionary.cast(pa.large_string())
         evidence = self._row_evidence(frame)
         has_evidence: Bools | None = None
         if evidence is not None:
             has_evidence = np.bincount(codes[evidence], minlength=len(batch)) > 0
-        get = self._index.get
-        to_global = np.array([get(v, -1) for v in batch], dtype=np.intp)
+        # The batch's distinct ids looked up among those seen so far in one hash join (Arrow),
+        # not one Python dict lookup each; only new ids become Python strings.
+        found = pc.index_in(batch, value_set=self._known)
+        to_global = np.asarray(pc.fill_null(found, -1).to_numpy(), dtype=np.intp)
         new = np.flatnonzero(to_global < 0)
         if len(new):
             fresh = None if has_evidence is None else has_evidence[new]
             start = len(self._raw)
-            self._classify([batch[i] for i in new], fresh)
+            added = batch.take(pa.array(new))
+            self._classify(added.to_pylist(), fresh)
+            self._known = pa.concat_arrays([self._known, added])
             to_global[new] = np.arange(start, start + len(new))
         if has_evidence is not None and has_evidence.any():
             self._evidence_used = True
@@ -338,7 +342,6 @@ class SiteAccumulator:
                 code = sites[site] = len(names)
                 names.append(site)
             self._site_of_raw.values[start + i] = code
-            self._index[values[i]] = start + i
         if len(names) > before:
             for tally in (
                 self._rows, self._imps, self._first_rows, self._first_raw,
