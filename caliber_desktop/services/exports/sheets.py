@@ -30,6 +30,8 @@ from caliber_desktop.services.records import jsonable
 
 #: Rows per chunk: the unit of progress and cancellation in the XLSX and JSON writers.
 CHUNK = 20_000
+#: Workbooks of at least this many rows are written in a child process (:func:`_write_in_child`).
+CHILD_ROWS = 20_000
 #: Excel's limit on the text of one cell; longer text is cut (Excel would refuse the file).
 CELL_TEXT_MAX = 32_767
 #: Sheet names: at most 31 characters, none of these.
@@ -208,20 +210,51 @@ def write_xlsx(
     The workbook is written whole in one call, so ``tick`` reports the sheets' rows once it is
     written (and a cancel takes effect then, as after the other formats' last chunk).
     """
-    import rustpy_xlsxwriter
-
     names = sheet_names(name for name, _ in sheets)
     frames = [_sheet_frame(frame) for _, frame in sheets]
     path.parent.mkdir(parents=True, exist_ok=True)
-    rustpy_xlsxwriter.write_worksheets(
-        list(zip(names, frames, strict=True)),
-        str(path),
-        freeze_panes={"general": {"row": 1, "col": 0}},
-        bold_headers=True,
-    )
+    if sum(len(frame) for frame in frames) >= CHILD_ROWS:
+        _write_in_child(names, frames, path)
+    else:
+        _write_workbook(names, frames, str(path))
     for frame in frames:
         tick(len(frame))
     return path
+
+
+def _write_workbook(names: Sequence[str], frames: Sequence[pd.DataFrame], path: str) -> int:
+    """The one rustpy-xlsxwriter call; the id of the process that made it."""
+    import os
+
+    import rustpy_xlsxwriter
+
+    rustpy_xlsxwriter.write_worksheets(
+        list(zip(names, frames, strict=True)),
+        path,
+        freeze_panes={"general": {"row": 1, "col": 0}},
+        bold_headers=True,
+    )
+    return os.getpid()
+
+
+def _write_in_child(names: Sequence[str], frames: Sequence[pd.DataFrame], path: Path) -> int:
+    """:func:`_write_workbook` in a spawned child process (never fork; the frozen app's entry
+    points call ``multiprocessing.freeze_support()``), so the caller's process keeps its
+    interpreter lock: writing 100k rows × 32 columns in one call held it ~1 s, which froze the
+    window whose worker asked for the export. Costs ~0.5–1 s of start-up; an error in the child
+    is raised here, a child that dies is an ``OSError`` naming the file."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        try:
+            return pool.submit(_write_workbook, list(names), list(frames), str(path)).result()
+        except BrokenProcessPool:
+            raise OSError(
+                f"The process writing {path.name} ended before it finished (out of memory?)."
+            ) from None
 
 
 def _sheet_frame(frame: pd.DataFrame) -> pd.DataFrame:

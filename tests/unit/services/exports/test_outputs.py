@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -553,3 +554,27 @@ def test_a_zip_open_in_another_app_is_named_and_kept(
     with pytest.raises(ValidationError, match=r"Close lists\.zip"):
         export(ws, cid, "lists", "csv", target)
     assert folder_contents(target.parent) == {"lists.zip": b"previous zip"}
+
+
+def test_a_big_workbook_is_written_in_a_child_process_with_the_same_cells(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Rust writer holds the interpreter lock for the whole workbook (~1 s at 100k rows),
+    which froze the window whose worker exported it: big workbooks are written by a child."""
+    frame = pd.DataFrame(
+        {
+            "site": [f"site{i}.com" for i in range(40)],
+            "note": ["=1+1", "plain", None, "@SUM(A1)"] * 10,
+            "score": [float(i) if i % 7 else np.nan for i in range(40)],
+            "pinned": [i % 2 == 0 for i in range(40)],
+        }
+    )
+    prepared = [sheets._sheet_frame(frame)]
+    pid = sheets._write_in_child(["Scores"], prepared, tmp_path / "child.xlsx")
+    assert pid != os.getpid()
+    sheets._write_workbook(["Scores"], prepared, str(tmp_path / "here.xlsx"))
+    assert xlsx_cells(tmp_path / "child.xlsx") == xlsx_cells(tmp_path / "here.xlsx")
+    assert "'=1+1" in xlsx_cells(tmp_path / "child.xlsx")
+    monkeypatch.setattr(sheets, "CHILD_ROWS", 10)  # write_xlsx takes the child at that size
+    sheets.write_xlsx([("Scores", frame)], tmp_path / "via.xlsx")
+    assert xlsx_cells(tmp_path / "via.xlsx") == xlsx_cells(tmp_path / "here.xlsx")
