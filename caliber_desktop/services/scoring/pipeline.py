@@ -234,7 +234,7 @@ def score_sites(
     order = np.argsort(-s, kind="stable")
     # cols are mostly views of these frames: let each go as its last column is taken (100k
     # sites: ~40 MB off the run's peak, which is here)
-    del mt, norm, contrib, treated, shrunk, drivers
+    del mt, intervals, norm, contrib, treated, shrunk, drivers
     sites = _sorted_frame(cols, frame.index, order)
     _check(cancel)
 
