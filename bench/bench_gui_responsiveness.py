@@ -3,7 +3,7 @@
 Run from the repository root:
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/bench_gui_responsiveness.py [--rows N]
-        [--modes thread,child]
+        [--modes thread,child] [--opens N] [--home DATA_DIR]
 
 A QTimer heartbeat ticks every 5 ms on the GUI thread while the real scoring worker runs on the
 pool (read → preprocess → score → one SQLite transaction → loading the run back) and the results
@@ -14,6 +14,12 @@ thread and painting it), target longest ≤ 50 ms and p99 ≤ 20 ms. Each mode r
 process one after the other, so their figures compare: ``thread`` scores in the worker itself (as
 before issue 17), ``child`` in a child process the worker supervises. Then the time to sort the
 loaded results table by score and by site (target ≤ 150 ms), through the real model.
+
+``--opens N`` then opens the scored campaign N more times as the analyst does by clicking it
+(the window's loading job on the pool, then the panel shows the run): the load phase alone,
+repeated, so a change to it can be measured against the machine's noise. ``--home DATA_DIR
+--modes ""`` opens campaign 1 of an existing data dir instead of scoring first (a copy: the
+bench only reads it).
 """
 
 from __future__ import annotations
@@ -50,6 +56,8 @@ class Job:
     phase_starts: dict[str, float] = field(default_factory=dict)
     elapsed: float = 0.0
     loaded: Any = None
+    #: the data dir the job scored into (``--opens`` opens its campaign again)
+    home: Path | None = None
 
 
 def stalls(gaps: list[float]) -> tuple[float, float]:
@@ -89,7 +97,7 @@ def run_job(app: QApplication, mode: str, report: Path) -> Job:
         app.processEvents()
         time.sleep(0.05)
     freeze_startup_objects()  # as the app does once its window is up
-    job = Job(mode)
+    job = Job(mode, home=home)
     clock = QElapsedTimer()
     start = time.perf_counter()
 
@@ -139,6 +147,66 @@ def run_job(app: QApplication, mode: str, report: Path) -> Job:
     return job
 
 
+def run_opens(app: QApplication, home: Path, campaign_id: int, opens: int) -> list[float]:
+    """Open the campaign ``opens`` times as the window does; each open's longest stall, p99."""
+    from caliber_desktop.app import freeze_startup_objects
+    from caliber_desktop.services.workspace import open_workspace
+    from caliber_desktop.ui.results.panel import ResultsPanel
+    from caliber_desktop.ui.results.prepared import prepare_results
+    from caliber_desktop.workers.registry import WorkerRegistry
+    from caliber_desktop.workers.scoring import load_current_run
+
+    workspace = open_workspace(home)
+    registry = WorkerRegistry()
+    panel = ResultsPanel()
+    panel.resize(1366, 768)
+    panel.show()
+    for _ in range(5):
+        app.processEvents()
+        time.sleep(0.05)
+    freeze_startup_objects()
+    longest_of = []
+    for i in range(opens):
+        beats: list[float] = []
+        clock = QElapsedTimer()
+        start = time.perf_counter()
+        shown: list[float] = []
+
+        def beat(beats: list[float] = beats, clock: QElapsedTimer = clock) -> None:
+            beats.append(clock.nsecsElapsed() / 1e6)
+            clock.restart()
+
+        def on_result(loaded: Any, shown: list[float] = shown, start: float = start) -> None:
+            shown.append(time.perf_counter() - start)  # as the workbench's _show_run
+            panel.set_result(loaded.result, loaded.overrides, loaded.prepared)
+            QTimer.singleShot(SETTLE_MS, app.quit)
+
+        heartbeat = QTimer()
+        heartbeat.setTimerType(Qt.TimerType.PreciseTimer)
+        heartbeat.setInterval(HEARTBEAT_MS)
+        heartbeat.timeout.connect(beat)
+        worker = load_current_run(workspace, campaign_id, prepare_results)
+        registry.start(worker, on_result=on_result, on_error=lambda _info: app.quit())
+        clock.start()
+        heartbeat.start()
+        app.exec()
+        heartbeat.stop()
+        while registry.running_count():
+            app.processEvents()
+        longest, p99 = stalls(beats)
+        longest_of.append(longest)
+        took = f"loaded in {shown[0]:.2f} s" if shown else "failed"
+        print(f"  open {i + 1}: {took}, longest stall {longest:3.0f} ms, p99 {p99:3.0f} ms")
+    registry.shutdown(5000)
+    panel.close()
+    panel.deleteLater()
+    workspace.close()
+    if longest_of:
+        print(f"  opens: longest stall median {statistics.median(longest_of):.0f} ms"
+              f" (min {min(longest_of):.0f}, max {max(longest_of):.0f})")  # fmt: skip
+    return longest_of
+
+
 def sort_figures(panel: Any, sites: int) -> None:
     model = panel.model
     for key in ("score", "site_id"):
@@ -173,20 +241,34 @@ def report_job(job: Job) -> tuple[float, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--modes", default="thread,child", help="thread, child or both")
+    parser.add_argument("--modes", default="thread,child", help="thread, child, both or none")
+    parser.add_argument("--opens", type=int, default=0, help="then open the run N times")
+    parser.add_argument("--home", type=Path, help="with --modes '': open this data dir's run")
     args = parser.parse_args()
-    report = generate(args.rows)
     app = QApplication.instance() or QApplication([])
-    os.environ["CALIBER_HOME"] = tempfile.mkdtemp(prefix="caliber-bench-")
     assert isinstance(app, QApplication)
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    if not modes:
+        if args.home is None:
+            parser.error("--modes '' needs --home DATA_DIR")
+        print(f"{args.home}: opening campaign 1 {args.opens} times")
+        run_opens(app, args.home, 1, args.opens)
+        return 0
+    report = generate(args.rows)
+    os.environ["CALIBER_HOME"] = tempfile.mkdtemp(prefix="caliber-bench-")
     print(f"{report.name}: scoring, saving and loading into the results table")
     figures = {}
-    for mode in args.modes.split(","):
-        job = run_job(app, mode.strip(), report)
+    home = None
+    for mode in modes:
+        job = run_job(app, mode, report)
         if job.loaded is None:
             print(f"{mode}: scoring failed")
             return 1
         figures[mode] = report_job(job)
+        home = job.home
+    if args.opens and home is not None:
+        print(f"opening the scored campaign {args.opens} times (the load phase alone)")
+        run_opens(app, home, 1, args.opens)
     if "thread" in figures and "child" in figures:
         (t_max, t_p99), (c_max, c_p99) = figures["thread"], figures["child"]
         print(

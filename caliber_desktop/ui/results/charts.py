@@ -24,6 +24,7 @@ from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPalette, QPen, QResize
 from PySide6.QtWidgets import QWidget
 
 from caliber_desktop.models.chart_style import SELECTED_LABEL, multiple_label
+from caliber_desktop.ui.results.prepared import recommendation_codes
 from caliber_desktop.ui.shared.chart_legend import (
     LegendEntry,
     draw_legend,
@@ -41,16 +42,12 @@ SCORE_EDGES = np.linspace(0.0, 100.0, 21)
 
 
 def _codes(recommendations: np.ndarray) -> np.ndarray:
-    """Recommendation → index into :data:`RECOMMENDATIONS` (unknown values → the last one).
-
-    One comparison per recommendation: a ``pd.Categorical`` of 100k strings took ~35 ms on
-    the GUI thread.
-    """
-    values = np.asarray(recommendations, dtype=object)
-    codes = np.full(len(values), len(RECOMMENDATIONS) - 1, dtype=np.intp)
-    for i, name in enumerate(RECOMMENDATIONS[:-1]):
-        codes[values == name] = i
-    return codes
+    """Recommendation → index into :data:`RECOMMENDATIONS`; integers are such codes already
+    (made on the worker with the run: ~7 ms per chart less on the GUI thread)."""
+    values = np.asarray(recommendations)
+    if values.dtype.kind in "iu":
+        return values.astype(np.intp, copy=False)
+    return recommendation_codes(values)
 
 
 class _SiteIds:
@@ -213,7 +210,7 @@ class ScoreHistogram(_ThemedPlot):
         self._ids = _SiteIds(site_ids)
         self._scores = np.asarray(scores, dtype=np.float64)
         self._codes = (
-            _codes(np.asarray(recommendations, dtype=object))
+            _codes(recommendations)
             if recommendations is not None
             else np.full(len(self._scores), -1, dtype=np.intp)
         )
@@ -494,7 +491,7 @@ class SpendScatter(_ThemedPlot):
         self._ids = _SiteIds(site_ids)
         self._spend = np.asarray(spend, dtype=np.float64)
         self._y = np.asarray(scores, dtype=np.float64)
-        self._codes = _codes(np.asarray(recommendations, dtype=object))
+        self._codes = _codes(recommendations)
         self._highlighted = np.empty(0, dtype=np.intp)
         self._redraw()
         self._draw_legend()

@@ -55,16 +55,30 @@ def filter_arrays(frame: pd.DataFrame) -> FilterArrays:
     masks: dict[str, np.ndarray] = {}
     codes: list[str] = []
     if "flags" in frame and n:
-        flags = pd.Series(frame["flags"].to_numpy(dtype=object))
-        counts = flags.map(len, na_action="ignore").fillna(0).to_numpy(dtype=np.int64)
-        masks[ANY_FLAG] = counts > 0
-        exploded = flags.explode().dropna()
-        for code in sorted(set(exploded.astype(str))):
+        # A plain loop, not pandas' map(len) and explode: each of those held the interpreter
+        # lock ~15 ms for 100k sites while this runs on a worker beside the window.
+        rows_of: dict[str, list[int]] = {}
+        flagged = np.zeros(n, dtype=bool)
+        for row, value in enumerate(frame["flags"].to_numpy(dtype=object)):
+            for code in _flag_codes(value):
+                rows_of.setdefault(str(code), []).append(row)
+                flagged[row] = True
+        masks[ANY_FLAG] = flagged
+        for code in sorted(rows_of):
             mask = np.zeros(n, dtype=bool)
-            mask[exploded.index[exploded.astype(str) == code].to_numpy(dtype=np.intp)] = True
+            mask[rows_of[code]] = True
             masks[code] = mask
             codes.append(code)
     return FilterArrays(search_text, masks, tuple(codes))
+
+
+def _flag_codes(value: object) -> tuple[object, ...]:
+    """One site's flag codes: a tuple (a list from older callers), none for a missing value."""
+    if isinstance(value, tuple | list | np.ndarray):
+        return tuple(code for code in value if code is not None and code == code)
+    if value is None or (isinstance(value, float) and value != value):
+        return ()
+    return (value,)
 
 
 class ResultsFilters:

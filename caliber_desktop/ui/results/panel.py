@@ -38,12 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from caliber_desktop.services.runs.facts import (
-    SCORE_CAVEAT,
-    median_site_score,
-    run_counts,
-    score_reading,
-)
+from caliber_desktop.services.runs.facts import SCORE_CAVEAT, score_reading
 from caliber_desktop.services.scoring.lists import Override
 from caliber_desktop.services.scoring.model import ScoreResult
 from caliber_desktop.services.scoring.vocabulary import counted, unit_noun
@@ -51,7 +46,12 @@ from caliber_desktop.ui.importing.quality import DataQualityDialog, chip_text
 from caliber_desktop.ui.results.charts import ScoreHistogram, SpendScatter
 from caliber_desktop.ui.results.columns import NUMERIC_KINDS, ColumnSpec
 from caliber_desktop.ui.results.filters import ResultsFilters
-from caliber_desktop.ui.results.prepared import PreparedResults, chart_arrays, prepare_results
+from caliber_desktop.ui.results.prepared import (
+    PreparedResults,
+    chart_arrays,
+    parts_to_free,
+    prepare_results,
+)
 from caliber_desktop.ui.shared.common import scaled_font
 from caliber_desktop.ui.shared.frame_model import FrameTableModel
 from caliber_desktop.ui.shared.locale_format import format_int, format_number
@@ -68,8 +68,22 @@ SEARCH_DEBOUNCE_MS = 150
 #: table's, one chart per turn, so no single turn holds the window for all of them.
 CHARTS_LATER_SITES = 20_000
 CHARTS_LATER_MS = 30
+#: A replaced run's arrays are let go this many per event-loop turn, one turn every
+#: RETIRE_MS (see ``ResultsPanel._retire``).
+RETIRE_PER_TURN = 4
+RETIRE_MS = 10
 #: At least this many average characters wide, the charts sit beside the table, else below it.
 CHARTS_BESIDE_CHARS = 170
+
+
+def _keep_room(widget: QWidget) -> None:
+    """Hidden (no run), ``widget`` still takes its room, so showing a run does not push the
+    table and charts down: that resized the charts, and Qt repaints the whole window at once
+    for each resized chart, right after the run was adopted (the first run shown stalled the
+    window ~50 ms)."""
+    policy = widget.sizePolicy()
+    policy.setRetainSizeWhenHidden(True)
+    widget.setSizePolicy(policy)
 
 
 class ResultsPanel(QWidget):
@@ -103,6 +117,7 @@ class ResultsPanel(QWidget):
         self.quality_button.setAutoRaise(True)
         self.quality_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.quality_button.clicked.connect(self._on_quality_clicked)
+        _keep_room(self.quality_button)
         self.quality_button.hide()
         self.shown_label = QLabel()
         self.chips: dict[str, QToolButton] = {}
@@ -121,6 +136,7 @@ class ResultsPanel(QWidget):
             chip.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
             chip.clicked.connect(self._on_chip_clicked)
             chip.setProperty("recommendation", name)
+            _keep_room(chip)
             self.chips[name] = chip
             chip_row.addWidget(chip)
         chip_row.addStretch(1)
@@ -199,6 +215,12 @@ class ResultsPanel(QWidget):
         self._charts_timer.setSingleShot(True)
         self._charts_timer.setInterval(CHARTS_LATER_MS)  # the table's paint gets its own turn
         self._charts_timer.timeout.connect(self._update_charts_later)
+        #: the arrays of the run shown, and those of replaced runs not let go yet
+        self._prepared: PreparedResults | None = None
+        self._retired: list[object] = []
+        self._retire_timer = QTimer(self)
+        self._retire_timer.setInterval(RETIRE_MS)
+        self._retire_timer.timeout.connect(self._free_retired)
         self.search_edit.textChanged.connect(self._search_timer.start)
         for combo in (self.recommendation_combo, self.quality_combo, self.flag_combo):
             combo.currentIndexChanged.connect(self.apply_filters)
@@ -223,6 +245,8 @@ class ResultsPanel(QWidget):
         """
         if prepared is None or prepared.sites is not result.sites:
             prepared = prepare_results(result)
+        self._retire()
+        self._prepared = prepared
         self._result = result
         frame = result.sites
         self._frame = frame
@@ -232,7 +256,7 @@ class ResultsPanel(QWidget):
         self.model.set_arrays(prepared.table)
         self.filters.prepare(frame, prepared.filters)
         self._rebuild_columns_menu(columns, set(prepared.visible))
-        self._fill_summary(result)
+        self._fill_summary(result, prepared)
         self.filters.reset()
         self.set_overrides(overrides)
         score = self.model.column_of("score")
@@ -242,6 +266,7 @@ class ResultsPanel(QWidget):
 
     def clear(self) -> None:
         """No run: an empty table and charts, the summary saying so."""
+        self._retire()
         self._result = None
         self._frame = pd.DataFrame()
         self._charts = chart_arrays(self._frame)
@@ -263,8 +288,12 @@ class ResultsPanel(QWidget):
         self._overrides = dict(overrides or {})
         self.model.set_pins({k: (o.action, o.reason) for k, o in self._overrides.items()})
 
-    def select_sites(self, site_ids: Sequence[str]) -> None:
-        """Select these sites' rows (hidden ones are skipped) and scroll to the first."""
+    def select_sites(self, site_ids: Sequence[str], *, charts: bool = True) -> None:
+        """Select these sites' rows (hidden ones are skipped) and scroll to the first.
+
+        ``charts``: highlight them in the charts too (False when the charts are about to be
+        redrawn, which highlights the selection then).
+        """
         rows = self.model.view_rows(site_ids)
         selection = QItemSelection()
         last_column = max(0, self.model.columnCount() - 1)
@@ -285,7 +314,7 @@ class ResultsPanel(QWidget):
                 self.view.scrollTo(first)
         finally:
             self._syncing = False
-        self._selection_settled()
+        self._selection_settled(charts=charts)
 
     def selected_site_ids(self) -> list[str]:
         """Selected sites in view order, read from selection ranges (no per-cell index list)."""
@@ -316,13 +345,16 @@ class ResultsPanel(QWidget):
         self.shown_label.setText(
             f"{format_int(shown)} of {format_int(total)} shown" if total else ""
         )
-        if len(self._frame) > CHARTS_LATER_SITES:
+        later = len(self._frame) > CHARTS_LATER_SITES
+        if later:
             self._charts_step = 0
             self._charts_timer.start()
         else:
             self._charts_timer.stop()
             self._update_charts()
-        self.select_sites(selected)
+        # a big result's charts highlight the selection when each is drawn (the turns after):
+        # touching them now made the first paint follow this turn without a break
+        self.select_sites(selected, charts=not later)
 
     # ------------------------------------------------------------------ building
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
@@ -389,16 +421,16 @@ class ResultsPanel(QWidget):
             content = 0
         return max(title, content + pad)
 
-    def _fill_summary(self, result: ScoreResult) -> None:
+    def _fill_summary(self, result: ScoreResult, prepared: PreparedResults) -> None:
         summary = result.summary
         score = summary.get("campaign_score")
         self.score_label.setText(
             "–" if score is None else f"Campaign score {format_number(score, 1)}"
         )
         level = result.config.level
-        reading = score_reading(score, median_site_score(result.sites), level)
+        reading = score_reading(score, prepared.median_score, level)
         self.score_label.setToolTip(f"{reading}\n{SCORE_CAVEAT}")  # the PDF's and insight's words
-        facts = run_counts(result.sites)  # the counts the CLI, compare, PDF and insight show
+        facts = prepared.counts  # the counts the CLI, compare, PDF and insight show (run_counts)
         self.sites_label.setText(
             f"{format_int(facts.sites)} {unit_noun(level, plural=facts.sites != 1)}"
         )
@@ -423,6 +455,23 @@ class ResultsPanel(QWidget):
         )
         self.quality_button.show()
 
+    def _retire(self) -> None:
+        """Keep the shown run's arrays alive past this turn; let them go a few per turn after.
+
+        Replacing a 100k-site run freed every site id, name and flag tuple of the old one in the
+        turn that adopts the new one: ~20 ms more on that turn of the GUI thread.
+        """
+        if self._prepared is not None:
+            self._retired.extend(parts_to_free(self._prepared))
+            self._prepared = None
+            self._retire_timer.start()
+
+    @Slot()
+    def _free_retired(self) -> None:
+        del self._retired[:RETIRE_PER_TURN]
+        if not self._retired:
+            self._retire_timer.stop()
+
     def _update_charts(self, parts: tuple[str, ...] = ("histogram", "scatter")) -> None:
         rows = self.model.frame_rows()
         charts = self._charts
@@ -432,7 +481,7 @@ class ResultsPanel(QWidget):
             return
         ids = charts.ids[rows]
         scores = charts.scores[rows]
-        recs = charts.recommendations[rows]
+        recs = charts.codes[rows]
         spend = charts.spend[rows]
         if "histogram" in parts:
             self.histogram.set_sites(ids, scores, recs)
@@ -462,10 +511,11 @@ class ResultsPanel(QWidget):
         ]
         return np.unique(np.concatenate(parts))
 
-    def _selection_settled(self) -> None:
+    def _selection_settled(self, *, charts: bool = True) -> None:
         ids = self.selected_site_ids()
-        self.scatter.highlight(ids)
-        self.histogram.highlight(ids)
+        if charts:
+            self.scatter.highlight(ids)
+            self.histogram.highlight(ids)
         self.selection_changed.emit(ids)
 
     @Slot(QItemSelection, QItemSelection)

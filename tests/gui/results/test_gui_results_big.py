@@ -5,6 +5,7 @@ scatter draws one dot per colour per screen cell. What the analyst sees stays th
 from __future__ import annotations
 
 import threading
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -143,3 +144,42 @@ def test_a_big_runs_charts_follow_the_table_with_one_dot_per_cell(
     # selecting by rectangle still takes every site inside, drawn or not
     everything = QRectF(x0 - 1, y0 - 1, x1 - x0 + 2, y1 - y0 + 2)
     assert len(scatter.select_rect(everything)) == len(every)
+
+
+def test_a_replaced_run_is_let_go_over_the_turns_after_the_new_one_shows(
+    qtbot: QtBot, big: ScoreResult
+) -> None:
+    """Freeing a 100k-site run's arrays took ~20 ms: not in the turn that adopts the next run."""
+    panel = ResultsPanel()
+    qtbot.addWidget(panel)
+    first = prepare_results(big)
+    ids = weakref.ref(first.table.ids)  # every site id of the run, one Python string each
+    panel.set_result(big, prepared=first)
+    qtbot.waitUntil(lambda: charts_done(panel), timeout=10_000)
+    del first
+
+    panel.set_result(big, prepared=prepare_results(big))
+
+    assert ids() is not None  # still held: let go on the turns that follow
+    qtbot.waitUntil(lambda: ids() is None, timeout=5_000)
+    assert panel.visible_row_count() == len(big.sites)
+    qtbot.waitUntil(lambda: charts_done(panel), timeout=10_000)
+
+
+def test_showing_a_run_does_not_move_the_table_or_the_charts(
+    qtbot: QtBot, big: ScoreResult
+) -> None:
+    """The summary chips keep their room while there is no run: showing one resized the charts,
+    and Qt repaints the whole window at once for each resized chart (one ~50 ms stall)."""
+    panel = ResultsPanel()
+    qtbot.addWidget(panel)
+    panel.resize(1366, 768)
+    panel.show()
+    qtbot.waitExposed(panel)
+    before = (panel.view.geometry(), panel.histogram.geometry(), panel.scatter.geometry())
+
+    panel.set_result(big, prepared=prepare_results(big))
+    qtbot.waitUntil(lambda: charts_done(panel), timeout=10_000)
+
+    assert all(chip.isVisible() for chip in panel.chips.values())
+    assert (panel.view.geometry(), panel.histogram.geometry(), panel.scatter.geometry()) == before
