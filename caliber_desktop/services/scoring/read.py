@@ -51,7 +51,7 @@ from caliber_desktop.services.scoring.numbers import (
     rate_scale,
     unreadable_issue,
 )
-from caliber_desktop.services.scoring.read_excel import _load_excel, _scan_excel
+from caliber_desktop.services.scoring.read_excel import _load_xlsx, _scan_excel, _stream_excel
 from caliber_desktop.services.scoring.read_grid import FloatArray, _Columns, _Grid
 from caliber_desktop.services.scoring.read_text import (
     _load_text,
@@ -143,8 +143,9 @@ class ReadAgain(Exception):  # noqa: N818 (a request to the caller, not a failur
 class ReportStream:
     """A report whose header is read and mapped, ready to hand over its rows in batches.
 
-    CSV/TSV files stream in blocks of :data:`~.read_text.BLOCK_BYTES`. Workbooks are read whole
-    (one batch): their reader parses a whole sheet whatever is asked of it.
+    CSV/TSV files stream in blocks of :data:`~.read_text.BLOCK_BYTES`, XLSX sheets in batches of
+    :data:`~.read_xlsx.BATCH_ROWS` rows; XLS files (and XLSX the streaming reader cannot read)
+    are read whole (one batch) by fastexcel, which parses a whole sheet whatever is asked of it.
     """
 
     path: Path
@@ -180,8 +181,10 @@ class ReportStream:
         decided = _Decisions()
         rows = 0
         try:
-            for columns, done in _stream_text(
-                self.path, self._sniffed, self.source, self._grid, self._kinds
+            for columns, done in (
+                _stream_excel(self.path, self._grid, self._kinds, self.source)
+                if self.format is FileFormat.XLSX
+                else _stream_text(self.path, self._sniffed, self.source, self._grid, self._kinds)
             ):
                 frame, unreadable = _frame(
                     columns, self._hmap, self._position, self._grid, self.source, [], decided
@@ -208,7 +211,7 @@ class ReportStream:
     def _whole(self) -> RowBatch:
         excel = self.format in (FileFormat.XLSX, FileFormat.XLS)
         if excel:
-            columns = _load_excel(self.path, self._grid, self._kinds)
+            columns = _load_xlsx(self.path, self._grid, self._kinds, self.source, self.issues)
         else:
             columns = _load_text(self.path, self._sniffed, self.source, self._grid, self._kinds)
         frame, unreadable = _frame(
@@ -280,7 +283,7 @@ def open_report(
         issues=issues,
         headers=list(grid.headers),
         columns=list(hmap.sources),
-        streams=not excel,
+        streams=not excel or grid.origin is not None,
         _sniffed=sniffed,
         _grid=grid,
         _hmap=hmap,

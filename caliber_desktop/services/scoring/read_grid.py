@@ -42,6 +42,9 @@ class _Grid:
     sample: list[list[str]]  # data rows after the header, for format decisions
     sheet: str | None = None
     issues: list[Issue] = field(default_factory=list)
+    #: A workbook sheet that streams: its range's first row and column (0-based); None when
+    #: it is read whole (CSV files have their own streaming, XLS and odd XLSX are read whole).
+    origin: tuple[int, int] | None = None
 
 
 def _find_header(

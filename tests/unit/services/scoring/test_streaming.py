@@ -16,13 +16,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import xlsxwriter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support.real_exports import TTD_INAPP_HEADER, ttd_inapp_video
 
 from caliber_desktop.models.enums import AnalysisLevel, Channel
 from caliber_desktop.services.progress import Cancelled, CancelToken
-from caliber_desktop.services.scoring import read_text
+from caliber_desktop.services.scoring import read_text, read_xlsx
 from caliber_desktop.services.scoring.engine import sum_sites
 from caliber_desktop.services.scoring.model import SiteTable
 from caliber_desktop.services.scoring.preprocess import preprocess
@@ -311,6 +312,101 @@ def test_messy_files_give_the_same_sites_in_batches(
     spellings of a site: each batch split gives the whole file's table and accounting."""
     monkeypatch.setattr(read_text, "BLOCK_BYTES", block)
     path = write_rows(tmp_path / "messy.csv", rows)
+    try:
+        expected = whole(path)
+    except Exception as exc:
+        with pytest.raises(type(exc), match=str(exc)[:40].replace("(", r"\(").replace(")", r"\)")):
+            streamed(path)
+        return
+    table, _ = streamed(path)
+    assert_same(expected, table)
+
+
+# ----------------------------------------------------------------------------- workbooks
+
+
+@pytest.fixture
+def tiny_sheets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """XLSX batches of 37 rows, sheet pieces of 2 KiB (a few rows each)."""
+    monkeypatch.setattr(read_xlsx, "BATCH_ROWS", 37)
+    monkeypatch.setattr(read_xlsx, "PIECE_BYTES", 2048)
+
+
+def write_book(path: Path, rows: list[list[object]], header: list[str] = HEADER) -> Path:
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Report")
+    sheet.write_row(0, 0, header)
+    for r, row in enumerate(rows, start=1):
+        for c, value in enumerate(row):
+            if value == "":
+                continue
+            number = value if isinstance(value, int | float) else None
+            if number is None and isinstance(value, str) and c >= 3:
+                try:
+                    number = float(value)
+                except ValueError:
+                    number = None
+            sheet.write(r, c, value if number is None else number)
+    book.close()
+    return path
+
+
+@pytest.mark.usefixtures("tiny_sheets")
+@pytest.mark.parametrize("level", [AnalysisLevel.DOMAIN, AnalysisLevel.SUPPLY_VENDOR])
+def test_the_xlsx_sample_gives_the_same_sites_in_batches_bit_for_bit(
+    shared_data: Path, level: AnalysisLevel
+) -> None:
+    path = shared_data / "ttd_video_sample.xlsx"
+    assert open_report(path).streams
+    assert batches(path) > 100
+    table, messages = streamed(path, level, Channel.VIDEO)
+    assert "Reading the report again, whole" not in messages
+    assert_same(whole(path, level, channel=Channel.VIDEO), table)
+
+
+@pytest.mark.usefixtures("tiny_sheets")
+def test_an_xlsx_with_text_in_number_columns_gives_the_same_sites_in_batches(
+    tmp_path: Path,
+) -> None:
+    rows = clean_rows(300)
+    for i, row in enumerate(rows):
+        if i in (40, 170, 260):
+            row[3] = "n.a. (paused)"
+        if i % 50 == 7:
+            row[5] = f"${float(str(row[5])):,.2f}"
+    path = write_book(tmp_path / "money.xlsx", rows)
+    table, messages = streamed(path)
+    assert "Reading the report again, whole" not in messages
+    notes = [i for i in table.quality.issues if i.code == "text_in_number_column"]
+    assert "3 cell(s)" in notes[0].message
+    assert_same(whole(path), table)
+
+
+def test_cancel_stops_an_xlsx_read_between_batches(tiny_sheets: None, shared_data: Path) -> None:
+    report = open_report(shared_data / "ttd_video_sample.xlsx")
+    token, seen = CancelToken(), []
+
+    def progress(done: int, total: int, message: str) -> None:
+        seen.append(message)
+        if len(seen) == 3:
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        sum_sites(report, AnalysisLevel.DOMAIN, Channel.VIDEO, progress=progress, cancel=token)
+    assert len(seen) == 3
+    assert re.fullmatch(r"Read [\d,]+ rows \(\d+% of the file\)", seen[1])
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=messy_rows(), batch=st.sampled_from([1, 7, 50]))
+def test_messy_workbooks_give_the_same_sites_in_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows: list[list[object]], batch: int
+) -> None:
+    monkeypatch.setattr(read_xlsx, "BATCH_ROWS", batch)
+    monkeypatch.setattr(read_xlsx, "PIECE_BYTES", 512)
+    path = write_book(tmp_path / "messy.xlsx", rows)
     try:
         expected = whole(path)
     except Exception as exc:
