@@ -48,22 +48,32 @@ class LoadedRun:
     #: what the window's ``prepare`` made of ``result`` on the worker (the results table's
     #: arrays), so the GUI thread only adopts it; None when no one asked
     prepared: object = None
+    #: what the window's ``prepare_lists`` made of ``lists`` on the worker (the lists panel's
+    #: arrays and file counts); None when no one asked
+    prepared_lists: object = None
 
 
 #: Made on the worker from a loaded run, for a panel (``ui/results/prepared.py``). The window
 #: passes it in; this layer never imports the ui.
 Prepare = Callable[[ScoreResult], object]
+#: Made on the worker from a run's lists, for the lists panel (``ui/lists/prepared.py``).
+PrepareLists = Callable[[ScoreResult, SiteLists], object]
 
 
 def load_run(
-    runs: RunService, campaign_id: int, run_id: int, prepare: Prepare | None = None
+    runs: RunService,
+    campaign_id: int,
+    run_id: int,
+    prepare: Prepare | None = None,
+    prepare_lists: PrepareLists | None = None,
 ) -> LoadedRun:
     """Everything the panels show for one run (the stored frame, overrides applied to lists)."""
     result = runs.load_result(run_id)
     overrides = runs.overrides(campaign_id)
     lists = build_lists(result.sites, overrides, warning_share=result.config.impact_warning_share)
     prepared = prepare(result) if prepare is not None else None
-    return LoadedRun(campaign_id, runs.run(run_id), result, overrides, lists, prepared)
+    ready_lists = prepare_lists(result, lists) if prepare_lists is not None else None
+    return LoadedRun(campaign_id, runs.run(run_id), result, overrides, lists, prepared, ready_lists)
 
 
 #: Reports at least this big (≈ 120k rows of a TTD export) are scored in a child process.
@@ -112,6 +122,7 @@ class ScoreCampaignWorker(Worker):
         title: str | None = None,
         in_child: bool | None = None,
         prepare: Prepare | None = None,
+        prepare_lists: PrepareLists | None = None,
     ) -> None:
         super().__init__(title=title)
         self.runs = runs
@@ -122,6 +133,7 @@ class ScoreCampaignWorker(Worker):
         #: score in a child process; None decides by the report's size
         self.in_child = in_child
         self.prepare = prepare
+        self.prepare_lists = prepare_lists
         #: the scoring child's process id once it started (None in-process)
         self.child_pid: int | None = None
 
@@ -142,7 +154,7 @@ class ScoreCampaignWorker(Worker):
                 cancel=self.token,
             )
         self.report_progress(100, 100, "Loading the results")
-        return load_run(self.runs, self.campaign_id, record.id, self.prepare)
+        return load_run(self.runs, self.campaign_id, record.id, self.prepare, self.prepare_lists)
 
     def _score_in_child(self, report_name: str) -> RunRecord:
         """Score and save in a child; stopped or dead, the campaign gets its fields back."""
@@ -199,24 +211,36 @@ class ExportRunWorker(Worker):
 
 
 def current_run(
-    workspace: Workspace, campaign_id: int, prepare: Prepare | None = None
+    workspace: Workspace,
+    campaign_id: int,
+    prepare: Prepare | None = None,
+    prepare_lists: PrepareLists | None = None,
 ) -> LoadedRun | CampaignRecord:
     """The campaign's current run, loaded; the campaign itself when it has not been scored."""
     campaign = workspace.campaigns.get(campaign_id)
     if campaign.current_run_id is None:
         return campaign
-    return load_run(workspace.runs, campaign_id, campaign.current_run_id, prepare)
+    return load_run(workspace.runs, campaign_id, campaign.current_run_id, prepare, prepare_lists)
 
 
 def load_current_run(
-    workspace: Workspace, campaign_id: int, prepare: Prepare | None = None
+    workspace: Workspace,
+    campaign_id: int,
+    prepare: Prepare | None = None,
+    prepare_lists: PrepareLists | None = None,
 ) -> Worker:
     """Open a campaign: its current run for the panels (or the campaign, if never scored).
 
     Bookkeeping (``for_analyst`` stays False): it follows every click in the campaign list.
     """
     return FunctionWorker(
-        current_run, workspace, campaign_id, prepare, title="Loading results", lane=Lane.READ
+        current_run,
+        workspace,
+        campaign_id,
+        prepare,
+        prepare_lists,
+        title="Loading results",
+        lane=Lane.READ,
     )
 
 
@@ -229,6 +253,7 @@ def score_campaign(
     kpi_pixels: Sequence[str] | None = None,
     campaign_name: str | None = None,
     prepare: Prepare | None = None,
+    prepare_lists: PrepareLists | None = None,
 ) -> ScoreCampaignWorker:
     """``campaign_name`` names the job for the analyst ("Scoring Spring sale")."""
     return ScoreCampaignWorker(
@@ -239,6 +264,7 @@ def score_campaign(
         kpi_pixels=tuple(kpi_pixels) if kpi_pixels else None,
         title=f"Scoring {campaign_name}" if campaign_name else None,
         prepare=prepare,
+        prepare_lists=prepare_lists,
     )
 
 
@@ -247,11 +273,12 @@ def repin(
     loaded: LoadedRun,
     site_ids: Sequence[str],
     pin_to: tuple[str, str] | None,
+    prepare_lists: PrepareLists | None = None,
 ) -> LoadedRun:
     """Pin (``pin_to`` = action, reason) or unpin (None) sites, then rebuild the lists.
 
     The lists are rebuilt here, on the worker (100k sites: not on the GUI thread), from the run
-    already loaded.
+    already loaded, and made ready for the lists panel with ``prepare_lists``.
     """
     for site_id in site_ids:
         if pin_to is None:
@@ -261,11 +288,19 @@ def repin(
     overrides = runs.overrides(loaded.campaign_id)
     result = loaded.result
     lists = build_lists(result.sites, overrides, warning_share=result.config.impact_warning_share)
-    return LoadedRun(loaded.campaign_id, loaded.run, result, overrides, lists, loaded.prepared)
+    ready_lists = prepare_lists(result, lists) if prepare_lists is not None else None
+    return LoadedRun(
+        loaded.campaign_id, loaded.run, result, overrides, lists, loaded.prepared, ready_lists
+    )
 
 
 def pin_sites(
-    runs: RunService, loaded: LoadedRun, site_ids: Sequence[str], action: str, reason: str
+    runs: RunService,
+    loaded: LoadedRun,
+    site_ids: Sequence[str],
+    action: str,
+    reason: str,
+    prepare_lists: PrepareLists | None = None,
 ) -> Worker:
     """Pin sites to the allow or block list; the result is ``loaded`` with new overrides."""
     return FunctionWorker(
@@ -274,19 +309,26 @@ def pin_sites(
         loaded,
         tuple(site_ids),
         (action, reason),
+        prepare_lists,
         title="Pinning sites",
         for_analyst=True,
         changes={Change.OVERRIDES},
     )
 
 
-def unpin_sites(runs: RunService, loaded: LoadedRun, site_ids: Sequence[str]) -> Worker:
+def unpin_sites(
+    runs: RunService,
+    loaded: LoadedRun,
+    site_ids: Sequence[str],
+    prepare_lists: PrepareLists | None = None,
+) -> Worker:
     return FunctionWorker(
         repin,
         runs,
         loaded,
         tuple(site_ids),
         None,
+        prepare_lists,
         title="Removing pins",
         for_analyst=True,
         changes={Change.OVERRIDES},

@@ -102,10 +102,36 @@ class SiteLists:
         out["bid_adjustments.csv"] = self.adjustments_csv()
         return out
 
+    def file_entry_counts(self, *, level_vendor: bool = False) -> dict[str, int]:
+        """File name → the lines :meth:`files` writes in it, counted without writing the texts.
+
+        The lists panel says how many entries each file gets; building every file's text just
+        to count its lines took ~195 ms for 100k sites. The entries are the very ones
+        :meth:`files` writes (an entry with a line break in it counts every line, as the text
+        would), so the counts equal ``text.count("\\n")`` of each file.
+        """
+        counts: dict[str, int] = {}
+        for name in ("allow", "block"):
+            members = self.members(name)
+            if level_vendor:
+                counts[f"{name}list_vendors.txt"] = _line_count(_entries(members.index))
+                continue
+            apps = members["kind"].isin(APP_KINDS)
+            web = members["kind"] == "domain"
+            counts[f"{name}list_domains.txt"] = _line_count(_entries(members.index[web]))
+            counts[f"{name}list_apps.txt"] = _line_count(_entries(members.index[apps]))
+        rows = dsp_entries(self._adjusted().index).tolist()
+        counts["bid_adjustments.csv"] = 1 + _line_count(rows)  # the header, then one per site
+        return counts
+
+    def _adjusted(self) -> pd.DataFrame:
+        """The sites the bid-adjustment file has a row for: listed, and targetable."""
+        listed = self.sites[self.sites["list_action"].isin(["allow", "block"])]
+        return listed[listed["kind"] != "non_targetable"]
+
     def adjustments_csv(self) -> str:
         """The ``Domain,Adjustment`` variant: allow at 1.0 and block at 0.0, one row per site."""
-        listed = self.sites[self.sites["list_action"].isin(["allow", "block"])]
-        listed = listed[listed["kind"] != "non_targetable"]
+        listed = self._adjusted()
         # the csv module, as DataFrame.to_csv uses it (minimal quoting, "%.2f"), minus the
         # frame and the per-cell formatting: half the time for 100k sites
         adjustment = {action: f"{value:.2f}" for action, value in ADJUSTMENT.items()}
@@ -157,9 +183,18 @@ def dsp_entries(ids: pd.Index) -> pd.Index:
     return pd.Index(text)
 
 
+def _entries(ids: pd.Index) -> list[str]:
+    """The distinct non-empty DSP entries of ``ids``, sorted: a list file's lines."""
+    return sorted(set(dsp_entries(ids).tolist()) - {""})  # one conversion, not one per id
+
+
 def _lines(ids: pd.Index) -> str:
-    entries = sorted(set(dsp_entries(ids).tolist()) - {""})  # one conversion, not one per id
-    return "".join(f"{entry}\n" for entry in entries)
+    return "".join(f"{entry}\n" for entry in _entries(ids))
+
+
+def _line_count(entries: list[str]) -> int:
+    """Lines the entries take written one per line (a stray line break inside one adds one)."""
+    return len(entries) + sum(entry.count("\n") for entry in entries)
 
 
 def build_lists(

@@ -3,10 +3,13 @@
 The panel displays a :class:`SiteLists` handed over by the main window and only *asks* for
 changes: pinning, unpinning and exporting are signals, because overrides live in the store and
 the files are written on a worker. The impact preview sits above each table so the cost of a list
-("removes 39 % of impressions") is read before the list is uploaded to the DSP.
+("removes 39 % of impressions") is read before the list is uploaded to the DSP. What it shows is
+made on the worker that loaded the run (``prepared.py``); the GUI thread only adopts it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from PySide6.QtCore import (
     QEvent,
@@ -39,13 +42,19 @@ from caliber_desktop.models.enums import AnalysisLevel
 from caliber_desktop.services.runs.facts import list_cell, list_word
 from caliber_desktop.services.scoring.lists import IMPACT_COLUMNS, ListImpact, ListName, SiteLists
 from caliber_desktop.services.scoring.vocabulary import counted, unit_noun
+from caliber_desktop.ui.lists.prepared import (
+    FIRST_SORT,
+    SIZED_COLUMNS,
+    PreparedLists,
+    prepare_lists,
+)
+from caliber_desktop.ui.lists.prepared import LIST_NAMES as LIST_NAMES  # the panel's tabs
 from caliber_desktop.ui.shared.common import scaled_font
 from caliber_desktop.ui.shared.list_members_model import ListMembersModel
 from caliber_desktop.ui.shared.locale_format import format_int, format_percent
 from caliber_desktop.ui.shared.roles import SITE_ID_ROLE
 from caliber_desktop.ui.shared.tones import blend, chip_style, tone_colour
 
-LIST_NAMES: tuple[ListName, ...] = ("allow", "block", "monitor")
 LIST_TONES = {"allow": "good", "block": "bad", "monitor": "warn"}
 #: What each list does to the traffic, for the impact sentence.
 LIST_VERBS = {"allow": "keeps", "block": "removes", "monitor": "hold"}
@@ -149,7 +158,7 @@ class ListPage(QWidget):
         self.view.setModel(self.model)
         self.view.setSortingEnabled(True)
         # largest first: the sites that move the impact most are the ones to check
-        self.view.sortByColumn(ListMembersModel.IMPRESSIONS, Qt.SortOrder.DescendingOrder)
+        self.view.sortByColumn(*FIRST_SORT)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -159,7 +168,9 @@ class ListPage(QWidget):
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header = self.view.horizontalHeader()
         header.setHighlightSections(False)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Sized by fit_columns to a few rows' cells: ResizeToContents measured 1,000 rows a
+        # column on the GUI thread (~1 s for a 100k-site run's three lists).
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(ListMembersModel.SOURCE, QHeaderView.ResizeMode.Stretch)
         # The site elides (its tooltip has it whole) so Score shows in a laptop-narrow dock.
         header.setSectionResizeMode(ListMembersModel.SITE, QHeaderView.ResizeMode.Interactive)
@@ -171,7 +182,29 @@ class ListPage(QWidget):
         layout.addLayout(bars)
         layout.addWidget(self.warning_label)
         layout.addWidget(self.view, stretch=1)
+        #: per sized column, the source rows its width is measured by
+        self._widest: Mapping[int, tuple[int, ...]] = {}
         self.set_impact(None)
+        self.fit_columns({})
+
+    def fit_columns(self, widest: Mapping[int, tuple[int, ...]]) -> None:
+        """Size each data-sized column as ``ResizeToContents`` would (its title or its widest
+        cell, through the view's own delegate and style), measuring only the ``widest`` rows
+        (:func:`~caliber_desktop.ui.lists.prepared.widest_rows`) instead of 1,000."""
+        self._widest = widest
+        header = self.view.horizontalHeader()
+        grid = 1 if self.view.showGrid() else 0
+        for column in SIZED_COLUMNS:
+            rows = self.model.map_from_source_rows(list(widest.get(column, ())))
+            cells = [
+                self.view.sizeHintForIndex(self.model.index(int(row), column)).width() + grid
+                for row in rows
+                if row >= 0
+            ]
+            width = max([header.sectionSizeHint(column), *cells])
+            header.resizeSection(
+                column, min(max(width, header.minimumSectionSize()), header.maximumSectionSize())
+            )
 
     def set_impact(self, impact: ListImpact | None) -> None:
         self.impact_label.setText(impact_sentence(impact) if impact else "No run scored yet.")
@@ -192,6 +225,8 @@ class ListPage(QWidget):
         super().changeEvent(event)
         if event.type() == QEvent.Type.PaletteChange:
             self.warning_label.setStyleSheet(chip_style(self.palette(), "warn"))
+        elif event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self.fit_columns(self._widest)  # as ResizeToContents followed the font
 
     def selected_rows(self) -> list[int]:
         return sorted({i.row() for i in self.view.selectionModel().selectedRows()})
@@ -213,6 +248,8 @@ class ListsPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("listsPanel")
         self._lists: SiteLists | None = None
+        #: what the panel shows, as prepared (on the loading worker, or here without one)
+        self.prepared: PreparedLists | None = None
         self._level = AnalysisLevel.DOMAIN
         heading = QLabel("Allow and block lists", self)
         heading.setFont(scaled_font(self.font(), 1.3, bold=True))
@@ -252,29 +289,45 @@ class ListsPanel(QWidget):
         self.clear()
 
     # ------------------------------------------------------------------ public API
-    def set_lists(self, lists: SiteLists, *, vendor_level: bool = False) -> None:
-        self._lists = lists
+    def set_lists(
+        self,
+        lists: SiteLists,
+        *,
+        vendor_level: bool = False,
+        prepared: PreparedLists | None = None,
+    ) -> None:
+        """Show a run's lists. ``prepared`` (:func:`prepare_lists` of these lists, made on the
+        worker that loaded them) leaves the GUI thread only arrays to adopt; without it they
+        are made here."""
+        if prepared is None or prepared.lists is not lists or prepared.vendor_level != vendor_level:
+            prepared = prepare_lists(lists, vendor_level=vendor_level)
+        self._lists, self.prepared = lists, prepared
         self._level = AnalysisLevel.SUPPLY_VENDOR if vendor_level else AnalysisLevel.DOMAIN
         for index, name in enumerate(LIST_NAMES):
-            page = self.pages[name]
+            page, ready = self.pages[name], prepared.pages[name]
             page.model.set_unit(unit_noun(self._level, plural=False).capitalize())
-            page.model.set_frame(lists.members(name))
-            page.view.sortByColumn(
-                page.view.horizontalHeader().sortIndicatorSection(),
-                page.view.horizontalHeader().sortIndicatorOrder(),
+            header = page.view.horizontalHeader()
+            sort = (header.sortIndicatorSection(), header.sortIndicatorOrder())
+            first = ready.sorted_rows
+            # in the order prepared on the worker, unless the analyst sorted by another column
+            page.model.set_arrays(
+                ready.members, first if sort == (first.column, first.order) else None
             )
-            page.set_impact(lists.impact.get(name))
+            page.view.sortByColumn(*sort)
+            page.fit_columns(ready.widest)
+            page.set_impact(ready.impact)
             title = f"{list_cell(name)} ({format_int(page.model.rowCount())})"
             self.tabs.setTabText(index, title)
             self.tabs.setTabToolTip(index, f"{title}: {LIST_TIPS[name]}")
-        self.files_label.setText(files_summary(lists, vendor_level=vendor_level))
+        self.files_label.setText(summary_text(prepared.file_counts, vendor_level=vendor_level))
         self.export_button.setEnabled(True)
 
     def clear(self) -> None:
-        self._lists = None
+        self._lists, self.prepared = None, None
         for index, name in enumerate(LIST_NAMES):
             self.pages[name].model.set_frame(None)
             self.pages[name].set_impact(None)
+            self.pages[name].fit_columns({})
             self.tabs.setTabText(index, list_cell(name))
             self.tabs.setTabToolTip(index, "")
         self.files_label.setText("Score a report to build its lists.")
@@ -350,10 +403,14 @@ class ListsPanel(QWidget):
 
 
 def files_summary(lists: SiteLists, *, vendor_level: bool = False) -> str:
-    """How many entries each DSP file gets, counted from the very texts the export writes."""
-    counts = {
-        name: text.count("\n") for name, text in lists.files(level_vendor=vendor_level).items()
-    }
+    """How many entries each DSP file gets: the lines the export writes in it."""
+    return summary_text(
+        lists.file_entry_counts(level_vendor=vendor_level), vendor_level=vendor_level
+    )
+
+
+def summary_text(counts: Mapping[str, int], *, vendor_level: bool = False) -> str:
+    """The files line from :meth:`SiteLists.file_entry_counts` (counted on the worker)."""
     if vendor_level:
         return (
             f"Supply-vendor files: {format_int(counts['allowlist_vendors.txt'])} to allow, "

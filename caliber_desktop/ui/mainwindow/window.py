@@ -40,6 +40,7 @@ from caliber_desktop.ui.account.menu import AccountMenu, OfflineBanner, with_ban
 from caliber_desktop.ui.assistant.docks import AssistantDocks
 from caliber_desktop.ui.campaigns.panel import CampaignsPanel
 from caliber_desktop.ui.lists.panel import ListsPanel
+from caliber_desktop.ui.lists.prepared import PreparedLists, is_vendor_level
 from caliber_desktop.ui.mainwindow.about import show_about
 from caliber_desktop.ui.mainwindow.actions import WindowActions
 from caliber_desktop.ui.mainwindow.activity import ActivityDock
@@ -346,8 +347,12 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"Caliber Desktop — run {loaded.run.id}")
 
     def show_lists(self, loaded: LoadedRun) -> None:
-        vendor = loaded.result.config.level.value == "supply_vendor"
-        self.lists_panel.set_lists(loaded.lists, vendor_level=vendor)
+        ready = loaded.prepared_lists  # the lists panel's arrays, made on the worker
+        self.lists_panel.set_lists(
+            loaded.lists,
+            vendor_level=is_vendor_level(loaded.result),
+            prepared=ready if isinstance(ready, PreparedLists) else None,
+        )
 
     def show_overrides(self, loaded: LoadedRun) -> None:
         """Pins changed in the open run: re-mark the results and rebuild the lists."""

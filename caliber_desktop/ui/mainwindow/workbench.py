@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from caliber_desktop.models.enums import CampaignStatus
 from caliber_desktop.services.records import CampaignRecord, Page
 from caliber_desktop.services.scoring.explain import explain_site
+from caliber_desktop.ui.lists.prepared import prepare_run_lists
 from caliber_desktop.ui.results.prepared import prepare_results
 from caliber_desktop.workers import campaigns, scoring
 from caliber_desktop.workers.base import ErrorInfo, Worker
@@ -123,7 +124,9 @@ class Workbench(QObject):
     def open_campaign(self, campaign_id: int) -> None:
         """Show the campaign's current run (if it has one)."""
         self.campaign_id = campaign_id
-        worker = scoring.load_current_run(self.workspace, campaign_id, prepare_results)
+        worker = scoring.load_current_run(
+            self.workspace, campaign_id, prepare_results, prepare_run_lists
+        )
         self.registry.start(
             worker, key="run", on_result=self._show_run, on_error=self.window.report_error
         )
@@ -200,6 +203,7 @@ class Workbench(QObject):
             kpi_pixels=tuple(kpi_pixels) if kpi_pixels else None,
             campaign_name=campaign.name if (campaign := self.campaigns.get(campaign_id)) else None,
             prepare=prepare_results,  # the results table's arrays, made on the worker
+            prepare_lists=prepare_run_lists,  # and the lists panel's
         )
         worker.signals.progress.connect(self.scoring_progress)
         worker.signals.finished.connect(self._on_scoring_finished)
@@ -261,13 +265,17 @@ class Workbench(QObject):
         thread), from the run already loaded."""
         if self.loaded is not None:
             self._start_pins(
-                scoring.pin_sites(self.workspace.runs, self.loaded, site_ids, action, reason)
+                scoring.pin_sites(
+                    self.workspace.runs, self.loaded, site_ids, action, reason, prepare_run_lists
+                )
             )
 
     @Slot(list)
     def unpin(self, site_ids: list[str]) -> None:
         if self.loaded is not None:
-            self._start_pins(scoring.unpin_sites(self.workspace.runs, self.loaded, site_ids))
+            self._start_pins(
+                scoring.unpin_sites(self.workspace.runs, self.loaded, site_ids, prepare_run_lists)
+            )
 
     def _start_pins(self, worker: Worker) -> None:
         self.registry.start(

@@ -2,11 +2,13 @@
 
 It holds column arrays copied from the members frame, formats a cell only in ``data()`` for the
 rows a view shows, and sorts through :class:`~caliber_desktop.ui.shared.table_base.SortedTableModel`
-(architecture rule 8).
+(architecture rule 8). The arrays (:func:`member_arrays`) and a first sort order need no widget:
+the lists panel has them made on the worker that loads a run (``ui/lists/prepared.py``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,7 +20,78 @@ from PySide6.QtGui import QFont
 from caliber_desktop.models import labels
 from caliber_desktop.ui.shared.locale_format import format_int, format_number, format_value
 from caliber_desktop.ui.shared.roles import PINNED_ROLE, SITE_ID_ROLE, Index
-from caliber_desktop.ui.shared.table_base import SortedTableModel, rank_key
+from caliber_desktop.ui.shared.table_base import IntArray, SortedTableModel, rank_key
+
+
+@dataclass(frozen=True)
+class MemberArrays:
+    """One list's members as the model's column arrays (per member, in the frame's order)."""
+
+    ids: npt.NDArray[Any]
+    names: npt.NDArray[Any]
+    kinds: npt.NDArray[Any]
+    score: npt.NDArray[np.float64]
+    impressions: npt.NDArray[np.float64]
+    spend: npt.NDArray[np.float64]
+    pinned: npt.NDArray[np.bool_]
+    reasons: npt.NDArray[Any]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def member_arrays(members: pd.DataFrame | None) -> MemberArrays:
+    """The arrays of a members frame (``SiteLists.members``); callable on any thread."""
+    frame = members if members is not None else pd.DataFrame()
+    n = len(frame)
+
+    def column(name: str, default: Any, dtype: Any) -> npt.NDArray[Any]:
+        if name not in frame:
+            return np.full(n, default, dtype=dtype)
+        if dtype is str:
+            return text_array(frame[name], default)
+        return frame[name].to_numpy(dtype=dtype, na_value=default)
+
+    ids = text_array(frame.index.astype(str), "") if n else np.array([], str)
+    return MemberArrays(
+        ids=ids,
+        names=column("display_name", "", str) if "display_name" in frame else ids,
+        kinds=column("kind", "", str),
+        score=column("score", np.nan, float),
+        impressions=column("impressions", 0.0, float),
+        spend=column("spend", 0.0, float),
+        pinned=column("overridden", False, bool),
+        reasons=column("override_reason", "", str),
+    )
+
+
+#: Text columns become numpy strings this many rows at a time (~1 µs a row, all of it holding
+#: the interpreter lock): a 65k-site list's column in one call stalled the GUI thread 15–28 ms
+#: while the loading worker made it.
+TEXT_SLICE_ROWS = 4_096
+
+
+def text_array(values: pd.Series | pd.Index[Any], default: str) -> npt.NDArray[np.str_]:
+    """``values.to_numpy(dtype=str)``, converted :data:`TEXT_SLICE_ROWS` rows at a time."""
+    n = len(values)
+    if n <= TEXT_SLICE_ROWS:
+        return values.to_numpy(dtype=str, na_value=default)
+    parts = [
+        (values.iloc if isinstance(values, pd.Series) else values)[
+            start : start + TEXT_SLICE_ROWS
+        ].to_numpy(dtype=str, na_value=default)
+        for start in range(0, n, TEXT_SLICE_ROWS)
+    ]
+    return np.concatenate(parts)  # as wide as the widest text, as one conversion is
+
+
+@dataclass(frozen=True)
+class SortedRows:
+    """Source rows already in one column's order (``sort_permutation`` of its key)."""
+
+    column: int
+    order: Qt.SortOrder
+    rows: IntArray
 
 
 class ListMembersModel(SortedTableModel):
@@ -42,25 +115,27 @@ class ListMembersModel(SortedTableModel):
 
     def set_frame(self, members: pd.DataFrame | None) -> None:
         """Replace every row (a reset: a new run or a new pin changes membership wholesale)."""
-        frame = members if members is not None else pd.DataFrame()
-        n = len(frame)
+        self.set_arrays(member_arrays(members))
 
-        def column(name: str, default: Any, dtype: Any) -> npt.NDArray[Any]:
-            if name not in frame:
-                return np.full(n, default, dtype=dtype)
-            return frame[name].to_numpy(dtype=dtype, na_value=default)
-
+    def set_arrays(self, arrays: MemberArrays, sorted_rows: SortedRows | None = None) -> None:
+        """Replace every row with ready arrays; ``sorted_rows`` shows them in that order at once
+        (a 100k-site list's argsort, made on the worker, not here)."""
         self.beginResetModel()
-        self._ids = frame.index.astype(str).to_numpy(dtype=str) if n else np.array([], str)
-        self._names = column("display_name", "", str) if "display_name" in frame else self._ids
-        self._kinds = column("kind", "", str)
-        self._score = column("score", np.nan, float)
-        self._impressions = column("impressions", 0.0, float)
-        self._spend = column("spend", 0.0, float)
-        self._pinned = column("overridden", False, bool)
-        self._reasons = column("override_reason", "", str)
-        self.reset_rows(n)
+        self._ids, self._names, self._kinds = arrays.ids, arrays.names, arrays.kinds
+        self._score, self._impressions, self._spend = arrays.score, arrays.impressions, arrays.spend
+        self._pinned, self._reasons = arrays.pinned, arrays.reasons
+        self.reset_rows(len(arrays))
+        if sorted_rows is not None and len(sorted_rows.rows) == len(arrays):
+            self._show(sorted_rows.rows)
+            self._sort_column, self._sort_order = sorted_rows.column, sorted_rows.order
         self.endResetModel()
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """As the base; rows already in this order stay (the view asks again after a reset
+        that came sorted, and the rows only change by a reset, which forgets the order)."""
+        if column >= 0 and (column, order) == (self.sort_column, self.sort_order):
+            return
+        super().sort(column, order)
 
     def site_id(self, row: int) -> str:
         return str(self._ids[self.source_row(row)])
