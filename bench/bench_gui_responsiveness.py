@@ -3,7 +3,7 @@
 Run from the repository root:
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/bench_gui_responsiveness.py [--rows N]
-        [--modes thread,child] [--opens N] [--home DATA_DIR]
+        [--modes thread,child,window] [--opens N] [--home DATA_DIR]
 
 A QTimer heartbeat ticks every 5 ms on the GUI thread while the real scoring worker runs on the
 pool (read → preprocess → score → one SQLite transaction → loading the run back) and the results
@@ -14,6 +14,9 @@ thread and painting it), target longest ≤ 50 ms and p99 ≤ 20 ms. Each mode r
 process one after the other, so their figures compare: ``thread`` scores in the worker itself (as
 before issue 17), ``child`` in a child process the worker supervises. Then the time to sort the
 loaded results table by score and by site (target ≤ 150 ms), through the real model.
+
+``window`` does the same in the real main window at 1366×768 (the analyst clicks Score; the
+window chooses the worker or the child by the report's size), lists panel and docks included.
 
 ``--opens N`` then opens the scored campaign N more times as the analyst does by clicking it
 (the window's loading job on the pool, then the panel shows the run): the load phase alone,
@@ -70,25 +73,13 @@ def stalls(gaps: list[float]) -> tuple[float, float]:
 
 def run_job(app: QApplication, mode: str, report: Path) -> Job:
     from caliber_desktop.app import freeze_startup_objects
-    from caliber_desktop.services.workspace import open_workspace
     from caliber_desktop.ui.results.panel import ResultsPanel
     from caliber_desktop.ui.results.prepared import prepare_results
     from caliber_desktop.workers.registry import WorkerRegistry
     from caliber_desktop.workers.scoring import ScoreCampaignWorker
 
     home = Path(tempfile.mkdtemp(prefix=f"caliber-bench-{mode}-"))
-    workspace = open_workspace(home)
-    campaign = workspace.campaigns.create(
-        "Benchmark",
-        settings={
-            "platform": "trade_desk",
-            "goal": "awareness",
-            "channel": "display",
-            "ctr_sensitivity": False,
-            "analysis_level": "domain",
-        },
-    )
-    workspace.uploads.attach(campaign.id, report)
+    workspace, campaign_id = _bench_workspace(report, home)
     registry = WorkerRegistry()
     panel = ResultsPanel()  # shown, so its layout and painting count too
     panel.resize(1366, 768)
@@ -126,7 +117,7 @@ def run_job(app: QApplication, mode: str, report: Path) -> Job:
     heartbeat.setInterval(HEARTBEAT_MS)
     heartbeat.timeout.connect(beat)
     worker = ScoreCampaignWorker(  # as the window makes it (workbench.score)
-        workspace.runs, campaign.id, in_child=mode == "child", prepare=prepare_results
+        workspace.runs, campaign_id, in_child=mode == "child", prepare=prepare_results
     )
     worker.signals.progress.connect(on_progress)
     job.phase_starts["score"] = 0.0
@@ -143,6 +134,106 @@ def run_job(app: QApplication, mode: str, report: Path) -> Job:
         sort_figures(panel, len(job.loaded.result.sites))
     panel.close()
     panel.deleteLater()
+    workspace.close()
+    return job
+
+
+def _bench_workspace(report: Path, home: Path) -> tuple[Any, int]:
+    from caliber_desktop.services.workspace import open_workspace
+
+    workspace = open_workspace(home)
+    campaign = workspace.campaigns.create(
+        "Benchmark",
+        settings={
+            "platform": "trade_desk",
+            "goal": "awareness",
+            "channel": "display",
+            "ctr_sensitivity": False,
+            "analysis_level": "domain",
+        },
+    )
+    workspace.uploads.attach(campaign.id, report)
+    return workspace, campaign.id
+
+
+def run_window(app: QApplication, report: Path, opens: int) -> Job:
+    """The real main window at 1366×768: the analyst clicks Score, then opens the run again.
+
+    Everything the window does is in it: the workbench's scoring job (child or worker thread as
+    the window chooses by the report's size), the results panel, the lists panel, the docks.
+    """
+    from caliber_desktop.app import freeze_startup_objects
+    from caliber_desktop.ui.mainwindow.window import MainWindow
+    from caliber_desktop.workers.registry import WorkerRegistry
+
+    home = Path(tempfile.mkdtemp(prefix="caliber-bench-window-"))
+    workspace, campaign_id = _bench_workspace(report, home)
+    registry = WorkerRegistry()
+    window = MainWindow(workspace, registry)
+    window.resize(1366, 768)
+    window.show()
+    window.start_up()
+    deadline = time.perf_counter() + 20
+    while time.perf_counter() < deadline and not (
+        window.startup_complete and registry.running_count() == 0
+    ):
+        app.processEvents()
+        time.sleep(0.02)
+    freeze_startup_objects()
+    job = Job("window", home=home)
+    clock = QElapsedTimer()
+    start = time.perf_counter()
+
+    def beat() -> None:
+        job.beats.append((time.perf_counter() - start, clock.nsecsElapsed() / 1e6))
+        clock.restart()
+
+    def on_progress(_done: int, _total: int, message: str) -> None:
+        now = time.perf_counter() - start
+        if message == "Saving results":
+            job.phase_starts.setdefault("save", now)
+        elif message == "Loading the results":
+            job.phase_starts.setdefault("load", now)
+
+    def on_loaded(loaded: Any) -> None:
+        job.loaded = loaded
+        QTimer.singleShot(SETTLE_MS, app.quit)
+
+    heartbeat = QTimer()
+    heartbeat.setTimerType(Qt.TimerType.PreciseTimer)
+    heartbeat.setInterval(HEARTBEAT_MS)
+    heartbeat.timeout.connect(beat)
+    window.workbench.scoring_progress.connect(on_progress)
+    window.workbench.run_loaded.connect(on_loaded)
+    job.phase_starts["score"] = 0.0
+    window.workbench.score(campaign_id)
+    clock.start()
+    heartbeat.start()
+    app.exec()
+    heartbeat.stop()
+    job.elapsed = time.perf_counter() - start
+    window.workbench.scoring_progress.disconnect(on_progress)
+    if job.loaded is not None:
+        longest_of = []
+        scoring_beats = job.beats
+        for i in range(opens):  # the beats of each open apart from the scoring job's
+            job.beats = []
+            window.workbench.open_campaign(campaign_id)
+            clock.start()
+            heartbeat.start()
+            app.exec()
+            heartbeat.stop()
+            longest, p99 = stalls([gap for _, gap in job.beats])
+            longest_of.append(longest)
+            print(f"  window open {i + 1}: longest stall {longest:3.0f} ms, p99 {p99:3.0f} ms")
+        job.beats = scoring_beats
+        if longest_of:
+            print(f"  window opens: longest stall median {statistics.median(longest_of):.0f} ms"
+                  f" (min {min(longest_of):.0f}, max {max(longest_of):.0f})")  # fmt: skip
+    while registry.running_count():
+        app.processEvents()
+    window.close()
+    registry.shutdown(5000)
     workspace.close()
     return job
 
@@ -241,7 +332,12 @@ def report_job(job: Job) -> tuple[float, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--modes", default="thread,child", help="thread, child, both or none")
+    parser.add_argument(
+        "--modes",
+        default="thread,child,window",
+        help="thread, child, window (the real main "
+        "window, which chooses thread or child itself), any of them, or none",
+    )
     parser.add_argument("--opens", type=int, default=0, help="then open the run N times")
     parser.add_argument("--home", type=Path, help="with --modes '': open this data dir's run")
     args = parser.parse_args()
@@ -260,13 +356,15 @@ def main() -> int:
     figures = {}
     home = None
     for mode in modes:
-        job = run_job(app, mode, report)
+        job = (
+            run_window(app, report, args.opens) if mode == "window" else run_job(app, mode, report)
+        )
         if job.loaded is None:
             print(f"{mode}: scoring failed")
             return 1
         figures[mode] = report_job(job)
         home = job.home
-    if args.opens and home is not None:
+    if args.opens and home is not None and modes[-1] != "window":
         print(f"opening the scored campaign {args.opens} times (the load phase alone)")
         run_opens(app, home, 1, args.opens)
     if "thread" in figures and "child" in figures:
