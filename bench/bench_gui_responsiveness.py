@@ -179,6 +179,13 @@ def run_window(app: QApplication, report: Path, opens: int) -> Job:
     ):
         app.processEvents()
         time.sleep(0.02)
+    window.campaigns_panel.select_campaign(campaign_id)  # as the analyst does before scoring
+    deadline = time.perf_counter() + 10
+    while time.perf_counter() < deadline and (
+        window.workbench.campaign_id != campaign_id or registry.running_count()
+    ):
+        app.processEvents()
+        time.sleep(0.02)
     freeze_startup_objects()
     job = Job("window", home=home)
     clock = QElapsedTimer()
