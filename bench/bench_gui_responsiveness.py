@@ -61,6 +61,23 @@ class Job:
     loaded: Any = None
     #: the data dir the job scored into (``--opens`` opens its campaign again)
     home: Path | None = None
+    start: float = field(default_factory=time.perf_counter)
+    clock: QElapsedTimer = field(default_factory=QElapsedTimer)
+
+    def start_clock(self) -> None:
+        self.clock.start()
+
+    def beat(self) -> None:
+        """The heartbeat's slot: when (s since the job began) and the gap since the last tick."""
+        self.beats.append((time.perf_counter() - self.start, self.clock.nsecsElapsed() / 1e6))
+        self.clock.restart()
+
+    def on_progress(self, _done: int, _total: int, message: str) -> None:
+        now = time.perf_counter() - self.start
+        if message == "Saving results":
+            self.phase_starts.setdefault("save", now)
+        elif message == "Loading the results":
+            self.phase_starts.setdefault("load", now)
 
 
 def stalls(gaps: list[float]) -> tuple[float, float]:
@@ -89,19 +106,6 @@ def run_job(app: QApplication, mode: str, report: Path) -> Job:
         time.sleep(0.05)
     freeze_startup_objects()  # as the app does once its window is up
     job = Job(mode, home=home)
-    clock = QElapsedTimer()
-    start = time.perf_counter()
-
-    def beat() -> None:
-        job.beats.append((time.perf_counter() - start, clock.nsecsElapsed() / 1e6))
-        clock.restart()
-
-    def on_progress(_done: int, _total: int, message: str) -> None:
-        now = time.perf_counter() - start
-        if message == "Saving results":
-            job.phase_starts.setdefault("save", now)
-        elif message == "Loading the results":
-            job.phase_starts.setdefault("load", now)
 
     def on_result(loaded: Any) -> None:  # on the GUI thread, as the workbench's _show_run
         job.loaded = loaded
@@ -115,18 +119,18 @@ def run_job(app: QApplication, mode: str, report: Path) -> Job:
     heartbeat = QTimer()
     heartbeat.setTimerType(Qt.TimerType.PreciseTimer)
     heartbeat.setInterval(HEARTBEAT_MS)
-    heartbeat.timeout.connect(beat)
+    heartbeat.timeout.connect(job.beat)
     worker = ScoreCampaignWorker(  # as the window makes it (workbench.score)
         workspace.runs, campaign_id, in_child=mode == "child", prepare=prepare_results
     )
-    worker.signals.progress.connect(on_progress)
+    worker.signals.progress.connect(job.on_progress)
     job.phase_starts["score"] = 0.0
     registry.start(worker, on_result=on_result, on_error=on_error)
-    clock.start()
+    job.start_clock()
     heartbeat.start()
     app.exec()  # the real event loop, as in the window
     heartbeat.stop()
-    job.elapsed = time.perf_counter() - start
+    job.elapsed = time.perf_counter() - job.start
     while registry.running_count():  # the registry's own bookkeeping after finished
         app.processEvents()
     registry.shutdown(5000)
@@ -188,19 +192,6 @@ def run_window(app: QApplication, report: Path, opens: int) -> Job:
         time.sleep(0.02)
     freeze_startup_objects()
     job = Job("window", home=home)
-    clock = QElapsedTimer()
-    start = time.perf_counter()
-
-    def beat() -> None:
-        job.beats.append((time.perf_counter() - start, clock.nsecsElapsed() / 1e6))
-        clock.restart()
-
-    def on_progress(_done: int, _total: int, message: str) -> None:
-        now = time.perf_counter() - start
-        if message == "Saving results":
-            job.phase_starts.setdefault("save", now)
-        elif message == "Loading the results":
-            job.phase_starts.setdefault("load", now)
 
     def on_loaded(loaded: Any) -> None:
         job.loaded = loaded
@@ -209,24 +200,24 @@ def run_window(app: QApplication, report: Path, opens: int) -> Job:
     heartbeat = QTimer()
     heartbeat.setTimerType(Qt.TimerType.PreciseTimer)
     heartbeat.setInterval(HEARTBEAT_MS)
-    heartbeat.timeout.connect(beat)
-    window.workbench.scoring_progress.connect(on_progress)
+    heartbeat.timeout.connect(job.beat)
+    window.workbench.scoring_progress.connect(job.on_progress)
     window.workbench.run_loaded.connect(on_loaded)
     job.phase_starts["score"] = 0.0
     window.workbench.score(campaign_id)
-    clock.start()
+    job.start_clock()
     heartbeat.start()
     app.exec()
     heartbeat.stop()
-    job.elapsed = time.perf_counter() - start
-    window.workbench.scoring_progress.disconnect(on_progress)
+    job.elapsed = time.perf_counter() - job.start
+    window.workbench.scoring_progress.disconnect(job.on_progress)
     if job.loaded is not None:
         longest_of = []
         scoring_beats = job.beats
         for i in range(opens):  # the beats of each open apart from the scoring job's
             job.beats = []
             window.workbench.open_campaign(campaign_id)
-            clock.start()
+            job.start_clock()
             heartbeat.start()
             app.exec()
             heartbeat.stop()

@@ -185,13 +185,25 @@ def _local(name: str) -> str:
     return name.rpartition(":")[2]
 
 
-def _parse_small(data: bytes, start: Callable[[str, dict[str, str]], None]) -> None:
+def _parse_small(
+    data: bytes,
+    start: Callable[[str, dict[str, str]], None],
+    end: Callable[[str], None] | None = None,
+    chars: Callable[[str], None] | None = None,
+    what: str = "XML",
+) -> None:
+    """Parse a small part with expat; the handlers see tag names without their prefix."""
     parser = expat.ParserCreate()
+    parser.buffer_text = True
     parser.StartElementHandler = lambda n, a: start(_local(n), a)
+    if end is not None:
+        parser.EndElementHandler = lambda n: end(_local(n))
+    if chars is not None:
+        parser.CharacterDataHandler = chars
     try:
         parser.Parse(data, True)
     except expat.ExpatError as exc:
-        raise Unsupported(f"its XML could not be read ({exc})") from None
+        raise Unsupported(f"its {what} could not be read ({exc})") from None
 
 
 def _strings(data: bytes) -> list[str]:
@@ -227,15 +239,7 @@ def _strings(data: bytes) -> list[str]:
         if state["text"] is not None:
             state["text"].append(text)
 
-    parser = expat.ParserCreate()
-    parser.buffer_text = True
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = chars
-    try:
-        parser.Parse(data, True)
-    except expat.ExpatError as exc:
-        raise Unsupported(f"its shared strings could not be read ({exc})") from None
+    _parse_small(data, start, end, chars, what="shared strings")
     return out
 
 
@@ -340,14 +344,11 @@ def _styles(data: bytes) -> list[int]:
             else:
                 xfs.append(_BUILTIN_DATES.get(fid, 0))
 
-    parser = expat.ParserCreate()
-    parser.StartElementHandler = lambda n, a: start(_local(n), a)
-    parser.EndElementHandler = lambda n: where.update({"in": ""}) if _local(n) in (
-        "numFmts", "cellXfs") else None  # fmt: skip
-    try:
-        parser.Parse(data, True)
-    except expat.ExpatError as exc:
-        raise Unsupported(f"its styles could not be read ({exc})") from None
+    def end(name: str) -> None:
+        if name in ("numFmts", "cellXfs"):
+            where["in"] = ""
+
+    _parse_small(data, start, end, what="styles")
     return xfs
 
 

@@ -247,8 +247,9 @@ def test_a_rate_column_is_scaled_once_for_the_whole_file(tmp_path: Path) -> None
     assert_same(expected, table, extra_codes=frozenset({"percent_scale"}))
 
 
-def test_cancel_stops_the_read_between_batches(tiny_blocks: None, shared_data: Path) -> None:
-    report = open_report(shared_data / "ttd_display_awareness_sample.csv")
+def _messages_until_cancelled(path: Path, channel: Channel | None) -> list[str]:
+    """Progress messages of a read that the third of them cancels (it must stop there)."""
+    report = open_report(path)
     token, seen = CancelToken(), []
 
     def progress(done: int, total: int, message: str) -> None:
@@ -257,7 +258,12 @@ def test_cancel_stops_the_read_between_batches(tiny_blocks: None, shared_data: P
             token.cancel()
 
     with pytest.raises(Cancelled):
-        sum_sites(report, AnalysisLevel.DOMAIN, None, progress=progress, cancel=token)
+        sum_sites(report, AnalysisLevel.DOMAIN, channel, progress=progress, cancel=token)
+    return seen
+
+
+def test_cancel_stops_the_read_between_batches(tiny_blocks: None, shared_data: Path) -> None:
+    seen = _messages_until_cancelled(shared_data / "ttd_display_awareness_sample.csv", None)
     assert len(seen) == 3  # no batch was read after the cancel
 
 
@@ -383,16 +389,7 @@ def test_an_xlsx_with_text_in_number_columns_gives_the_same_sites_in_batches(
 
 
 def test_cancel_stops_an_xlsx_read_between_batches(tiny_sheets: None, shared_data: Path) -> None:
-    report = open_report(shared_data / "ttd_video_sample.xlsx")
-    token, seen = CancelToken(), []
-
-    def progress(done: int, total: int, message: str) -> None:
-        seen.append(message)
-        if len(seen) == 3:
-            token.cancel()
-
-    with pytest.raises(Cancelled):
-        sum_sites(report, AnalysisLevel.DOMAIN, Channel.VIDEO, progress=progress, cancel=token)
+    seen = _messages_until_cancelled(shared_data / "ttd_video_sample.xlsx", Channel.VIDEO)
     assert len(seen) == 3
     assert re.fullmatch(r"Read [\d,]+ rows \(\d+% of the file\)", seen[1])
 
