@@ -113,14 +113,7 @@ def _load_xlsx(
             for columns, _ in _xlsx_columns(path, grid, kinds, shown, None):
                 return columns
         except _NotStreamable as why:
-            issues.append(
-                Issue(
-                    "read_whole",
-                    f"{shown}: read whole by another reader because {why}. Reading takes "
-                    "memory in proportion to the file's size.",
-                    severity="info",
-                )
-            )
+            issues.append(_read_whole(shown, str(why)))
     return _load_excel(path, grid, kinds)
 
 
