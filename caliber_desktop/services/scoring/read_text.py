@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,8 @@ SAMPLE_CHARS = 1_000_000
 #: Bytes of the file parsed per batch when it streams (~120k rows of a TTD export): big enough
 #: that per-batch work is noise, small enough that a batch is a few tens of MB in memory.
 BLOCK_BYTES = 16 << 20
+#: Blocks Arrow may read beyond the batches handed on (see :class:`_Paced`).
+READ_AHEAD = 2
 _PLAIN = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _NULLS = frozenset(NULL_TOKENS)
 
@@ -115,6 +118,63 @@ def _options(
     }
 
 
+class _Paced:
+    """The report's file as Arrow's streaming reader sees it: never far ahead of the rows summed.
+
+    Arrow's reader reads blocks on its I/O thread up to 32 ahead of the batches taken (pyarrow
+    has no option for it, ARROW-12090), so a 5M-row report held ~650 MB of raw text before its
+    first rows were summed, and a 1M-row one all of it. Here each read waits until fewer than
+    ``ahead`` blocks are read beyond the batches the caller has :meth:`took`. A batch needs its
+    own block and the next (to complete its last line), so ``ahead`` = 2 lets Arrow parse the
+    next batch while this one is summed. Reads go straight to Arrow's own file (the GIL is
+    released while it reads); only the wait is Python's, once a block.
+    """
+
+    def __init__(self, raw: pa.NativeFile, ahead: int) -> None:
+        self._raw, self._ahead = raw, max(ahead, 2)
+        self._reads = self._taken = 0
+        self._turn = threading.Condition()
+        self.closed = False
+        #: Waits that ran out (a reader needing more blocks per batch than thought): 0 in tests.
+        self.waited_out = 0
+        #: The most blocks read beyond the batches taken, for tests.
+        self.most_ahead = 0
+
+    def read(self, size: int = -1) -> pa.Buffer | bytes:
+        with self._turn:
+            if not self._turn.wait_for(self._may_read, timeout=_PACE_TIMEOUT):
+                self.waited_out += 1  # read anyway: slower to free memory, never stuck
+            if self.closed:
+                return b""
+            self._reads += 1
+            self.most_ahead = max(self.most_ahead, self._reads - self._taken)
+        # an Arrow buffer, which Arrow takes as it is: a 16 MB ``bytes`` would go through the
+        # C heap and leave glibc mapping every later array up to that size from its heap
+        return self._raw.read_buffer(size)
+
+    def _may_read(self) -> bool:
+        return self.closed or self._reads - self._taken < self._ahead
+
+    def took(self) -> None:
+        """One more batch is in the caller's hands: the reader may read one block further."""
+        with self._turn:
+            self._taken += 1
+            self._turn.notify_all()
+
+    def close(self) -> None:
+        """The caller stopped (done, failed or cancelled): a waiting read returns at once."""
+        with self._turn:
+            self.closed = True
+            self._turn.notify_all()
+
+    def readable(self) -> bool:
+        return True
+
+
+#: Seconds a read waits for the caller before it goes ahead anyway (see :class:`_Paced`).
+_PACE_TIMEOUT = 5.0
+
+
 class _NotStreamable(Exception):  # noqa: N818 (a reason, read by the caller)
     """A batch showed what the sample did not: the file must be read whole."""
 
@@ -139,39 +199,44 @@ def _stream_text(
     size = max(path.stat().st_size, 1)
     as_text = _text_columns(grid, kinds)
     first, delivered = grid.header_row + 1, 0
-    # Arrow's own file, not a Python one: its read-ahead thread then reads without waiting for
-    # the interpreter lock, which the summing of the previous block holds (1M rows: ~0.35 s)
+    # Arrow's own file underneath, not a Python one: its read-ahead thread then reads without
+    # waiting for the interpreter lock, which the summing of the previous block holds
     with pa.OSFile(str(path)) as raw:
+        paced = _Paced(raw, READ_AHEAD)
         try:
             reader = pacsv.open_csv(
-                raw, **_options(sniffed, grid, kinds, as_text, on_invalid, BLOCK_BYTES)
+                paced, **_options(sniffed, grid, kinds, as_text, on_invalid, BLOCK_BYTES)
             )
         except pa.ArrowInvalid as exc:
             raise _NotStreamable(_why(exc, kinds)) from None
-        while True:
-            try:
-                batch = reader.read_next_batch()
-            except StopIteration:
-                return
-            except pa.ArrowInvalid as exc:
-                raise _NotStreamable(_why(exc, kinds)) from None
-            if ragged:
-                raise _NotStreamable(f"row {ragged[0]} has fewer cells than the header")
-            out = _Columns(rows=np.arange(batch.num_rows, dtype=np.int64) + first)
-            first += batch.num_rows
-            for i in sorted(kinds):
-                column = batch.column(f"c{i}")
-                if i in as_text:
-                    out.text[i] = column
-                    continue
-                values = _float_view(column)
-                if kinds[i] == "whole" and _has_fractions(values):
-                    raise _NotStreamable(f"column {grid.headers[i]!r} has fractions in a count")
-                out.numbers[i] = values
-            # Arrow parses one block per batch (and reads ahead on its own thread, so the
-            # file's position runs ahead of the rows handed on): count the blocks delivered.
-            delivered += BLOCK_BYTES
-            yield out, min(delivered / size, 1.0)
+        try:
+            while True:
+                try:
+                    batch = reader.read_next_batch()
+                except StopIteration:
+                    return
+                except pa.ArrowInvalid as exc:
+                    raise _NotStreamable(_why(exc, kinds)) from None
+                paced.took()
+                if ragged:
+                    raise _NotStreamable(f"row {ragged[0]} has fewer cells than the header")
+                out = _Columns(rows=np.arange(batch.num_rows, dtype=np.int64) + first)
+                first += batch.num_rows
+                for i in sorted(kinds):
+                    column = batch.column(f"c{i}")
+                    if i in as_text:
+                        out.text[i] = column
+                        continue
+                    values = _float_view(column)
+                    if kinds[i] == "whole" and _has_fractions(values):
+                        raise _NotStreamable(f"column {grid.headers[i]!r} has fractions in a count")
+                    out.numbers[i] = values
+                # Arrow parses one block per batch (and reads ahead on its own thread, so the
+                # file's position runs ahead of the rows handed on): count the blocks delivered.
+                delivered += BLOCK_BYTES
+                yield out, min(delivered / size, 1.0)
+        finally:
+            paced.close()  # a read waiting for a batch nobody will take returns at once
 
 
 def _why(exc: pa.ArrowInvalid, kinds: Mapping[int, str]) -> str:

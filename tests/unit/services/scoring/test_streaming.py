@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import csv
 import re
+import time
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 import xlsxwriter
 from hypothesis import HealthCheck, given, settings
@@ -37,6 +40,27 @@ HEADER = [
     "Clicks",
     "Advertiser Cost (Adv Currency)",
 ]
+
+
+@pytest.fixture(autouse=True)
+def paced(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[read_text._Paced]]:
+    """Every streamed read here is paced: Arrow never reads more than ``READ_AHEAD`` blocks
+    beyond the batches taken, and no read ever waits out its turn (which would mean a batch
+    needed more blocks than the pacing allows: a stall, not a bound)."""
+    made: list[read_text._Paced] = []
+
+    class Recorded(read_text._Paced):
+        def __init__(self, raw: pa.NativeFile, ahead: int) -> None:
+            super().__init__(raw, ahead)
+            made.append(self)
+
+    monkeypatch.setattr(read_text, "_Paced", Recorded)
+    monkeypatch.setattr(read_text, "_PACE_TIMEOUT", 30.0)
+    yield made
+    for file in made:
+        assert file.closed
+        assert file.waited_out == 0
+        assert file.most_ahead <= read_text.READ_AHEAD
 
 
 @pytest.fixture
@@ -260,6 +284,39 @@ def _messages_until_cancelled(path: Path, channel: Channel | None) -> list[str]:
     with pytest.raises(Cancelled):
         sum_sites(report, AnalysisLevel.DOMAIN, channel, progress=progress, cancel=token)
     return seen
+
+
+def test_arrow_reads_at_most_two_blocks_ahead_of_the_rows_summed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, paced: list[read_text._Paced]
+) -> None:
+    """Unpaced, Arrow's reader reads up to 32 blocks ahead (a 5M-row report: ~650 MB held)."""
+    monkeypatch.setattr(read_text, "BLOCK_BYTES", 4096)
+    path = write_rows(tmp_path / "report.csv", clean_rows(6000))
+    report = open_report(path)
+    reads_at: list[int] = []
+    for _ in report.batches():
+        time.sleep(0.002)  # summing takes a while: Arrow's thread would run on meanwhile
+        reads_at.append(paced[-1]._reads - paced[-1]._taken)
+    assert len(reads_at) > 40
+    assert max(reads_at) <= read_text.READ_AHEAD
+    table, _ = streamed(path)
+    assert_same(whole(path), table)
+
+
+def test_a_read_stopped_early_lets_arrow_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, paced: list[read_text._Paced]
+) -> None:
+    """A caller that stops after one batch (cancel, an error) must not leave Arrow's reading
+    thread waiting for a turn that never comes: closing wakes it."""
+    monkeypatch.setattr(read_text, "BLOCK_BYTES", 4096)
+    path = write_rows(tmp_path / "report.csv", clean_rows(6000))
+    stream = open_report(path).batches()
+    next(stream)
+    stream.close()
+    assert paced[-1].closed
+    started = time.monotonic()
+    assert paced[-1].read(4096) == b""  # a late read from Arrow's thread: no wait, no data
+    assert time.monotonic() - started < 1.0
 
 
 def test_cancel_stops_the_read_between_batches(tiny_blocks: None, shared_data: Path) -> None:
