@@ -84,8 +84,9 @@ def results_table(result: ScoreResult, extra: pd.DataFrame | None = None) -> pd.
     floats = out.select_dtypes("float").columns
     out[floats] = out[floats].round(6)  # summing cents leaves 6.800000000000001
     _text_columns(out)
-    if extra is not None:
-        out = out.join(extra, how="left")
+    if extra is not None:  # as a left join, without copying the whole table again
+        for column in extra.columns:
+            out[column] = extra[column].reindex(out.index)
     return out.reset_index(drop=True)
 
 

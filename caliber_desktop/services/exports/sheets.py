@@ -118,22 +118,33 @@ def text_of(value: Any) -> str | None:
 def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     """UTF-8 with a BOM (Excel then reads non-ASCII names right), numbers unquoted, via Arrow.
 
-    Mixed ``object`` columns become text first (Arrow needs one type per column).
+    Mixed ``object`` columns become text (Arrow needs one type per column). The rows are
+    neutralised, converted and written :data:`CHUNK` at a time, so a large table (100k sites'
+    ``scores.csv``) is never copied whole twice more; the bytes are those of one write.
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    safe = neutralise_frame(frame)
-    for column in safe.columns:
-        if safe[column].dtype == object:
-            safe[column] = pd.Series(
-                [text_of(v) for v in safe[column].tolist()], index=safe.index, dtype=object
-            )
-    table = pa.Table.from_pandas(safe, preserve_index=False)
     path.parent.mkdir(parents=True, exist_ok=True)
+    # by position (names may repeat); a ``str`` column is Arrow's already
+    text = [i for i, dtype in enumerate(frame.dtypes) if pd.api.types.is_object_dtype(dtype)]
     with path.open("wb") as handle:
         handle.write(codecs.BOM_UTF8)
-        pacsv.write_csv(table, handle, pacsv.WriteOptions(quoting_style="needed"))
+        writer: pacsv.CSVWriter | None = None
+        for start in range(0, max(len(frame), 1), CHUNK):
+            safe = neutralise_frame(frame.iloc[start : start + CHUNK])
+            for i in text:
+                cells = [text_of(v) for v in safe.iloc[:, i].tolist()]
+                safe.isetitem(i, np.array(cells, dtype=object))
+            if writer is None:  # text columns are text even where a chunk has none
+                schema = pa.Schema.from_pandas(safe, preserve_index=False)
+                for i in text:
+                    schema = schema.set(i, pa.field(schema.field(i).name, pa.string()))
+                options = pacsv.WriteOptions(quoting_style="needed")
+                writer = pacsv.CSVWriter(handle, schema, write_options=options)
+            writer.write_table(pa.Table.from_pandas(safe, schema=schema, preserve_index=False))
+        if writer is not None:
+            writer.close()
     return path
 
 

@@ -13,6 +13,7 @@ from support.windows_locks import WindowsLocks
 
 from caliber_desktop.errors import ValidationError
 from caliber_desktop.models.enums import Channel, Goal, Platform
+from caliber_desktop.services.exports import sheets
 from caliber_desktop.services.exports.run_outputs import (
     json_safe,
     neutralise,
@@ -94,6 +95,38 @@ def test_csv_reads_back_equal_with_text_neutralised(tmp_path: Path) -> None:
     np.testing.assert_allclose(back["ctr_shrunk"], table["ctr_shrunk"])
     assert back.loc[6, "flags"] == "ctr_anomaly;integrity"
     assert all(not str(v).startswith(("=", "+", "-", "@", "\t")) for v in back["top_drivers"])
+
+
+def test_csv_written_in_chunks_is_the_bytes_of_one_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Text columns empty in the first chunk, text only in the first, mixed cells, a formula
+    further down: the chunks join into the file one whole write gives, header once."""
+    n = 25
+    frame = pd.DataFrame(
+        {
+            "site_id": [f"site{i}.com" for i in range(n)],
+            "later": pd.Series([None] * 10 + [f"note {i}" for i in range(10, n)], dtype=object),
+            "early": pd.Series([f"x{i}" for i in range(5)] + [None] * (n - 5), dtype=object),
+            "mixed": [1, "two", None, 2.5, ("a", "b")] * 5,
+            "score": np.linspace(0.0, 99.5, n),
+            "evil": ["ok"] * 20 + [EVIL] * 5,
+            "flag": [True, False] * 12 + [True],
+        }
+    )
+    frame.loc[3, "score"] = np.nan
+    monkeypatch.setattr(sheets, "CHUNK", 10_000)
+    whole = write_csv(frame, tmp_path / "whole.csv").read_bytes()
+    monkeypatch.setattr(sheets, "CHUNK", 7)
+    chunked = write_csv(frame, tmp_path / "chunked.csv").read_bytes()
+    assert chunked == whole
+    assert chunked.count(b"site_id") == 1
+    back = pd.read_csv(tmp_path / "chunked.csv", encoding="utf-8-sig", keep_default_na=False)
+    assert back["later"].tolist()[9:11] == ["", "note 10"]
+    assert back["mixed"].tolist()[:5] == ["1", "two", "", "2.5", "a; b"]
+    assert back["evil"].tolist()[-1] == "'" + EVIL
+    empty = write_csv(frame.iloc[:0], tmp_path / "empty.csv").read_bytes()
+    assert empty.decode("utf-8-sig").strip() == ",".join(f'"{c}"' for c in frame.columns)
 
 
 def test_xlsx_reads_back_equal_and_holds_no_formula(tmp_path: Path) -> None:
