@@ -37,7 +37,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Qt's offscreen screen is 800×800 unless told otherwise: the window would be squeezed to it
+if os.environ.setdefault("QT_QPA_PLATFORM", "offscreen") == "offscreen":
+    _SCREEN = Path(tempfile.gettempdir()) / "caliber-bench-screen-1366x768.json"
+    _SCREEN.write_text(
+        '{"screens": [{"name": "laptop", "x": 0, "y": 0, "width": 1366, "height": 768,'
+        ' "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}'
+    )
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_SCREEN}"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_score import generate
