@@ -10,6 +10,7 @@ Protocol (:mod:`~caliber_desktop.ui.mainwindow.api`) names and connects them; no
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +56,7 @@ from caliber_desktop.ui.results.prepared import PreparedResults
 from caliber_desktop.ui.settings.housekeeping import Housekeeper
 from caliber_desktop.ui.shared.common import app_icon
 from caliber_desktop.ui.shared.errors import error_box
+from caliber_desktop.ui.shared.turns import Turns
 from caliber_desktop.ui.site.detail import SiteDetailPanel
 from caliber_desktop.workers import account, startup
 from caliber_desktop.workers.base import ErrorInfo
@@ -69,6 +71,8 @@ log = logging.getLogger(__name__)
 
 #: Window-state key: the analyst opened the Background jobs dock (absent in older saved states).
 JOBS_DOCK_KEY = "mainWindow/jobsDockShown"
+#: Runs with more sites are shown over a few turns of the event loop (see show_run).
+STAGED_SITES = 20_000
 
 #: What the file dialog and drag and drop offer (content decides; this only filters the list).
 
@@ -121,6 +125,8 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.lists_dock)
         self.tabifyDockWidget(self.detail_dock, self.lists_dock)
         self.detail_dock.raise_()
+        #: a big run is shown over a few turns of the event loop (see :meth:`show_run`)
+        self._showing = Turns(self)
         #: the analyst's jobs (not the app's bookkeeping): the status bar's indicator and the dock
         self.analyst_jobs = AnalystJobs(registry, self)
         #: the longer list of those jobs, hidden until the analyst opens it (View menu)
@@ -351,14 +357,29 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ showing runs
     def show_run(self, loaded: LoadedRun) -> None:
+        """The run in the results page and the lists panel; a big run over a few turns.
+
+        A run of more than :data:`STAGED_SITES` sites is shown in steps, each painted before the
+        next (:class:`~caliber_desktop.ui.shared.turns.Turns`): the page, the results, the lists.
+        """
         prepared = loaded.prepared if isinstance(loaded.prepared, PreparedResults) else None
-        self.results_panel.set_result(loaded.result, loaded.overrides, prepared)
-        self.pages.setCurrentWidget(self.results_panel)
         self.detail_panel.clear()
-        self.show_lists(loaded)
         self.setWindowTitle(f"Caliber Desktop — run {loaded.run.id}")
+        steps: list[Callable[[], object]] = [
+            lambda: self.results_panel.set_result(loaded.result, loaded.overrides, prepared),
+            lambda: self._set_lists(loaded),
+        ]
+        if self.pages.currentWidget() is not self.results_panel:  # the page first, as it was
+            steps.insert(0, lambda: self.pages.setCurrentWidget(self.results_panel))
+        self._showing.run(steps)
+        if len(loaded.result.sites) <= STAGED_SITES:
+            self._showing.finish()
 
     def show_lists(self, loaded: LoadedRun) -> None:
+        self._showing.finish()  # a run still being shown is shown whole first
+        self._set_lists(loaded)
+
+    def _set_lists(self, loaded: LoadedRun) -> None:
         ready = loaded.prepared_lists  # the lists panel's arrays, made on the worker
         self.lists_panel.set_lists(
             loaded.lists,
@@ -368,6 +389,7 @@ class MainWindow(QMainWindow):
 
     def show_overrides(self, loaded: LoadedRun) -> None:
         """Pins changed in the open run: re-mark the results and rebuild the lists."""
+        self._showing.finish()
         self.results_panel.set_overrides(loaded.overrides)
         self.show_lists(loaded)
 
@@ -385,6 +407,7 @@ class MainWindow(QMainWindow):
         )
 
     def clear_results(self) -> None:
+        self._showing.cancel()
         self.results_panel.clear()
         self.detail_panel.clear()
         self.lists_panel.clear()
