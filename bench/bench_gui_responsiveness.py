@@ -42,7 +42,8 @@ if os.environ.setdefault("QT_QPA_PLATFORM", "offscreen") == "offscreen":
     _SCREEN = Path(tempfile.gettempdir()) / "caliber-bench-screen-1366x768.json"
     _SCREEN.write_text(
         '{"screens": [{"name": "laptop", "x": 0, "y": 0, "width": 1366, "height": 768,'
-        ' "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}'
+        ' "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}]}',
+        encoding="utf-8",
     )
     os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_SCREEN}"
 sys.path.insert(0, str(Path(__file__).resolve().parent))

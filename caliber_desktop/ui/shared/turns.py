@@ -28,7 +28,6 @@ class Turns(QObject):
     def __init__(self, window: QWidget) -> None:
         super().__init__(window)
         self._steps: deque[Callable[[], object]] = deque()
-        self._painted = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._next)
