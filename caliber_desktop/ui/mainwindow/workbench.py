@@ -85,6 +85,8 @@ class Workbench(QObject):
         self.campaign_id: int | None = None
         self.scoring_job: str | None = None
         self._produced = False
+        #: the campaign whose run a scoring job just delivered (selecting it loads nothing)
+        self._delivered: int | None = None
         self._search: tuple[str, object] = ("", None)
         #: the campaigns last listed, by id (what dialogs are opened for)
         self.campaigns: dict[int, CampaignRecord] = {}
@@ -124,6 +126,8 @@ class Workbench(QObject):
     def open_campaign(self, campaign_id: int) -> None:
         """Show the campaign's current run (if it has one)."""
         self.campaign_id = campaign_id
+        if campaign_id == self._delivered:
+            return  # the scoring job brought this run with it: no second load (~1 s at 100k)
         worker = scoring.load_current_run(
             self.workspace, campaign_id, prepare_results, prepare_run_lists
         )
@@ -232,7 +236,11 @@ class Workbench(QObject):
 
     def _on_scored(self, loaded: Any) -> None:
         self._produced = isinstance(loaded, LoadedRun)
-        self.campaign_list.select_campaign(getattr(loaded, "campaign_id", -1))
+        self._delivered = loaded.campaign_id if self._produced else None
+        try:  # selecting the scored campaign, if another was, opens it: with this run
+            self.campaign_list.select_campaign(getattr(loaded, "campaign_id", -1))
+        finally:
+            self._delivered = None
         self._show_run(loaded)
 
     def _on_score_failed(self, info: ErrorInfo) -> None:

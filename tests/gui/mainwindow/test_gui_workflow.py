@@ -16,7 +16,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFileOpenEvent, QPalette
 from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog
 from pytestqt.qtbot import QtBot
-from support.window_steps import idle, open_first_site, open_scored_sample
+from support.window_steps import idle, open_first_site, open_scored_sample, start
 
 from caliber_desktop.app import ReportOpener
 from caliber_desktop.services.startup import sample_report
@@ -311,3 +311,39 @@ def test_pinning_the_open_site_updates_its_detail_at_once(window: MainWindow, qt
     window.workbench.unpin([site])
     qtbot.waitUntil(lambda: "pinned" not in chip.text(), timeout=TIMEOUT)
     idle(window, qtbot)
+
+
+def test_scoring_a_campaign_not_selected_shows_its_run_without_loading_it_again(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    """The scoring job brings the run with it; selecting the scored campaign (another one was
+    selected) used to start a second load of the same run (~1 s of a worker at 100k sites)."""
+    start(window, qtbot)
+    sample = window.workspace.campaigns.list().items[0]
+    other = window.workspace.campaigns.create(
+        "Other campaign",
+        settings={
+            "platform": "trade_desk",
+            "goal": "awareness",
+            "channel": "display",
+            "ctr_sensitivity": False,
+            "analysis_level": "domain",
+        },
+    )
+    window.workbench.refresh_campaigns()
+    qtbot.waitUntil(lambda: window.campaigns_panel.select_campaign(other.id), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: window.workbench.campaign_id == other.id, timeout=TIMEOUT)
+    idle(window, qtbot)
+    titles: list[str] = []
+    window.registry.job_added.connect(lambda _job, title: titles.append(title))
+    window.workbench.score(sample.id)
+    qtbot.waitUntil(lambda: window.workbench.loaded is not None, timeout=TIMEOUT)
+    idle(window, qtbot)
+    loaded = window.workbench.loaded
+    assert loaded is not None
+    assert loaded.campaign_id == sample.id
+    current = window.campaigns_panel.current_campaign()
+    assert current is not None
+    assert current.id == sample.id
+    assert window.results_panel.model.rowCount() == len(loaded.result.sites) > 0
+    assert "Loading results" not in titles, titles
