@@ -206,6 +206,29 @@ def _parse_small(
         raise Unsupported(f"its {what} could not be read ({exc})") from None
 
 
+def _string_start(state: dict[str, Any], tag: str, attrs: dict[str, str]) -> None:
+    """An element opening inside a string (a shared ``<si>`` or an inline ``<is>``): its runs,
+    phonetic hints (skipped) and text, as calamine's ``read_string`` reads them."""
+    if tag == "r" and state["rich"] is None:
+        state["rich"] = ""
+    elif tag == "rPh":
+        state["phonetic"] = True
+    elif tag == "t" and not state["phonetic"]:
+        state["text"] = []
+        state["keep"] = attrs.get("xml:space") == "preserve"
+
+
+def _string_end(state: dict[str, Any], tag: str) -> None:
+    """An element closing inside a string: a ``<t>``'s text joins the string's."""
+    if tag == "t" and state["text"] is not None:
+        value = "".join(state["text"])
+        state["text"] = None
+        value = _unescape(value if state["keep"] else value.strip(_WS))
+        state["rich"] = value if state["rich"] is None else state["rich"] + value
+    elif tag == "rPh":
+        state["phonetic"] = False
+
+
 def _strings(data: bytes) -> list[str]:
     """The shared strings, as calamine's ``read_string`` reads each ``<si>``."""
     out: list[str] = []
@@ -215,25 +238,15 @@ def _strings(data: bytes) -> list[str]:
         tag = _local(name)
         if tag == "si":
             state["rich"] = None
-        elif tag == "r" and state["rich"] is None:
-            state["rich"] = ""
-        elif tag == "rPh":
-            state["phonetic"] = True
-        elif tag == "t" and not state["phonetic"]:
-            state["text"] = []
-            state["keep"] = attrs.get("xml:space") == "preserve"
+        else:
+            _string_start(state, tag, attrs)
 
     def end(name: str) -> None:
         tag = _local(name)
-        if tag == "t" and state["text"] is not None:
-            value = "".join(state["text"])
-            state["text"] = None
-            value = _unescape(value if state["keep"] else value.strip(_WS))
-            state["rich"] = value if state["rich"] is None else state["rich"] + value
-        elif tag == "rPh":
-            state["phonetic"] = False
-        elif tag == "si":
+        if tag == "si":
             out.append(state["rich"] if state["rich"] is not None else "")
+        else:
+            _string_end(state, tag)
 
     def chars(text: str) -> None:
         if state["text"] is not None:
@@ -541,15 +554,8 @@ class _General:
             tag = _local(name)
             depth[0] += 1
             if child:
-                if child["tag"] != "is":
-                    return
-                if tag == "r" and child["rich"] is None:
-                    child["rich"] = ""
-                elif tag == "rPh":
-                    child["phonetic"] = True
-                elif tag == "t" and not child["phonetic"]:
-                    child["text"] = []
-                    child["keep"] = attrs.get("xml:space") == "preserve"
+                if child["tag"] == "is":
+                    _string_start(child, tag, attrs)
                 return
             if cell:
                 if tag not in ("v", "f", "is"):
@@ -577,13 +583,8 @@ class _General:
                 if level == child["depth"]:
                     _child_value(cell, child)
                     child.clear()
-                elif child["tag"] == "is" and tag == "t" and child["text"] is not None:
-                    value = "".join(child["text"])
-                    child["text"] = None
-                    value = _unescape(value if child["keep"] else value.strip(_WS))
-                    child["rich"] = value if child["rich"] is None else child["rich"] + value
-                elif child["tag"] == "is" and tag == "rPh":
-                    child["phonetic"] = False
+                elif child["tag"] == "is":
+                    _string_end(child, tag)
                 return
             if cell:
                 if level == cell["depth"]:
