@@ -17,6 +17,9 @@ from pytestqt.qtbot import QtBot
 from support.openai_server import OpenAIServer, use_server
 from support.window_steps import idle, open_scored_sample
 
+from caliber_desktop.models.enums import Goal
+from caliber_desktop.services.scoring.engine import ScoreRequest, score_file
+from caliber_desktop.services.scoring.model import ScoreResult
 from caliber_desktop.services.workspace import Workspace
 from caliber_desktop.ui.mainwindow.window import MainWindow
 from caliber_desktop.workers.registry import WorkerRegistry, db_lane
@@ -82,3 +85,11 @@ def ai_window(
     open_scored_sample(window, qtbot)
     yield window
     idle(window, qtbot)
+
+
+@pytest.fixture(scope="module")
+def result(shared_data: Path) -> ScoreResult:
+    """The display awareness sample scored, once per test module (the panels' tests read it)."""
+    return score_file(
+        shared_data / "ttd_display_awareness_sample.csv", ScoreRequest(goal=Goal.AWARENESS)
+    ).result

@@ -6,7 +6,6 @@ gave them, measured on a few rows instead of 1,000 per column."""
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,9 +17,7 @@ from PySide6.QtWidgets import QApplication, QHeaderView, QTableView
 from pytestqt.qtbot import QtBot
 from support.window_steps import TIMEOUT, idle, open_scored_sample
 
-from caliber_desktop.models.enums import Goal
 from caliber_desktop.services.runs.facts import list_cell
-from caliber_desktop.services.scoring.engine import ScoreRequest, score_file
 from caliber_desktop.services.scoring.lists import ListName, Override, SiteLists, build_lists
 from caliber_desktop.services.scoring.model import ScoreResult
 from caliber_desktop.ui.lists.panel import ListsPanel, impact_sentence, summary_text
@@ -47,12 +44,6 @@ ROLES = (
     SITE_ID_ROLE,
     PINNED_ROLE,
 )
-
-
-@pytest.fixture(scope="module")
-def result(shared_data: Path) -> ScoreResult:
-    path = shared_data / "ttd_display_awareness_sample.csv"
-    return score_file(path, ScoreRequest(goal=Goal.AWARENESS)).result
 
 
 @pytest.fixture

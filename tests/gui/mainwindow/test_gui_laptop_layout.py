@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -26,8 +25,6 @@ from support.paths import REPO
 from support.window_steps import open_first_site, score_sample, start
 
 from caliber_desktop.config import HOME_ENV
-from caliber_desktop.models.enums import Goal
-from caliber_desktop.services.scoring.engine import ScoreRequest, score_file
 from caliber_desktop.services.scoring.model import ScoreResult
 from caliber_desktop.services.workspace import Workspace
 from caliber_desktop.ui.mainwindow.layout import STATE_KEY, STATE_VERSION
@@ -134,13 +131,6 @@ def test_150_percent_on_a_1080p_screen_first_run(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------ the Name column
-
-
-@pytest.fixture(scope="module")
-def result(shared_data: Path) -> ScoreResult:
-    return score_file(
-        shared_data / "ttd_display_awareness_sample.csv", ScoreRequest(goal=Goal.AWARENESS)
-    ).result
 
 
 def test_name_shows_only_where_it_differs_from_the_site(qtbot: QtBot, result: ScoreResult) -> None:

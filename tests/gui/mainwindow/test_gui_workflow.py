@@ -16,6 +16,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFileOpenEvent, QPalette
 from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog
 from pytestqt.qtbot import QtBot
+from support.campaigns import TTD_DISPLAY_AWARENESS
 from support.window_steps import idle, open_first_site, open_scored_sample, start
 
 from caliber_desktop.app import ReportOpener
@@ -320,16 +321,7 @@ def test_scoring_a_campaign_not_selected_shows_its_run_without_loading_it_again(
     selected) used to start a second load of the same run (~1 s of a worker at 100k sites)."""
     start(window, qtbot)
     sample = window.workspace.campaigns.list().items[0]
-    other = window.workspace.campaigns.create(
-        "Other campaign",
-        settings={
-            "platform": "trade_desk",
-            "goal": "awareness",
-            "channel": "display",
-            "ctr_sensitivity": False,
-            "analysis_level": "domain",
-        },
-    )
+    other = window.workspace.campaigns.create("Other campaign", settings=TTD_DISPLAY_AWARENESS)
     window.workbench.refresh_campaigns()
     qtbot.waitUntil(lambda: window.campaigns_panel.select_campaign(other.id), timeout=TIMEOUT)
     qtbot.waitUntil(lambda: window.workbench.campaign_id == other.id, timeout=TIMEOUT)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,9 +19,7 @@ from caliber_desktop.models.chart_style import (
     TONE_COLOURS,
     ThemedColour,
 )
-from caliber_desktop.models.enums import Goal
 from caliber_desktop.services.report import charts as pdf_charts
-from caliber_desktop.services.scoring.engine import ScoreRequest, score_file
 from caliber_desktop.services.scoring.model import ScoreResult
 from caliber_desktop.ui.results.charts import DecadeAxis, ScoreHistogram, SpendScatter
 from caliber_desktop.ui.results.panel import ResultsPanel
@@ -31,12 +28,6 @@ from caliber_desktop.ui.shared.theme import dark_palette
 from caliber_desktop.ui.site.chart import GAINED, LOST, ContributionChart
 
 LEGEND = ["Allow", "Monitor", "Block", "Insufficient data"]
-
-
-@pytest.fixture(scope="module")
-def result(shared_data: Path) -> ScoreResult:
-    path = shared_data / "ttd_display_awareness_sample.csv"
-    return score_file(path, ScoreRequest(goal=Goal.AWARENESS)).result
 
 
 @pytest.fixture

@@ -6,8 +6,6 @@ sorting against numpy's stable argsort, so the table shows exactly what the fram
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,8 +13,6 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QInputDialog
 from pytestqt.qtbot import QtBot
 
-from caliber_desktop.models.enums import Goal
-from caliber_desktop.services.scoring.engine import ScoreRequest, score_file
 from caliber_desktop.services.scoring.lists import Override
 from caliber_desktop.services.scoring.model import ScoreResult
 from caliber_desktop.ui.results.columns import result_columns
@@ -25,12 +21,6 @@ from caliber_desktop.ui.shared.frame_model import FrameTableModel
 from caliber_desktop.ui.shared.roles import PINNED_ROLE, SITE_ID_ROLE, SORT_ROLE
 
 ASC, DESC = Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder
-
-
-@pytest.fixture(scope="session")
-def result(shared_data: Path) -> ScoreResult:
-    path = shared_data / "ttd_display_awareness_sample.csv"
-    return score_file(path, ScoreRequest(goal=Goal.AWARENESS)).result
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLabel
 from pytestqt.qtbot import QtBot
+from support.campaigns import TTD_DISPLAY_AWARENESS
 from support.keyboard import focus_not_shown, fusion, tab_stops, tab_walk, unnamed
 
 from caliber_desktop.errors import FileRejectedError
@@ -149,16 +150,7 @@ def test_a_long_bug_text_is_cut_in_the_sentence_and_whole_in_the_details(qtbot: 
 def test_importing_a_bad_file_names_it_and_says_what_to_do(
     window: MainWindow, qtbot: QtBot, tmp_path: Path, name: str, content: bytes, says: str
 ) -> None:
-    campaign = window.workspace.campaigns.create(
-        "Q4 display",
-        settings={
-            "platform": "trade_desk",
-            "goal": "awareness",
-            "channel": "display",
-            "ctr_sensitivity": False,
-            "analysis_level": "domain",
-        },
-    )
+    campaign = window.workspace.campaigns.create("Q4 display", settings=TTD_DISPLAY_AWARENESS)
     bad = tmp_path / name
     bad.write_bytes(content)
     window.show()

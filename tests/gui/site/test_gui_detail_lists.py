@@ -14,9 +14,7 @@ from pytestqt.qtbot import QtBot
 from support.vocabulary import machine_names, widget_texts
 
 from caliber_desktop.models import labels
-from caliber_desktop.models.enums import Goal
 from caliber_desktop.services.runs.facts import run_counts
-from caliber_desktop.services.scoring.engine import ScoreRequest, score_file
 from caliber_desktop.services.scoring.explain import explain_site
 from caliber_desktop.services.scoring.lists import Override, SiteLists, build_lists
 from caliber_desktop.services.scoring.model import ScoreResult
@@ -25,12 +23,6 @@ from caliber_desktop.ui.shared.list_members_model import ListMembersModel
 from caliber_desktop.ui.shared.roles import PINNED_ROLE, SITE_ID_ROLE
 from caliber_desktop.ui.shared.tones import tone_colour
 from caliber_desktop.ui.site.detail import PLACEHOLDER, SiteDetailPanel
-
-
-@pytest.fixture(scope="module")
-def result(shared_data: Path) -> ScoreResult:
-    path = shared_data / "ttd_display_awareness_sample.csv"
-    return score_file(path, ScoreRequest(goal=Goal.AWARENESS)).result
 
 
 @pytest.fixture
