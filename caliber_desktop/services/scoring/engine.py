@@ -7,8 +7,6 @@ detection, but only when it is confident; otherwise the analyst is asked to say 
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import gc
 import os
 import sys
@@ -23,6 +21,7 @@ from caliber_desktop.errors import ValidationError
 from caliber_desktop.models.enums import AnalysisLevel, Channel, Goal, Platform
 from caliber_desktop.services.progress import CancelToken, ProgressCallback, no_progress
 from caliber_desktop.services.scoring.aggregate import SiteAccumulator
+from caliber_desktop.services.scoring.heap import trim_heap
 from caliber_desktop.services.scoring.model import (
     ColumnMapping,
     Detection,
@@ -195,9 +194,7 @@ def release_memory() -> None:
     """
     gc.collect()
     pa.default_memory_pool().release_unused()
-    if sys.platform.startswith("linux"):  # glibc only; musl and other systems lack it
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None).malloc_trim(0)
+    trim_heap()
 
 
 def lean_arrow_pool() -> None:
