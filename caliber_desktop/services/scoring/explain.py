@@ -23,6 +23,8 @@ from caliber_desktop.models import labels
 from caliber_desktop.services.scoring.model import MetricUse, ScoreResult, unit_noun
 
 FloatArray = npt.NDArray[np.float64]
+#: pandas' ``str`` column type (Arrow-backed text, NaN for missing): what ``astype("str")`` makes.
+STR = pd.StringDtype("pyarrow", na_value=np.nan)
 #: How many metrics the sentence names.
 TOP_DRIVERS = 2
 
@@ -176,8 +178,8 @@ def top_drivers(sites: pd.DataFrame, uses: Sequence[MetricUse]) -> list[str]:
 def lead_with_flags(
     drivers: npt.NDArray[np.object_],
     rules: npt.NDArray[np.object_],
-    flags: Sequence[tuple[str, ...]],
-    evidence: Sequence[tuple[str, ...]],
+    flags: npt.NDArray[np.object_],
+    evidence: npt.NDArray[np.object_],
     hard: frozenset[str],
 ) -> npt.NDArray[np.object_]:
     """A site a red flag blocked is explained by the flag first: its evidence, then the score's
@@ -223,9 +225,13 @@ def decision_reasons(result: ScoreResult, sites: pd.DataFrame | None = None) -> 
     numbers; "" for a run stored before certainty.
 
     Words, not data: made when shown or exported, from the stored rule, probabilities and
-    interval (so scoring 100k sites does not pay for 100k sentences). Built per rule with
-    ``np.char`` over that rule's sites; the few flagged sites one by one.
+    interval (so scoring 100k sites does not pay for 100k sentences). Built per rule as Arrow
+    strings over that rule's sites, the few flagged sites one by one, and handed back as a
+    ``str`` column without becoming Python strings (at 100k sites those, with an en dash in
+    most, held ~35 MB at the export's peak). A rule no sentence is written for reads "".
     """
+    import pyarrow as pa
+
     frame = result.sites if sites is None else sites
     decision = result.summary.get("decision")
     if decision is None or "decision_rule" not in frame.columns:
@@ -243,12 +249,14 @@ def decision_reasons(result: ScoreResult, sites: pd.DataFrame | None = None) -> 
     sure = float(decision["confidence"])
     block_cut, allow_cut = float(decision["block_cut"]), float(decision["allow_cut"])
     minimum = int(decision["min_impressions"])
-    out = np.empty(len(rule), dtype=object)
+    places: list[npt.NDArray[np.intp]] = []
+    parts: list[Any] = []
 
     def put(mask: npt.NDArray[np.bool_], texts: Any) -> None:
         where = np.flatnonzero(mask)
         if len(where):
-            out[where] = texts(where).to_numpy(zero_copy_only=False)
+            places.append(where)
+            parts.append(texts(where))
 
     def interval(i: npt.NDArray[np.intp]) -> Any:
         return _join(" (90 % interval ", _whole(lo[i]), "–", _whole(hi[i]), ").")
@@ -299,16 +307,47 @@ def decision_reasons(result: ScoreResult, sites: pd.DataFrame | None = None) -> 
             named[codes] = labels.flags(codes)
         return named[codes]
 
-    for i in np.flatnonzero(rule == "red_flag").tolist():
-        codes = names(tuple(c for c in flags[i] if c in hard))
-        out[i] = f"Blocked by a red flag: {codes}."
-    for i in np.flatnonzero(monitor & soft).tolist():
-        out[i] = (
-            f"Monitor: flagged ({names(tuple(flags[i]))}), so never allowed; only "
-            f"{p_block[i] * 100:.0f} % sure the score is below the block cut, short of "
-            f"{sure * 100:.0f} %."
+    red = np.flatnonzero(rule == "red_flag")
+    places.append(red)
+    parts.append(
+        pa.array(
+            [
+                f"Blocked by a red flag: {names(tuple(c for c in flags[i] if c in hard))}."
+                for i in red.tolist()
+            ],
+            type=pa.string(),
         )
-    return pd.Series([str(t) for t in out], index=frame.index, dtype=object)
+    )
+    flagged = np.flatnonzero(monitor & soft)
+    places.append(flagged)
+    parts.append(
+        pa.array(
+            [
+                f"Monitor: flagged ({names(tuple(flags[i]))}), so never allowed; only "
+                f"{p_block[i] * 100:.0f} % sure the score is below the block cut, short of "
+                f"{sure * 100:.0f} %."
+                for i in flagged.tolist()
+            ],
+            type=pa.string(),
+        )
+    )
+    return _placed(places, parts, frame.index)
+
+
+def _placed(
+    places: Sequence[npt.NDArray[np.intp]], parts: Sequence[Any], index: pd.Index
+) -> pd.Series:
+    """One ``str`` column from Arrow string arrays, each for the rows at its ``places``; rows
+    none of them covers read ""."""
+    import pyarrow as pa
+
+    n = len(index)
+    texts = pa.concat_arrays([*parts, pa.array([""], type=pa.string())])
+    source = np.full(n, len(texts) - 1, dtype=np.intp)  # the "" at the end
+    source[np.concatenate(places)] = np.arange(len(texts) - 1)
+    column: pd.Series = texts.take(pa.array(source)).to_pandas(types_mapper=lambda _: STR)
+    column.index = index
+    return column
 
 
 def variance_shares(sites: pd.DataFrame, uses: Sequence[MetricUse]) -> dict[str, float]:

@@ -134,6 +134,18 @@ def test_a_decision_follows_its_probability_and_names_its_rule() -> None:
     assert reasons[blocked.index].str.startswith("Blocked: ").all()
     assert reasons[allowed.index].str.contains(r"sure the score is at or above").all()
     assert (reasons != "").all()
+    # each sentence sits on its own site's row, whichever rule's pass wrote it
+    for rule in sites["decision_rule"].unique():
+        site = sites.index[sites["decision_rule"] == rule][-1]
+        alone = decision_reasons(result, sites.loc[[site]])
+        assert alone.index.tolist() == [site]
+        assert alone.iloc[0] == reasons[site]
+    # text as pandas keeps it, never 100k Python strings; a rule with no sentence reads ""
+    assert reasons.dtype == "str"
+    odd = sites.assign(decision_rule=sites["decision_rule"].where(~enough, "a rule from elsewhere"))
+    unknown = decision_reasons(result, odd)
+    assert (unknown[enough] == "").all()
+    assert unknown[~enough].str.startswith("Insufficient data: ").all()
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
