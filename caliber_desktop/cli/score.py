@@ -99,10 +99,11 @@ def _mapping(path: Path | None) -> dict[str, str] | None:
 
 
 def cmd_score(args: argparse.Namespace, paths: Paths, out: Any) -> int:
+    # what reading needs, and no more: scoring, the lists and the writers (pandas among them)
+    # load once the report's first rows are read
     from caliber_desktop.services.exports.file_swap import check_targets
-    from caliber_desktop.services.exports.run_outputs import run_output_names, write_run_outputs
+    from caliber_desktop.services.exports.output_names import run_output_names
     from caliber_desktop.services.scoring.engine import ScoreRequest, score_file
-    from caliber_desktop.services.scoring.lists import build_lists
     from caliber_desktop.services.scoring.sniff import require_file
 
     if (args.file is None) == (args.campaign is None):
@@ -152,6 +153,9 @@ def cmd_score(args: argparse.Namespace, paths: Paths, out: Any) -> int:
         scored = score_file(source, request, progress=progress_printer(args.json), cancel=token)
     if not args.json and sys.stderr.isatty():
         print(file=sys.stderr)
+    from caliber_desktop.services.exports.run_outputs import write_run_outputs
+    from caliber_desktop.services.scoring.lists import build_lists
+
     lists = build_lists(
         scored.result.sites, warning_share=scored.result.config.impact_warning_share
     )
@@ -183,7 +187,7 @@ def _score_campaign(
     from caliber_desktop.services.exports.file_swap import check_targets
     from caliber_desktop.services.runs.facts import run_counts
     from caliber_desktop.services.runs.service import RunService
-    from caliber_desktop.services.scoring.lists import list_file_names
+    from caliber_desktop.services.scoring.list_names import list_file_names
     from caliber_desktop.services.workspace import open_workspace
 
     if args.min_impressions is not None:

@@ -22,6 +22,7 @@ import pandas as pd
 
 from caliber_desktop.models.enums import AnalysisLevel
 from caliber_desktop.services.exports.file_swap import RETRY, Staging, check_targets
+from caliber_desktop.services.exports.output_names import run_output_names
 from caliber_desktop.services.exports.sheets import (
     CHUNK,
     FORMULA_PREFIXES,
@@ -121,17 +122,6 @@ def write_json(data: Any, path: Path) -> Path:
         newline="\n",
     )
     return path
-
-
-def run_output_names(*, level_vendor: bool, xlsx: bool) -> list[str]:
-    """The files :func:`write_run_outputs` writes, known before scoring (to check for locks)."""
-    results = ["scores.csv", "scores.xlsx"] if xlsx else ["scores.csv"]
-    return [
-        *results,
-        *list_file_names(level_vendor=level_vendor),
-        "summary.json",
-        "data_quality.json",
-    ]
 
 
 def write_run_outputs(

@@ -26,11 +26,10 @@ gives the SQL this stage corresponds to.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -74,6 +73,9 @@ from caliber_desktop.services.scoring.site_facts import (
     id_summary,
     sorted_order,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -305,6 +307,8 @@ class SiteAccumulator:
 
     def _classify(self, values: list[str], evidence: Bools | None) -> None:
         """Classify ids seen for the first time, each once (apps by their rows' evidence)."""
+        import pandas as pd
+
         known = self._known_apps
         if known:
             hinted = np.array([v in known for v in values], dtype=bool)
@@ -421,6 +425,8 @@ class SiteAccumulator:
 
     def finish(self, progress: ProgressCallback = no_progress) -> SiteTable:
         """The per-site table of everything added, with the rows left out and the notes."""
+        import pandas as pd
+
         n_sites = len(self._site_names)
         site_of_raw = self._site_of_raw.values
         rows_per_site = self._rows.values

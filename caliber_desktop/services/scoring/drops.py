@@ -10,16 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from caliber_desktop.models.enums import AnalysisLevel
 from caliber_desktop.services.scoring.identifiers import is_total_label
 from caliber_desktop.services.scoring.model import DIMENSION_COLUMNS, DroppedRows, unit_noun
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]

@@ -31,7 +31,6 @@ from caliber_desktop.services.scoring.model import (
     SiteTable,
     counted,
 )
-from caliber_desktop.services.scoring.pipeline import score_sites
 from caliber_desktop.services.scoring.preprocess import require_id_column
 from caliber_desktop.services.scoring.read import ReadAgain, ReportStream, RowBatch, open_report
 
@@ -260,6 +259,8 @@ def score_file(
     mapping, detection = report.mapping, report.detection
     del report  # its header sample and reader (~6 MB at 1M rows): not needed to score
     cancel.raise_if_cancelled()
+    from caliber_desktop.services.scoring.pipeline import score_sites  # after reading (pandas)
+
     result = score_sites(table, config, progress=_stage(progress, "score"), cancel=cancel)
     del table
     release_memory()  # scoring's working arrays, before the caller writes or stores the result

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -31,6 +31,9 @@ from caliber_desktop.services.scoring.identifiers import (
     _Section,
 )
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 Objects = npt.NDArray[np.object_]
 Ints = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
@@ -41,7 +44,13 @@ _DOMAIN, _BUNDLE, _STORE_ID, _APP_NAME, _NON_TARGETABLE = range(5)
 _CLEAN_HOST_RE = rf"^{_LABEL}(?:\.{_LABEL})+$"
 _CLEAN_STORE_ID_RE = r"^(?:[iI][dD])?[0-9]+$"
 _CLEAN_IPV4_RE = r"^[0-9]{1,3}(?:\.[0-9]{1,3}){3}$"
-_DOT = pa.scalar(".", pa.large_string())
+
+
+@functools.cache
+def _dot() -> pa.Scalar:
+    """The separator of joined labels (made at the first join: any Arrow scalar from a Python
+    value loads pandas, which reading a report's first rows does without)."""
+    return pa.scalar(".", pa.large_string())
 
 
 @dataclass(frozen=True)
@@ -121,7 +130,7 @@ def _suffix_labels(labels: pa.Array, ends: Ints, n: Ints) -> tuple[Ints, Ints]:
         deeper = _isin(suffix, rules.nodes) & (n[rows] > k)
         rows, wild, k = rows[deeper], [w[deeper] for w in wild], k + 1
         head = labels.take(ends[rows] - k)
-        suffix = pc.binary_join_element_wise(head, suffix.filter(pa.array(deeper)), _DOT)
+        suffix = pc.binary_join_element_wise(head, suffix.filter(pa.array(deeper)), _dot())
     full, icann = (np.where(e > 0, e - 1, f) for f, e in zip(found, exception, strict=True))
     return full, icann
 
@@ -134,7 +143,7 @@ def _last_labels(labels: pa.Array, ends: Ints, count: Ints) -> Objects:
         done = count[rows] == j
         out[rows[done]] = text.filter(pa.array(done)).to_numpy(zero_copy_only=False)
         rows, text, j = rows[~done], text.filter(pa.array(~done)), j + 1
-        text = pc.binary_join_element_wise(labels.take(ends[rows] - j), text, _DOT)
+        text = pc.binary_join_element_wise(labels.take(ends[rows] - j), text, _dot())
     return out
 
 
@@ -211,6 +220,8 @@ def classify_column(
     ``all_in_app`` says every row is (a CTV report, an app column). A value with such a row is
     classified by :func:`~.identifiers.app_identifier`.
     """
+    import pandas as pd
+
     codes, uniques = pd.factorize(values.astype("string").fillna(""), use_na_sentinel=False)
     raw = np.asarray(uniques, dtype=object)
     site, host = raw.copy(), np.full(len(raw), "", dtype=object)
@@ -259,6 +270,8 @@ def classify_ids(
     values: pd.Series, level: AnalysisLevel | str = AnalysisLevel.DOMAIN
 ) -> pd.DataFrame:
     """Vectorised ``classify_id``: columns ``site_id``, ``host``, ``kind``, same index."""
+    import pandas as pd
+
     ids = classify_column(values, level)
     return pd.DataFrame(
         {

@@ -16,14 +16,16 @@ over), and nothing here writes into them: the report's frame stays as it came.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from caliber_desktop.models import labels
 from caliber_desktop.services.scoring.model import COUNT_COLUMNS, Issue
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -41,6 +43,8 @@ RATE_LABELS = {
 
 def column(frame: pd.DataFrame, name: str) -> Floats | None:
     """A numeric column as float64 (text → NaN); a read-only view when it already is float64."""
+    import pandas as pd
+
     if name not in frame.columns:
         return None
     series = frame[name]

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from caliber_desktop.services.scoring.list_names import list_file_names as list_file_names
 from caliber_desktop.services.scoring.model import APP_KINDS
 
 ListName = Literal["allow", "block", "monitor"]
@@ -155,15 +156,6 @@ class SiteLists:
             path.write_text(text, encoding="utf-8", newline="")
             written.append(path)
         return written
-
-
-def list_file_names(*, level_vendor: bool = False) -> list[str]:
-    """The names :meth:`SiteLists.files` writes, known before the lists are (to check for locks)."""
-    if level_vendor:
-        names = ["allowlist_vendors.txt", "blocklist_vendors.txt"]
-    else:
-        names = [f"{n}list_{kind}.txt" for n in ("allow", "block") for kind in ("domains", "apps")]
-    return [*names, "bid_adjustments.csv"]
 
 
 def dsp_entry(site_id: str) -> str:

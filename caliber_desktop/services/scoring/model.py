@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from caliber_desktop.models.enums import AnalysisLevel, Channel, FileFormat, Goal, Platform
 from caliber_desktop.services.scoring.vocabulary import PLATFORM_LABELS, counted, unit_noun
+
+if TYPE_CHECKING:  # frames are pandas'; reading a report's first rows does not load it
+    import pandas as pd
 
 __all__ = ["PLATFORM_LABELS", "counted", "unit_noun"]  # re-exported for the stages
 

@@ -13,15 +13,17 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from caliber_desktop.services.scoring.model import Issue
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Locale = Literal["us", "eu"]
 FloatArray = npt.NDArray[np.float64]
@@ -77,6 +79,8 @@ READ_AS_MISSING = (
 
 
 def _as_array(values: pd.Series | pa.Array | pa.ChunkedArray | Sequence[object]) -> pa.Array:
+    import pandas as pd
+
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     if isinstance(values, pd.Series):
@@ -288,6 +292,8 @@ def parse_dates(values: pd.Series, seen: DateOrder | None = None) -> tuple[pd.Se
     so a million rows of a few hundred days costs a few hundred conversions. A column read in
     batches passes ``seen``, which adds up the evidence for one note at the end.
     """
+    import pandas as pd
+
     array = pc.fill_null(_as_array(values), "")
     encoded = pc.dictionary_encode(array)
     texts = [str(t).strip() for t in encoded.dictionary.to_pylist()]

@@ -15,11 +15,10 @@ import dataclasses
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import pyarrow as pa
 
 from caliber_desktop.errors import FileRejectedError
@@ -61,6 +60,9 @@ from caliber_desktop.services.scoring.read_text import (
 )
 from caliber_desktop.services.scoring.sniff import Sniffed, sniff
 from caliber_desktop.services.scoring.unused_columns import unused_column_warnings
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 NUMERIC: frozenset[str] = frozenset(COUNT_COLUMNS + RATE_COLUMNS)
 #: Counts that are whole numbers: a fraction in one betrays ``48.421`` meaning 48,421.
@@ -418,6 +420,8 @@ def _frame(
 ) -> tuple[pd.DataFrame, list[UnreadableCells]]:
     """The canonical columns of ``columns`` (one batch, or the whole file when ``decided`` is
     None); notes go to ``issues`` for a whole read, to ``decided`` for a streamed one."""
+    import pandas as pd
+
     rows = columns.rows
     numeric = {position[h] for c, hs in hmap.sources.items() if c in NUMERIC for h in hs}
     votes = {i: locale_votes(a) for i, a in columns.text.items() if i in numeric}

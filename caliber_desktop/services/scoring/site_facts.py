@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -30,6 +29,8 @@ def display_names(site: Ints, k: int, spelling: Objects, rows: Ints) -> Objects:
     Per distinct raw value ``i``: its site ``site[i]``, its ``spelling`` (trimmed) and its
     number of scored ``rows``; values that share a site and a spelling add up.
     """
+    import pandas as pd
+
     names = np.empty(k, dtype=object)
     scored = np.flatnonzero(rows > 0)
     if k == 0 or not len(scored):
@@ -57,6 +58,8 @@ def children(
     (``scored``) and the impressions of its scored rows (``raw_imps``); values that share a
     (site, host) pair add up.
     """
+    import pandas as pd
+
     host_code, uniques = pd.factorize(host)
     hosts, n = np.asarray(uniques, dtype=object), max(len(uniques), 1)
     which = np.flatnonzero(scored)
@@ -80,6 +83,8 @@ def sorted_order(names: Objects) -> Ints:
 
 def id_summary(ids: DistinctIds, raw_rows: Ints, kinds: Objects, level: AnalysisLevel) -> IdSummary:
     """What the ids were read as: sites per kind, hosts rolled up, apps kept whole."""
+    import pandas as pd
+
     scored = raw_rows > 0
     counts = pd.Series(kinds, dtype=object).value_counts()
     kind_counts = {str(k): int(v) for k, v in counts.items()}
