@@ -243,6 +243,51 @@ def test_console_script_reports_bad_input_without_traceback(tmp_path: Path) -> N
     assert "Traceback" not in done.stderr
 
 
+#: ``caliber score`` in 64 KiB blocks that presses Ctrl+C itself at its Nth "Read …" report.
+_CTRL_C_AT = """
+import signal, sys
+import caliber_desktop.cli.output as output
+from caliber_desktop.services.scoring import read_text
+
+read_text.BLOCK_BYTES = 1 << 16
+at, seen = int(sys.argv.pop(1)), [0]
+
+def printer(quiet):
+    def show(done, total, message):
+        if message.startswith("Read "):
+            seen[0] += 1
+            if seen[0] == at:
+                signal.raise_signal(signal.SIGINT)
+    return show
+
+output.progress_printer = printer
+from caliber_desktop.cli.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("at", [1, 4, 12])
+def test_ctrl_c_while_reading_cancels_and_exits_cleanly(tmp_path: Path, at: int) -> None:
+    """Ctrl+C mid-read says "Cancelled", exits 130 and writes nothing. It used to abort the
+    process at exit ("terminate called without an active exception", exit 134) or hang there:
+    Arrow's reading thread still held the blocks it had read while Python finalised."""
+    report = tmp_path / "report.csv"
+    with report.open("w", encoding="utf-8", newline="") as handle:
+        handle.write("Site,Impressions,Clicks,Advertiser Cost (USD)\n")
+        for i in range(30_000):
+            handle.write(f"site{i % 3000}.example.com,{1000 + i},{i % 7},{i % 13}.25\n")
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-c", _CTRL_C_AT, str(at), "score", str(report), "--goal", "awareness",
+         "--platform", "trade_desk", "--channel", "display", "--out", str(out),
+         "--home", str(tmp_path / "home")],
+        capture_output=True, encoding="utf-8", errors="replace", timeout=60, check=False,
+    )  # fmt: skip
+    assert report.stat().st_size > 12 * (1 << 16)  # Arrow had blocks left to read
+    assert (done.returncode, done.stderr.strip()) == (130, "caliber: Cancelled.")
+    assert not out.exists()
+
+
 # ----------------------------------------------------------------------------- files in use
 
 

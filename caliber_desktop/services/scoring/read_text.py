@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -17,11 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from caliber_desktop.errors import FileRejectedError
+from caliber_desktop.services.scoring import arrow_exit
 from caliber_desktop.services.scoring.numbers import NULL_TOKENS, file_locale, locale_votes
 from caliber_desktop.services.scoring.read_grid import (
     FloatArray,
@@ -34,6 +37,8 @@ from caliber_desktop.services.scoring.read_grid import (
 from caliber_desktop.services.scoring.sniff import Sniffed
 
 #: Text read ahead to find the header and judge which columns hold plain numbers.
+log = logging.getLogger(__name__)
+
 SAMPLE_CHARS = 1_000_000
 #: Bytes of the file parsed per batch when it streams (~120k rows of a TTD export): big enough
 #: that per-batch work is noise, small enough that a batch is a few tens of MB in memory.
@@ -127,30 +132,41 @@ class _Paced:
     ``ahead`` blocks are read beyond the batches the caller has :meth:`took`. A batch needs its
     own block and the next (to complete its last line), so ``ahead`` = 2 lets Arrow parse the
     next batch while this one is summed. Reads go straight to Arrow's own file (the GIL is
-    released while it reads); only the wait is Python's, once a block.
+    released while it reads); only the wait is Python's, once a block. Arrow's threads calling
+    in here, and the blocks they hold, are settled before the interpreter exits
+    (:mod:`.arrow_exit`).
     """
 
     def __init__(self, raw: pa.NativeFile, ahead: int) -> None:
         self._raw, self._ahead = raw, max(ahead, 2)
         self._reads = self._taken = 0
+        self._active = 0  # reads between their call and their return
         self._turn = threading.Condition()
         self.closed = False
         #: Waits that ran out (a reader needing more blocks per batch than thought): 0 in tests.
         self.waited_out = 0
         #: The most blocks read beyond the batches taken, for tests.
         self.most_ahead = 0
+        arrow_exit.closing(self)
 
-    def read(self, size: int = -1) -> pa.Buffer | bytes:
+    def read(self, size: int = -1) -> npt.NDArray[np.uint8]:
         with self._turn:
-            if not self._turn.wait_for(self._may_read, timeout=_PACE_TIMEOUT):
-                self.waited_out += 1  # read anyway: slower to free memory, never stuck
-            if self.closed:
-                return b""
-            self._reads += 1
-            self.most_ahead = max(self.most_ahead, self._reads - self._taken)
-        # an Arrow buffer, which Arrow takes as it is: a 16 MB ``bytes`` would go through the
-        # C heap and leave glibc mapping every later array up to that size from its heap
-        return self._raw.read_buffer(size)
+            self._active += 1
+        try:
+            with self._turn:
+                if not self._turn.wait_for(self._may_read, timeout=_PACE_TIMEOUT):
+                    self.waited_out += 1  # read anyway: slower to free memory, never stuck
+                if self.closed:  # the end of the file, as far as Arrow is concerned
+                    return arrow_exit.lent(pa.py_buffer(b""))
+                self._reads += 1
+                self.most_ahead = max(self.most_ahead, self._reads - self._taken)
+            # Arrow's own buffer, viewed: a 16 MB ``bytes`` would go through the C heap and
+            # leave glibc mapping every later array up to that size from its heap
+            return arrow_exit.lent(self._raw.read_buffer(size))
+        finally:
+            with self._turn:
+                self._active -= 1
+                self._turn.notify_all()
 
     def _may_read(self) -> bool:
         return self.closed or self._reads - self._taken < self._ahead
@@ -162,10 +178,17 @@ class _Paced:
             self._turn.notify_all()
 
     def close(self) -> None:
-        """The caller stopped (done, failed or cancelled): a waiting read returns at once."""
+        """The caller stopped (done, failed or cancelled): a waiting read returns at once, and
+        every later one reads the end of the file."""
         with self._turn:
             self.closed = True
             self._turn.notify_all()
+
+    def settle(self) -> bool:
+        """Wait until no read is under way (after :meth:`close`); False if one outlived
+        :data:`_PACE_TIMEOUT`."""
+        with self._turn:
+            return self._turn.wait_for(lambda: self._active == 0, timeout=_PACE_TIMEOUT)
 
     def readable(self) -> bool:
         return True
@@ -237,6 +260,29 @@ def _stream_text(
                 yield out, min(delivered / size, 1.0)
         finally:
             paced.close()  # a read waiting for a batch nobody will take returns at once
+            _wind_down(reader, paced)
+            del reader
+
+
+def _wind_down(reader: pacsv.CSVStreamingReader, paced: _Paced) -> None:
+    """Let Arrow's reader finish before the caller goes on, however it stopped.
+
+    Arrow's threads call into Python to read (``paced``). One still reading, or about to, when
+    the interpreter exits — a cancelled ``caliber score``, a closed window — is stopped there
+    mid-call: the process aborted ("PyGILState_Release … finalizing") or hung in Arrow's thread
+    pool shutdown. So the reader is taken to its end — ``paced`` is closed, every read returns
+    the end of the file, and at most the blocks already read are parsed — and the last read
+    is waited for.
+    """
+    for _ in range(READ_AHEAD + 2):  # the blocks already read, and the end
+        try:
+            reader.read_next_batch()
+        except StopIteration:
+            break
+        except pa.ArrowException:  # a block cut short: its rows are not wanted anyway
+            break
+    if not paced.settle():
+        log.warning("Arrow's reader still reading %s s after it was stopped", _PACE_TIMEOUT)
 
 
 def _why(exc: pa.ArrowInvalid, kinds: Mapping[int, str]) -> str:

@@ -26,7 +26,7 @@ from support.real_exports import TTD_INAPP_HEADER, ttd_inapp_video
 
 from caliber_desktop.models.enums import AnalysisLevel, Channel
 from caliber_desktop.services.progress import Cancelled, CancelToken
-from caliber_desktop.services.scoring import read_text, read_xlsx
+from caliber_desktop.services.scoring import arrow_exit, read_text, read_xlsx
 from caliber_desktop.services.scoring.engine import sum_sites
 from caliber_desktop.services.scoring.model import SiteTable
 from caliber_desktop.services.scoring.preprocess import preprocess
@@ -46,7 +46,8 @@ HEADER = [
 def paced(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[read_text._Paced]]:
     """Every streamed read here is paced: Arrow never reads more than ``READ_AHEAD`` blocks
     beyond the batches taken, and no read ever waits out its turn (which would mean a batch
-    needed more blocks than the pacing allows: a stall, not a bound)."""
+    needed more blocks than the pacing allows: a stall, not a bound). When the stream is over,
+    Arrow lets go of every block it read (one held at exit aborted the process)."""
     made: list[read_text._Paced] = []
 
     class Recorded(read_text._Paced):
@@ -61,6 +62,7 @@ def paced(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[read_text._Paced]]:
         assert file.closed
         assert file.waited_out == 0
         assert file.most_ahead <= read_text.READ_AHEAD
+    assert arrow_exit.settle(timeout=10.0), f"{arrow_exit.outstanding()} blocks still in Arrow"
 
 
 @pytest.fixture
@@ -314,8 +316,9 @@ def test_a_read_stopped_early_lets_arrow_go(
     next(stream)
     stream.close()
     assert paced[-1].closed
+    assert paced[-1]._active == 0  # Arrow was taken to its end: none of its reads under way
     started = time.monotonic()
-    assert paced[-1].read(4096) == b""  # a late read from Arrow's thread: no wait, no data
+    assert len(paced[-1].read(4096)) == 0  # a late read from Arrow's thread: no wait, no data
     assert time.monotonic() - started < 1.0
 
 
