@@ -43,7 +43,8 @@ class _Ledger:
         self.armed = False
 
     def arm(self) -> None:
-        """Register the exit hook at first use (after the app's own: atexit runs last first)."""
+        """Register the exit hook at first use. atexit runs the hooks registered last first, so
+        this one runs before those the app registered at start-up (logging's flush among them)."""
         if not self.armed:
             self.armed = True
             atexit.register(settle_at_exit)
