@@ -36,9 +36,9 @@ from caliber_desktop.services.scoring.read_grid import (
 )
 from caliber_desktop.services.scoring.sniff import Sniffed
 
-#: Text read ahead to find the header and judge which columns hold plain numbers.
 log = logging.getLogger(__name__)
 
+#: Text read ahead to find the header and judge which columns hold plain numbers.
 SAMPLE_CHARS = 1_000_000
 #: Bytes of the file parsed per batch when it streams (~120k rows of a TTD export): big enough
 #: that per-batch work is noise, small enough that a batch is a few tens of MB in memory.
@@ -231,6 +231,8 @@ def _stream_text(
                 paced, **_options(sniffed, grid, kinds, as_text, on_invalid, BLOCK_BYTES)
             )
         except pa.ArrowInvalid as exc:
+            paced.close()  # no reader to take to its end: only reads under way to wait for
+            paced.settle()
             raise _NotStreamable(_why(exc, kinds)) from None
         try:
             while True:

@@ -225,6 +225,25 @@ def test_what_only_a_later_row_shows_reads_the_file_again_whole(
     assert_same(whole(path), table, extra_codes=frozenset({"read_whole"}))
 
 
+def test_text_in_the_first_block_past_the_sample_reads_the_file_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Arrow refuses the very first block (text in a count the sample did not reach): no reader
+    exists to take to its end, and its reads are still closed and waited for (the autouse
+    fixture checks)."""
+    monkeypatch.setattr(read_text, "SAMPLE_CHARS", 300)
+    monkeypatch.setattr(read_text, "BLOCK_BYTES", 4096)
+    rows = clean_rows(400)
+    rows[20][HEADER.index("Impressions")] = "two thousand"
+    path = write_rows(tmp_path / "early.csv", rows)
+    table, messages = streamed(path)
+    assert "Reading the report again, whole" in messages
+    said = [i for i in table.quality.issues if i.code == "read_whole"]
+    assert len(said) == 1
+    assert "holds text further down" in said[0].message
+    assert_same(whole(path), table, extra_codes=frozenset({"read_whole"}))
+
+
 @pytest.mark.usefixtures("tiny_blocks")
 def test_an_id_that_later_rows_show_is_an_app_is_read_again_as_an_app(tmp_path: Path) -> None:
     """``player.example.com`` is a web host until a row names its app: then it is an app id,
