@@ -11,4 +11,4 @@ if __name__ == "__main__":
     multiprocessing.freeze_support()
     from caliber_desktop.cli.main import main
 
-    sys.exit(main(sys.argv[1:] or ["--help"]))
+    sys.exit(main(sys.argv[1:] or ["--help"], one_shot=True))

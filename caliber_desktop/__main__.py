@@ -15,13 +15,14 @@ GUI_FLAGS = frozenset({"--smoke", "--qt-probe"})
 
 
 def run(argv: list[str]) -> int:
+    """The window or a CLI command, in this process of its own (it ends when this returns)."""
     if all(arg in GUI_FLAGS for arg in argv):
         from caliber_desktop.app import main as gui_main
 
         return gui_main(argv)
     from caliber_desktop.cli.main import main as cli_main
 
-    return cli_main(argv)
+    return cli_main(argv, one_shot=True)
 
 
 if __name__ == "__main__":

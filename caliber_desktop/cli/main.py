@@ -97,18 +97,27 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, one_shot: bool = False) -> int:
+    """Run one command; its exit code. ``one_shot``: the process ends when this returns (the
+    console entry points), so a long command may tune the process for one job
+    (:func:`caliber_desktop.services.progress.one_shot`); tests call it in their own process."""
     # First: argparse's --help and usage errors print too. Pipes, consoles, PYTHONIOENCODING and
     # PYTHONUTF8 are handled as caliber_desktop.console's docstring says.
     console.make_streams_safe()
     try:
-        return _run(argv)
+        return _run(argv, one_shot)
     finally:
         console.note_lost_characters("caliber")
 
 
-def _run(argv: Sequence[str] | None) -> int:
+def console_main() -> int:
+    """The ``caliber`` console script: :func:`main` in a process of its own."""
+    return main(one_shot=True)
+
+
+def _run(argv: Sequence[str] | None, one_shot: bool) -> int:
     args = parse_args(argv)
+    args.one_shot = one_shot
     out = Output(args.json)
     paths = Paths(args.home.expanduser().resolve()) if args.home else default_paths()
     try:
@@ -159,4 +168,4 @@ def _run(argv: Sequence[str] | None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    sys.exit(console_main())

@@ -26,6 +26,7 @@ from caliber_desktop.config import Paths, ScoringSettings, load_settings
 from caliber_desktop.errors import ValidationError
 from caliber_desktop.models import labels
 from caliber_desktop.models.enums import AnalysisLevel, Channel, Goal, Platform
+from caliber_desktop.services.progress import ProgressCallback, one_shot
 from caliber_desktop.services.scoring.vocabulary import counted
 
 if TYPE_CHECKING:  # the engine (pandas, Arrow) loads when a score command runs, not for --help
@@ -98,6 +99,12 @@ def _mapping(path: Path | None) -> dict[str, str] | None:
     return {str(k): str(v) for k, v in raw.items()}
 
 
+def _progress(args: argparse.Namespace) -> ProgressCallback:
+    """Progress on stderr; in a ``caliber`` process of its own, tuned for one job."""
+    printer = progress_printer(args.json)
+    return one_shot(printer) if args.one_shot else printer
+
+
 def cmd_score(args: argparse.Namespace, paths: Paths, out: Any) -> int:
     # what reading needs, and no more: scoring, the lists and the writers (pandas among them)
     # load once the report's first rows are read
@@ -150,7 +157,7 @@ def cmd_score(args: argparse.Namespace, paths: Paths, out: Any) -> int:
     names = run_output_names(level_vendor=vendor_level, xlsx=args.xlsx)
     check_targets(args.out, names, retry=RETRY)  # a file open in Excel, before minutes of scoring
     with cancel_on_interrupt() as token:
-        scored = score_file(source, request, progress=progress_printer(args.json), cancel=token)
+        scored = score_file(source, request, progress=_progress(args), cancel=token)
     if not args.json and sys.stderr.isatty():
         print(file=sys.stderr)
     from caliber_desktop.services.exports.run_outputs import write_run_outputs
@@ -202,7 +209,7 @@ def _score_campaign(
             args.campaign,
             mapping_override=_mapping(args.mapping),
             kpi_pixels=tuple(args.kpi_pixel) if args.kpi_pixel else None,
-            progress=progress_printer(args.json),
+            progress=_progress(args),
             cancel=token,
             decision_confidence=confidence,  # for this run only, over the campaign's own
         )

@@ -37,7 +37,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from caliber_desktop.errors import CaliberError
-from caliber_desktop.services.progress import CancelToken, ProgressCallback
+from caliber_desktop.services.progress import CancelToken, ProgressCallback, one_shot
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ def _child_main(
 
     try:
         try:
-            value = target(*args, progress=progress)
+            value = target(*args, progress=one_shot(progress))  # the child ends with its job
         except BaseException as exc:  # every outcome goes back to the parent
             writer.send(_error_message(exc))
         else:

@@ -262,7 +262,7 @@ def printer(quiet):
 
 output.progress_printer = printer
 from caliber_desktop.cli.main import main
-sys.exit(main(sys.argv[1:]))
+sys.exit(main(sys.argv[1:], one_shot=True))  # as the console script runs it
 """
 
 
@@ -286,6 +286,55 @@ def test_ctrl_c_while_reading_cancels_and_exits_cleanly(tmp_path: Path, at: int)
     assert report.stat().st_size > 12 * (1 << 16)  # Arrow had blocks left to read
     assert (done.returncode, done.stderr.strip()) == (130, "caliber: Cancelled.")
     assert not out.exists()
+
+
+#: ``caliber score`` in a process of its own, its cyclic garbage kept to be looked at.
+_ONE_JOB = """
+import gc, json, sys, types
+import numpy as np, pandas as pd, pyarrow as pa
+from caliber_desktop.cli.main import main
+
+one_shot = sys.argv.pop(1) == "one_shot"
+gc.set_debug(gc.DEBUG_SAVEALL)  # what the collector finds is kept in gc.garbage, not freed
+code = main(sys.argv[1:], one_shot=one_shot)
+frozen = gc.get_freeze_count()
+gc.unfreeze()  # what froze is looked at too: a cycle there would have waited for the exit
+gc.collect()
+data = (np.ndarray, pd.DataFrame, pd.Series, pd.Index, pa.Array, pa.ChunkedArray, pa.Table)
+code_objects = (types.FunctionType, types.ModuleType, type)  # their globals are not garbage
+
+def near(objects):  # what the garbage holds (arrays are not tracked: they are never garbage)
+    return [r for o in objects if not isinstance(o, code_objects) for r in gc.get_referents(o)]
+
+nearby = (*gc.garbage, *near(gc.garbage), *near(near(gc.garbage)))
+held = sorted({type(o).__name__ for o in nearby if isinstance(o, data)})
+print("ONE_JOB", json.dumps({"code": code, "frozen": frozen, "held": held}))
+"""
+
+
+@pytest.mark.parametrize("mode", ["one_shot", "in_process"])
+def test_a_console_run_freezes_what_it_holds_and_leaves_no_data_in_cycles(
+    shared_data: Path, tmp_path: Path, mode: str
+) -> None:
+    """The console script runs one job, so its objects are moved out of the cyclic collector's
+    way at each report (``progress.one_shot``); ``main`` called in a longer-lived process (the
+    tests, the window's) never freezes. Freezing is safe because scoring leaves no array or
+    frame in a reference cycle: they go by reference counting, as soon as they are let go."""
+    done = subprocess.run(
+        [sys.executable, "-c", _ONE_JOB, mode, "score",
+         str(shared_data / "ttd_display_awareness_sample.csv"), "--goal", "awareness",
+         "--out", str(tmp_path / "out"), "--home", str(tmp_path / "home")],
+        capture_output=True, encoding="utf-8", errors="replace", timeout=300, check=False,
+    )  # fmt: skip
+    line = done.stdout.strip().splitlines()[-1]
+    assert line.startswith("ONE_JOB "), done.stderr
+    found = json.loads(line.removeprefix("ONE_JOB "))
+    assert found["code"] == 0, done.stderr
+    assert found["held"] == []
+    if mode == "one_shot":
+        assert found["frozen"] > 10_000  # the imports' objects at least
+    else:
+        assert found["frozen"] == 0
 
 
 # ----------------------------------------------------------------------------- files in use

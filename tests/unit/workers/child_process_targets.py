@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 
@@ -10,10 +11,11 @@ from caliber_desktop.services.progress import ProgressCallback
 
 
 def count_to(n: int, *, progress: ProgressCallback) -> dict[str, int]:
-    """Reports each step, then answers with its own process id."""
+    """Reports each step, then answers with its own process id and how many objects the
+    cyclic collector no longer walks (a child runs one job: ``progress.one_shot``)."""
     for i in range(1, n + 1):
         progress(i, n, f"step {i}")
-    return {"pid": os.getpid(), "steps": n}
+    return {"pid": os.getpid(), "steps": n, "frozen": gc.get_freeze_count()}
 
 
 def reject_file(path: str, *, progress: ProgressCallback) -> None:

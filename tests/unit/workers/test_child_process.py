@@ -4,6 +4,7 @@ hang. The scoring job on top of it is tested in tests/gui/mainwindow/test_gui_sc
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
@@ -34,6 +35,8 @@ def test_progress_and_the_result_come_back_from_another_process() -> None:
     assert seen == [(1, 3, "step 1"), (2, 3, "step 2"), (3, 3, "step 3")]
     assert answer["steps"] == 3
     assert answer["pid"] == pids[0] != os.getpid()
+    assert answer["frozen"] > 0  # the child's objects are out of the collector's way
+    assert gc.get_freeze_count() == 0  # and this process's are not
 
 
 def test_a_rejected_file_crosses_as_the_same_typed_error() -> None:
