@@ -103,3 +103,24 @@ def test_beta_quantiles_match_scipy_ppf_with_repeated_counts() -> None:
     np.testing.assert_array_equal(lo, beta_dist.ppf(0.05, a, b))
     np.testing.assert_array_equal(hi, beta_dist.ppf(0.95, a, b))
     np.testing.assert_array_equal(single, beta_dist.ppf(0.5, a[:10], b[:10]))
+
+
+def test_beta_quantiles_in_slices_come_back_whole_and_in_order() -> None:
+    """A job larger than a slice is cut into tasks for the threads: each quantile comes back
+    whole, in its sites' order, also when a job asks for the same quantile twice, beside an
+    empty job and one without quantiles."""
+    from scipy import special
+
+    from caliber_desktop.services.scoring import metrics
+
+    rng = np.random.default_rng(11)
+    size = 2 * metrics._SLICE + 123  # three slices, the last one short
+    a, b = rng.uniform(0.5, 50.0, size), rng.uniform(10.0, 5_000.0, size)  # all distinct
+    empty = np.array([], dtype=np.float64)
+    out = metrics.beta_quantiles([(a, b, (0.05, 0.05, 0.9)), (empty, empty, (0.5,)), (a, b, ())])
+    (lo, again, hi), (nothing,), none = out
+    np.testing.assert_array_equal(lo, special.betaincinv(a, b, 0.05))
+    np.testing.assert_array_equal(again, lo)
+    np.testing.assert_array_equal(hi, special.betaincinv(a, b, 0.9))
+    assert nothing.size == 0
+    assert none == []
