@@ -235,7 +235,7 @@ def decision_reasons(result: ScoreResult, sites: pd.DataFrame | None = None) -> 
     frame = result.sites if sites is None else sites
     decision = result.summary.get("decision")
     if decision is None or "decision_rule" not in frame.columns:
-        return pd.Series("", index=frame.index, dtype=object)
+        return pd.Series("", index=frame.index, dtype=STR)  # the same type as a fresh run's
     hard = frozenset(decision.get("hard_flags", ()))
     noun = unit_noun(result.config.level, plural=False)
     flags: list[tuple[str, ...]] = list(frame["flags"])

@@ -146,6 +146,12 @@ def test_a_decision_follows_its_probability_and_names_its_rule() -> None:
     unknown = decision_reasons(result, odd)
     assert (unknown[enough] == "").all()
     assert unknown[~enough].str.startswith("Insufficient data: ").all()
+    # a run stored before certainty has no rule: "" of the same type, for the table and export
+    before = replace(result, summary={k: v for k, v in result.summary.items() if k != "decision"})
+    blank = decision_reasons(before)
+    assert blank.dtype == reasons.dtype
+    assert (blank == "").all()
+    assert blank.index.equals(reasons.index)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
