@@ -90,14 +90,15 @@ def test_qt_probe_prints_the_platform(home: Path) -> None:
 def test_arguments_choose_gui_or_cli(
     argv: list[str], target: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calls: list[tuple[str, list[str]]] = []
+    calls: list[tuple[str, list[str], dict[str, object]]] = []
 
     def fake(name: str) -> types.ModuleType:
         module = types.ModuleType(f"caliber_desktop.{name}")
-        module.main = lambda args: calls.append((name, list(args))) or 0  # type: ignore[attr-defined]
+        module.main = lambda args, **options: calls.append((name, list(args), options)) or 0  # type: ignore[attr-defined]
         return module
 
     monkeypatch.setitem(sys.modules, "caliber_desktop.app", fake("app"))
     monkeypatch.setitem(sys.modules, "caliber_desktop.cli.main", fake("cli"))
     assert entry.run(argv) == 0
-    assert calls == [(target, argv)]
+    # a command runs in this process of its own, which ends with it (progress.one_shot)
+    assert calls == [(target, argv, {"one_shot": True} if target == "cli" else {})]
