@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from conftest import INJECTION, Clock
+from support.ai_report import INJECTION, Clock
 from support.openai_server import OpenAIServer, Reply, Status
 
 from caliber_desktop.errors import AIError, ValidationError

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 
 import pytest
-from conftest import BREAKOUT, INJECTION, SETTINGS, Clock
+from support.ai_report import BREAKOUT, INJECTION, SETTINGS, Clock
 from support.openai_server import OpenAIServer, Reply, Status
 from support.vocabulary import machine_names
 
