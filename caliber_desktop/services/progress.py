@@ -84,11 +84,12 @@ def one_shot(progress: ProgressCallback) -> ProgressCallback:
 
     Each pass over the collector's oldest generation walks every object the imports left (pandas,
     SciPy, Arrow: ~85k at a 1M-row score), and the interpreter walks them once more at exit:
-    ~0.25 s of a 3.7 s ``caliber score`` (GC 0.15 → 0.04 s, the exit 0.20 → 0.05 s). A run's own objects are freed by reference counting
-    as before — scoring the 1M-row report leaves ~2,300 objects of cyclic garbage (argparse
-    and closures, no arrays) — so only a cycle among objects alive at a report waits for the
-    process to end. That is why this is for the CLI and the scoring child, never the window's
-    process, which lives on and whose Qt objects form cycles.
+    ~0.25 s of a 3.7 s ``caliber score`` (GC 0.15 → 0.04 s, the exit 0.20 → 0.05 s). A run's
+    own objects are freed by reference counting as before — scoring the 1M-row report leaves
+    ~2,300 objects of cyclic garbage (argparse and closures, no arrays) — so only a cycle among
+    objects alive at a report waits for the process to end. That is why this is for the CLI and
+    the scoring child, never the window's process, which lives on and whose Qt objects form
+    cycles.
     """
     import gc
 
