@@ -44,6 +44,7 @@ from caliber_desktop.services.scoring.drops import (
     total_labels,
     total_rows,
 )
+from caliber_desktop.services.scoring.gaps import gap_note, gap_rows
 from caliber_desktop.services.scoring.headers import normalize_header
 from caliber_desktop.services.scoring.id_column import DistinctIds, classify_column
 from caliber_desktop.services.scoring.identifiers import is_non_targetable
@@ -128,11 +129,14 @@ class SiteAccumulator:
         source: str,
         in_app: bool | None = False,
         known_apps: frozenset[str] = frozenset(),
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         """``in_app``: True when every row is in an app (CTV, an app column), False when an app
-        name beside the id says so row by row, None when ids are not sites (vendor level)."""
+        name beside the id says so row by row, None when ids are not sites (vendor level).
+        ``headers``: canonical column → its header in the file, for the notes."""
         self.level = AnalysisLevel(level)
         self.source = source
+        self._headers = dict(headers or {})
         self.id_column = "supply_vendor" if self.level == AnalysisLevel.SUPPLY_VENDOR else "site"
         self._in_app, self._known_apps = in_app, known_apps
         self.late_apps: set[str] = set()  # ids whose app evidence came after they were summed
@@ -154,6 +158,8 @@ class SiteAccumulator:
         self._rows, self._imps = _Grow(np.int64), _Grow(np.float64, 0.0)
         self._sums: dict[str, _Grow] = {}
         self._missing: dict[str, _Grow] = {}
+        # per site and column: rows whose empty cell moves a metric, and the first such row
+        self._gaps: dict[str, tuple[_Grow, _Grow]] = {}
         self._impossible: dict[str, _Grow] = {}
         self._first_rows = _Grow(np.int64, -1, EXAMPLES)  # a site's first scored rows, for
         self._first_raw = _Grow(np.int64, -1, EXAMPLES)  # examples if it has no impressions
@@ -186,7 +192,9 @@ class SiteAccumulator:
             or site_header in APP_SITE_HEADERS
         ):
             in_app = True
-        return cls(level, source=source, in_app=in_app, known_apps=known_apps)
+        return cls(
+            level, source=source, in_app=in_app, known_apps=known_apps, headers=mapping.columns
+        )
 
     @property
     def rows_read(self) -> int:
@@ -350,6 +358,7 @@ class SiteAccumulator:
             for tally in (
                 self._rows, self._imps, self._first_rows, self._first_raw,
                 *self._sums.values(), *self._missing.values(), *self._impossible.values(),
+                *(tally for pair in self._gaps.values() for tally in pair),
             ):  # fmt: skip
                 tally.grow(len(sites))
 
@@ -391,12 +400,26 @@ class SiteAccumulator:
                     self._missing[name].values[:] += _bins(codes[missing], k)
             elif name in self._sums:
                 self._missing[name].values[:] += n_rows
+        for name, gap in gap_rows(counts).items():
+            self._add_gaps(name, site[gap & keep], rows[gap & keep], k)
         rates = {name: v for name in CHECKED_RATES if (v := column(frame, name)) is not None}
         for key, hits in impossible_rows(codes, k, dict(counts), rates).items():
             if key not in self._impossible:
                 self._impossible[key] = self._tally(np.int64)
             self._impossible[key].values[:] += hits
         self._first_scored(site[keep], rows[keep], kept_raw)
+
+    def _add_gaps(self, name: str, site: Ints, rows: Ints, k: int) -> None:
+        """Count a column's empty cells that move a metric, per site, with each site's first."""
+        if not len(site):
+            return
+        if name not in self._gaps:
+            self._gaps[name] = (self._tally(np.int64), self._tally(np.int64, -1))
+        count, first = (tally.values for tally in self._gaps[name])
+        count += np.bincount(site, minlength=k)
+        sites, at = np.unique(site, return_index=True)  # rows come in file order
+        unset = first[sites] < 0
+        first[sites[unset]] = rows[at[unset]]
 
     def _tally(self, dtype: Any, fill: Any = 0) -> _Grow:
         tally = _Grow(dtype, fill)
@@ -486,6 +509,21 @@ class SiteAccumulator:
                     ),
                 )
             )
+        for name in (c for c in COUNT_COLUMNS if c in self._gaps):
+            count, first = self._gaps[name]
+            note = gap_note(
+                name,
+                self._headers.get(name),
+                source=self.source,
+                level=self.level,
+                columns=self._sums.keys(),
+                gaps=count.values[present],
+                seen=n_rows - self._missing[name].values[present],
+                first=first.values[present],
+                names=names,
+            )
+            if note is not None:
+                issues.append(note)
         ids = self._distinct()
         found_children: dict[str, list[tuple[str, float]]] = {}
         domains = (ids.kind == "domain") & (raw_rows > 0)

@@ -372,11 +372,10 @@ def _assemble(
         "display_name": frame["display_name"].to_numpy(dtype=object),
         "n_rows": frame["n_rows"].to_numpy(),
     }
-    for col in BASE_COLUMNS:
-        if _measured(frame, col):
-            cols[col] = frame[col].fillna(0.0).to_numpy(dtype="float64")
-        else:  # not in the report: missing, never a made-up 0
-            cols[col] = np.full(len(frame), np.nan)
+    for col in BASE_COLUMNS:  # a site without a value in the column (or a report without
+        # the column) reads missing, never a made-up 0: 'N/A' is not "no spend"
+        values = frame[col] if col in frame.columns else None
+        cols[col] = np.full(len(frame), np.nan) if values is None else values.to_numpy("float64")
     for m in candidates:
         for suffix in ("", "_shrunk", "_lo", "_hi"):
             cols[f"{m}{suffix}"] = mt[f"{m}{suffix}"].to_numpy(dtype="float64")
