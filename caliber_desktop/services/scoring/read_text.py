@@ -47,6 +47,11 @@ BLOCK_BYTES = 16 << 20
 READ_AHEAD = 2
 _PLAIN = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _NULLS = frozenset(NULL_TOKENS)
+#: The same as Arrow matches them, whole and case-sensitive: the spellings exports use
+#: (``N/A``, ``#N/A``, ``NULL``, ``NaN``…); another one still reads right, the file whole.
+_ARROW_NULLS = sorted(
+    {v for t in NULL_TOKENS for v in (t, t.upper(), t.title(), t.capitalize())} | {"NaN"}
+)
 
 
 def _scan_text(path: Path, sniffed: Sniffed, shown: str, override: Mapping[str, str]) -> _Grid:
@@ -117,7 +122,7 @@ def _options(
         "convert_options": pacsv.ConvertOptions(
             include_columns=[names[i] for i in sorted(kinds)],
             column_types={names[i]: pa.string() if i in as_text else pa.float64() for i in kinds},
-            null_values=list(NULL_TOKENS),
+            null_values=_ARROW_NULLS,
             strings_can_be_null=False,
         ),
     }

@@ -182,6 +182,24 @@ def test_text_in_number_columns_is_said_once_for_the_whole_file(tmp_path: Path) 
 
 
 @pytest.mark.usefixtures("tiny_blocks")
+def test_empty_cells_as_exports_spell_them_keep_the_file_streaming(tmp_path: Path) -> None:
+    """``N/A``, ``#N/A``, ``NULL``, ``NaN``, ``-``… in plain number columns, past the sample:
+    Arrow reads them as missing (it matches them exactly), so the file is not read whole."""
+    rows = clean_rows(300)
+    spellings = ("N/A", "#N/A", "n/a", "NULL", "NaN", "-", "—", "#DIV/0!", "None", "NA")
+    for i, row in enumerate(rows[100:], start=100):
+        if i % 9 == 0:
+            row[4 + i % 2] = spellings[i % len(spellings)]
+    path = write_rows(tmp_path / "nulls.csv", rows)
+    assert batches(path) > 5
+    table, messages = streamed(path)
+    assert "Reading the report again, whole" not in messages
+    assert [i.code for i in table.quality.issues if i.code == "read_whole"] == []
+    assert_same(whole(path), table)
+    assert table.frame["clicks"].notna().all()  # every site has clicks on other rows
+
+
+@pytest.mark.usefixtures("tiny_blocks")
 def test_a_number_format_that_only_later_rows_settle_reads_the_file_whole(tmp_path: Path) -> None:
     """``1,234`` alone could be 1234 or 1.234; a later ``2.500,75`` settles it as European,
     which changes how the first rows read: the stream must not keep its first guess."""
