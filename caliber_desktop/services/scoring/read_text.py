@@ -218,10 +218,10 @@ def _stream_text(
     fraction in a count (``48.421`` meaning 48,421) stops the stream with
     :class:`_NotStreamable`: those need the whole column, as :func:`_load_text` reads it.
     """
-    ragged: list[int] = []
+    ragged: list[str] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
-        ragged.append(row.number)
+        ragged.append(_named(row))
         return "skip"
 
     size = max(path.stat().st_size, 1)
@@ -249,7 +249,7 @@ def _stream_text(
                     raise _NotStreamable(_why(exc, kinds)) from None
                 paced.took()
                 if ragged:
-                    raise _NotStreamable(f"row {ragged[0]} has fewer cells than the header")
+                    raise _NotStreamable(f"{ragged[0]} has fewer cells than the header")
                 out = _Columns(rows=np.arange(batch.num_rows, dtype=np.int64) + first)
                 first += batch.num_rows
                 for i in sorted(kinds):
@@ -269,6 +269,15 @@ def _stream_text(
             paced.close()  # a read waiting for a batch nobody will take returns at once
             _wind_down(reader, paced)
             del reader
+
+
+def _named(row: pacsv.InvalidRow) -> str:
+    """A short row by its number, or by its text where Arrow, parsing blocks on several
+    threads, does not know the number (``None``): a footer line says what it is."""
+    if row.number is not None:
+        return f"row {row.number}"
+    text = row.text.strip()
+    return f"the row {text[:60] + '…' if len(text) > 60 else text!r}"
 
 
 def _wind_down(reader: pacsv.CSVStreamingReader, paced: _Paced) -> None:
