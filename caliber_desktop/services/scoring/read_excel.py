@@ -172,11 +172,11 @@ def _load_excel(path: Path, grid: _Grid, kinds: Mapping[int, str]) -> _Columns:
     reader = fastexcel.read_excel(path.read_bytes())
     wanted = sorted(kinds)
     dtypes: dict[str | int, fastexcel.DType] = {
-        i: "string" if kinds[i] == "dim" else "float" for i in wanted
+        _named(i): "string" if kinds[i] == "dim" else "float" for i in wanted
     }
     sheet = reader.load_sheet(
-        grid.sheet or 0, header_row=None, skip_rows=grid.header_row, use_columns=wanted,
-        dtypes=dtypes,
+        grid.sheet or 0, header_row=None, skip_rows=grid.header_row,
+        use_columns=[_named(i) for i in wanted], dtypes=dtypes,
     )  # fmt: skip
     batch, errors = sheet.to_arrow_with_errors()
     out = _Columns(rows=np.arange(batch.num_rows, dtype=np.int64) + grid.header_row + 1)
@@ -185,7 +185,7 @@ def _load_excel(path: Path, grid: _Grid, kinds: Mapping[int, str]) -> _Columns:
     if texty:  # numeric columns with text cells: read those as text too, parse the text cells
         text_batch = reader.load_sheet(
             grid.sheet or 0, header_row=None, skip_rows=grid.header_row,
-            use_columns=sorted(texty), dtypes="string",
+            use_columns=[_named(i) for i in sorted(texty)], dtypes="string",
         ).to_arrow()  # fmt: skip
     for k, i in enumerate(wanted):
         column = batch.column(k)
@@ -202,3 +202,14 @@ def _load_excel(path: Path, grid: _Grid, kinds: Mapping[int, str]) -> _Columns:
             text_values[keep] = None
             out.text[i] = pa.array(text_values.tolist(), type=pa.string())
     return out
+
+
+def _named(position: int) -> str:
+    """A column by fastexcel's name for it without a header row.
+
+    Positions count from the sheet's first column with a value, as fastexcel's scan and the
+    streaming reader count them (and as its error positions do), and so do these names. Its
+    integer indexes count from column A instead: on a sheet starting in column C they picked
+    the wrong columns, or none.
+    """
+    return f"__UNNAMED__{position}"

@@ -95,14 +95,9 @@ def assert_same_as_fastexcel(path: Path) -> int:
         grid = _Grid([""] * width, 0, [], sheet)
         for kind in ("dim", "number"):
             kinds = dict.fromkeys(range(width), kind)
-            try:
-                expected = _load_excel(path, grid, kinds)
-            except fastexcel.ColumnNotFoundError:
-                # fastexcel matches use_columns against absolute columns but counts the
-                # scan's from the leftmost one: a sheet whose column A is empty cannot be
-                # loaded that way (this reader counts both from the leftmost)
-                assert read_xlsx.first_rows(book, sheet, SCAN_ROWS)[1].col > 0
-                break
+            # columns count from the leftmost with a value, on a sheet whose column A is
+            # empty too (fastexcel's integer indexes count from A: they used to miss)
+            expected = _load_excel(path, grid, kinds)
             for batch in (None, 3):
                 got = _streamed(path, sheet, kinds, batch)
                 what = f"{path.name} / {sheet} / {kind} / batches of {batch}"
@@ -504,3 +499,43 @@ def test_rows_out_of_order_across_batches_are_read_again_by_fastexcel_and_said(
     assert len(said) == 1
     assert said[0].startswith("odd.xlsx: read whole rather than in batches because sheet 'S'")
     assert "row 4 of the sheet comes after rows below it" in said[0]
+
+
+def test_a_sheet_read_again_by_fastexcel_takes_its_columns_from_the_leftmost_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sheet starts in column B with a column nothing maps (Advertiser), and its rows are
+    out of order, so fastexcel reads it whole: every count still comes from its own column
+    (counted from A, fastexcel's indexes took Advertiser for Site, Site for Impressions…)."""
+    from caliber_desktop.models.enums import AnalysisLevel
+    from caliber_desktop.services.scoring.engine import sum_sites
+    from caliber_desktop.services.scoring.read import open_report
+
+    monkeypatch.setattr(read_xlsx, "PIECE_BYTES", 64)
+    monkeypatch.setattr(read_xlsx, "BATCH_ROWS", 1)
+
+    def text(ref: str, value: str) -> str:
+        return f'<c r="{ref}" t="inlineStr"><is><t>{value}</t></is></c>'
+
+    names = ("Advertiser", "Site", "Impressions", "Clicks", "Advertiser Cost (Adv Currency)")
+    header = "".join(text(f"{c}2", n) for c, n in zip("BCDEF", names, strict=True))
+    header = f'<row r="2">{header}</row>'
+    cells = "".join(
+        f'<row r="{r}">{text(f"B{r}", "Acme")}{text(f"C{r}", f"s{r % 2}.com")}'
+        f'<c r="D{r}"><v>{1000 * r}</v></c><c r="E{r}"><v>{r}</v></c>'
+        f'<c r="F{r}"><v>{r / 4}</v></c></row>'
+        for r in (3, 4, 6, 5, 7)
+    )
+    path = tmp_path / "offset.xlsx"
+    path.write_bytes(raw_book(header + cells))
+    report = open_report(path)
+    messages: list[str] = []
+    table = sum_sites(
+        report, AnalysisLevel.DOMAIN, None, progress=lambda d, t, m: messages.append(m)
+    )
+    assert "Reading the report again, whole" in messages
+    sums = table.frame[["impressions", "clicks", "spend", "n_rows"]]
+    assert sums.to_dict("index") == {
+        "s0.com": {"impressions": 10_000.0, "clicks": 10.0, "spend": 2.5, "n_rows": 2},
+        "s1.com": {"impressions": 15_000.0, "clicks": 15.0, "spend": 3.75, "n_rows": 3},
+    }
