@@ -22,6 +22,8 @@ from datetime import date, datetime
 
 from PySide6.QtCore import QDate, QDateTime, QLocale
 
+from caliber_desktop.services.scoring.explain import percent_decimals
+
 #: Dates in a locale-less environment: unambiguous, sortable.
 ISO_DATETIME = "yyyy-MM-dd HH:mm"
 ISO_DATE = "yyyy-MM-dd"
@@ -101,5 +103,4 @@ def format_value(value: float, unit: str) -> str:
         return f"${format_number(value, 2)}"
     if unit == "ratio":
         return f"{format_number(value, 2)}×"
-    pct = abs(value) * 100.0
-    return format_percent(value, 0 if pct >= 10 else 1 if pct >= 1 else 2)
+    return format_percent(value, percent_decimals(value * 100.0))

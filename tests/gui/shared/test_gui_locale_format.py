@@ -44,6 +44,8 @@ def test_a_german_analyst_reads_german_dates_and_numbers(as_locale: UseLocale) -
     assert locale_format.format_number(1234.5, 2) == "1.234,50"
     assert locale_format.format_percent(0.934, 1) == "93,4 %"
     assert locale_format.format_value(6.1, "money") == "$6,10"
+    # a small rate keeps two significant digits, as in the scores' sentences
+    assert locale_format.format_value(1.23e-4, "percent") == "0,012 %"
 
 
 def test_an_american_analyst_reads_american_ones(as_locale: UseLocale) -> None:

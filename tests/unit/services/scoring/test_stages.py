@@ -212,13 +212,25 @@ def test_vectorised_formatting_matches_the_scalar_functions() -> None:
         format_values,
     )
 
+    bands = [1.23e-4, 9.99e-4, 1e-3, 3.4e-5, 1e-7, -2e-4]  # two significant digits below 1 %
     v = np.array(
-        [0.0, 1e-4, 0.0099, 0.01, 0.0999, 0.1, 0.825, 12.5, -0.003, np.nan, np.inf, 1234.5]
+        [0.0, 1e-4, 0.0099, 0.01, 0.0999, 0.1, 0.825, 12.5, -0.003, np.nan, np.inf, 1234.5, *bands]
     )
     for unit in ("percent", "money", "ratio"):
         assert format_values(v, unit).tolist() == [format_value(float(x), unit) for x in v]
     d = np.array([0.0, -0.0, 0.49, 0.5, -0.5, 2.5, -13.7, np.nan])
     assert _points_array(d).tolist() == [_points(float(x)) for x in d]
+
+
+def test_small_rates_keep_two_significant_digits() -> None:
+    """A conversion rate of 0.012 % beside a median of 0.010 % must not both read "0.01 %"
+    next to "+25 pts" (as two decimals wrote them)."""
+    from caliber_desktop.services.scoring.explain import format_value
+
+    values = (0.25, 0.0321, 0.0015, 1.23e-4, 1.0e-4, 3.4e-5, 1e-7, 0.0)
+    assert [format_value(v, "percent") for v in values] == [
+        "25 %", "3.2 %", "0.15 %", "0.012 %", "0.010 %", "0.0034 %", "0.0000 %", "0.00 %"
+    ]  # fmt: skip
 
 
 def test_vectorised_formatting_matches_at_every_rounding_edge() -> None:
