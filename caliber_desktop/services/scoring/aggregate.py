@@ -49,6 +49,7 @@ from caliber_desktop.services.scoring.headers import normalize_header
 from caliber_desktop.services.scoring.id_column import DistinctIds, classify_column
 from caliber_desktop.services.scoring.identifiers import is_non_targetable
 from caliber_desktop.services.scoring.integrity import (
+    COUNT_FROM_RATE,
     RATE_LABELS,
     RateTally,
     column,
@@ -512,8 +513,8 @@ class SiteAccumulator:
         for name in (c for c in COUNT_COLUMNS if c in self._gaps):
             count, first = self._gaps[name]
             note = gap_note(
-                name,
-                self._headers.get(name),
+                name,  # a count computed from a rate (clicks from CTR) by the rate's header
+                self._headers.get(name) or self._headers.get(COUNT_FROM_RATE.get(name, "")),
                 source=self.source,
                 level=self.level,
                 columns=self._sums.keys(),

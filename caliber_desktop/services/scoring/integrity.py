@@ -195,6 +195,16 @@ class RateTally:
         )
 
 
+#: The file rate a count is computed from when its own column is missing (see rate_counts).
+COUNT_FROM_RATE = {
+    "clicks": "ctr",
+    "spend": "cpm",
+    "conversions": "cpa",
+    "viewed_imps": "viewability",
+    "completes": "vcr",
+}
+
+
 def rate_counts(
     frame: pd.DataFrame, rows: Ints, source: str = "The report", tally: RateTally | None = None
 ) -> tuple[dict[str, Floats], list[Issue]]:

@@ -130,3 +130,17 @@ def test_the_note_is_the_same_however_the_file_is_batched(
     assert list(whole) == ["Clicks"]
     assert "2 empty 'Clicks' cells in 2 sites" in whole["Clicks"].message
     assert "(first: row 42, filler7.com)" in whole["Clicks"].message
+
+
+def test_a_count_computed_from_a_rate_is_named_by_the_rate_column(tmp_path: Path) -> None:
+    """No Clicks column: clicks are CTR × impressions, so an empty CTR cell is the empty one."""
+    lines = [f"s{i % 8}.com,{1000 + 10 * i},${i % 5 + 1}.00,0.{i % 4 + 1}0%" for i in range(40)]
+    lines.append("s1.com,5000,$3.00,")
+    path = write(tmp_path / "pp.csv", lines, "Domain,Impressions,Total Spend,CTR")
+    request = ScoreRequest(
+        goal=Goal.AWARENESS, platform=Platform.PULSEPOINT, channel=Channel.DISPLAY
+    )
+    found = notes(score_file(path, request).result)
+    assert list(found) == ["CTR"]
+    assert found["CTR"].message.startswith("pp.csv: 1 empty 'CTR' cell in 1 site")
+    assert "(first: row 42, s1.com)" in found["CTR"].message
