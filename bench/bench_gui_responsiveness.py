@@ -100,6 +100,7 @@ def run_job(app: QApplication, mode: str, report: Path) -> Job:
     from caliber_desktop.app import freeze_startup_objects
     from caliber_desktop.ui.results.panel import ResultsPanel
     from caliber_desktop.ui.results.prepared import prepare_results
+    from caliber_desktop.ui.shared.collector import GuiThreadCollector
     from caliber_desktop.workers.registry import WorkerRegistry
     from caliber_desktop.workers.scoring import ScoreCampaignWorker
 
@@ -113,6 +114,7 @@ def run_job(app: QApplication, mode: str, report: Path) -> Job:
         app.processEvents()
         time.sleep(0.05)
     freeze_startup_objects()  # as the app does once its window is up
+    collector = GuiThreadCollector(app)  # as the app does from its start
     job = Job(mode, home=home)
 
     def on_result(loaded: Any) -> None:  # on the GUI thread, as the workbench's _show_run
@@ -142,6 +144,7 @@ def run_job(app: QApplication, mode: str, report: Path) -> Job:
     while registry.running_count():  # the registry's own bookkeeping after finished
         app.processEvents()
     registry.shutdown(5000)
+    collector.stop()
     if job.loaded is not None:
         sort_figures(panel, len(job.loaded.result.sites))
     panel.close()
@@ -176,6 +179,7 @@ def run_window(app: QApplication, report: Path, opens: int) -> Job:
     """
     from caliber_desktop.app import freeze_startup_objects
     from caliber_desktop.ui.mainwindow.window import MainWindow
+    from caliber_desktop.ui.shared.collector import GuiThreadCollector
     from caliber_desktop.workers.registry import WorkerRegistry
 
     home = Path(tempfile.mkdtemp(prefix="caliber-bench-window-"))
@@ -199,6 +203,7 @@ def run_window(app: QApplication, report: Path, opens: int) -> Job:
         app.processEvents()
         time.sleep(0.02)
     freeze_startup_objects()
+    collector = GuiThreadCollector(app)
     job = Job("window", home=home)
 
     def on_loaded(loaded: Any) -> None:
@@ -240,6 +245,7 @@ def run_window(app: QApplication, report: Path, opens: int) -> Job:
         app.processEvents()
     window.close()
     registry.shutdown(5000)
+    collector.stop()
     workspace.close()
     return job
 
@@ -250,6 +256,7 @@ def run_opens(app: QApplication, home: Path, campaign_id: int, opens: int) -> li
     from caliber_desktop.services.workspace import open_workspace
     from caliber_desktop.ui.results.panel import ResultsPanel
     from caliber_desktop.ui.results.prepared import prepare_results
+    from caliber_desktop.ui.shared.collector import GuiThreadCollector
     from caliber_desktop.workers.registry import WorkerRegistry
     from caliber_desktop.workers.scoring import load_current_run
 
@@ -262,6 +269,7 @@ def run_opens(app: QApplication, home: Path, campaign_id: int, opens: int) -> li
         app.processEvents()
         time.sleep(0.05)
     freeze_startup_objects()
+    collector = GuiThreadCollector(app)
     longest_of = []
     for i in range(opens):
         beats: list[float] = []
@@ -295,6 +303,7 @@ def run_opens(app: QApplication, home: Path, campaign_id: int, opens: int) -> li
         took = f"loaded in {shown[0]:.2f} s" if shown else "failed"
         print(f"  open {i + 1}: {took}, longest stall {longest:3.0f} ms, p99 {p99:3.0f} ms")
     registry.shutdown(5000)
+    collector.stop()
     panel.close()
     panel.deleteLater()
     workspace.close()

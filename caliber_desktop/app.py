@@ -50,6 +50,7 @@ from caliber_desktop.services.auth.service import AuthConfig, AuthService
 from caliber_desktop.services.workspace import Workspace, open_workspace
 from caliber_desktop.ui.account.session import SessionKeeper, sign_in_at_start, signed_in_user
 from caliber_desktop.ui.mainwindow.window import MainWindow
+from caliber_desktop.ui.shared.collector import GuiThreadCollector
 from caliber_desktop.ui.shared.common import app_icon
 from caliber_desktop.ui.shared.errors import ErrorDialog, error_box
 from caliber_desktop.ui.shared.theme import ThemeFollower
@@ -209,6 +210,7 @@ def _run(
         workspace = open_workspace()
     except CaliberError as exc:
         return _startup_refused(exc, smoke=smoke)
+    collector = GuiThreadCollector(app)  # before any job: cycles die on this thread only
     try:
         registry = WorkerRegistry()
         install_quit_hook(app, registry, QUIT_TIMEOUT_MS)
@@ -252,8 +254,10 @@ def _run(
             code = _smoke(window, registry, workspace, reporter)
             window.close()
             registry.shutdown(QUIT_TIMEOUT_MS)
-            return code
-        return app.exec()
+        else:
+            code = app.exec()
+        collector.stop()  # the workers are done: Python's own collector for the way out
+        return code
     except CaliberError as exc:
         return _startup_refused(exc, smoke=smoke)
     except Exception as exc:

@@ -22,6 +22,7 @@ from caliber_desktop.services.scoring.engine import ScoreRequest, score_file
 from caliber_desktop.services.scoring.model import ScoreResult
 from caliber_desktop.services.workspace import Workspace
 from caliber_desktop.ui.mainwindow.window import MainWindow
+from caliber_desktop.ui.shared.collector import GuiThreadCollector
 from caliber_desktop.workers.registry import WorkerRegistry, db_lane
 
 #: Time a pool thread may still need after its job's ``finished`` arrived (it is returning).
@@ -43,7 +44,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(autouse=True)
-def no_leftover_pool_work(qapp: QApplication) -> Iterator[None]:
+def gui_thread_collector(qapp: QApplication) -> Iterator[GuiThreadCollector]:
+    """Cycles collected on the GUI thread only, as in the app (``ui/shared/collector.py``); what
+    is left is collected here, on this thread, once the test's jobs are done."""
+    collector = GuiThreadCollector(qapp)
+    yield collector
+    collector.stop()
+    collector.setParent(None)
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_pool_work(
+    qapp: QApplication, gui_thread_collector: GuiThreadCollector
+) -> Iterator[None]:
     """Fail the test if it left jobs running on the global pool or the DB lane."""
     yield
     leftovers = []

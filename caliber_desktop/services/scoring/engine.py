@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -190,8 +191,13 @@ def release_memory() -> None:
     Arrow keeps its freed buffers in its own pool and glibc keeps freed heap, so without this
     the scoring stage's peak sits on top of what reading once held (measured at 1M rows: 450 MB
     held after reading, 180 MB once released; the peak of the run falls by about a quarter).
+
+    Cycles are collected only on the main thread (the command line, the scoring child): in the
+    window a worker scores small reports in-process, and a collection there destroys Qt objects
+    off the GUI thread, which deadlocked the window (``ui/shared/collector.py``).
     """
-    gc.collect()
+    if threading.current_thread() is threading.main_thread():
+        gc.collect()
     pa.default_memory_pool().release_unused()
     trim_heap()
 

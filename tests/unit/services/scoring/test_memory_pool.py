@@ -60,3 +60,30 @@ def test_a_pool_named_in_the_environment_is_kept(shared_data: Path) -> None:
         shared_data / "ttd_display_awareness_sample.csv", ARROW_DEFAULT_MEMORY_POOL="system"
     )
     assert before == after == "system"
+
+
+def test_memory_is_released_with_a_collection_on_the_main_thread_only() -> None:
+    """The command line and the scoring child score on their main thread and collect there;
+    the window's pool workers must not collect (Qt objects die on the GUI thread only)."""
+    import gc
+    import threading
+
+    from caliber_desktop.services.scoring.engine import release_memory
+
+    threads: list[str] = []
+
+    def record(phase: str, info: dict[str, object]) -> None:
+        if phase == "start":
+            threads.append(threading.current_thread().name)
+
+    gc.callbacks.append(record)
+    gc.disable()  # only the collections release_memory asks for
+    try:
+        worker = threading.Thread(target=release_memory, name="pool worker")
+        worker.start()
+        worker.join()
+        release_memory()
+    finally:
+        gc.enable()
+        gc.callbacks.remove(record)
+    assert threads == [threading.main_thread().name]
