@@ -60,11 +60,15 @@ def gap_rows(counts: Mapping[str, Floats]) -> dict[str, Bools]:
     """Per count column of the batch, the rows where it is empty while the other side of a
     metric built on it holds a value above 0."""
     out: dict[str, Bools] = {}
+    empty = {name: cells for name, values in counts.items() if (cells := np.isnan(values)).any()}
+    if not empty:  # a clean export: one pass over each column
+        return out
     for _, num, den in _ratios(counts.keys()):
-        for empty, other in ((num, den), (den, num)):
-            gap = np.isnan(counts[empty]) & (counts[other] > 0)
-            if gap.any():
-                out[empty] = out[empty] | gap if empty in out else gap
+        for side, other in ((num, den), (den, num)):
+            if side in empty:
+                gap = empty[side] & (counts[other] > 0)
+                if gap.any():
+                    out[side] = out[side] | gap if side in out else gap
     return out
 
 
