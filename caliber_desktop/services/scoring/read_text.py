@@ -221,7 +221,7 @@ def _stream_text(
     ragged: list[str] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
-        ragged.append(_named(row))
+        ragged.append(_row_named(row))
         return "skip"
 
     size = max(path.stat().st_size, 1)
@@ -271,7 +271,7 @@ def _stream_text(
             del reader
 
 
-def _named(row: pacsv.InvalidRow) -> str:
+def _row_named(row: pacsv.InvalidRow) -> str:
     """A short row by its number, or by its text where Arrow, parsing blocks on several
     threads, does not know the number (``None``): a footer line says what it is."""
     if row.number is not None:
