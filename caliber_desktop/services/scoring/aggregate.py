@@ -70,6 +70,7 @@ from caliber_desktop.services.scoring.model import (
 )
 from caliber_desktop.services.scoring.site_facts import (
     children,
+    ctv_web_note,
     display_names,
     id_notes,
     id_summary,
@@ -131,13 +132,16 @@ class SiteAccumulator:
         in_app: bool | None = False,
         known_apps: frozenset[str] = frozenset(),
         headers: Mapping[str, str] | None = None,
+        apps_by_channel: bool = False,
     ) -> None:
         """``in_app``: True when every row is in an app (CTV, an app column), False when an app
-        name beside the id says so row by row, None when ids are not sites (vendor level).
-        ``headers``: canonical column → its header in the file, for the notes."""
+        name beside the id says so row by row, None when ids are not sites (vendor level);
+        ``apps_by_channel`` when only the CTV channel says so. ``headers``: canonical column →
+        its header in the file, for the notes."""
         self.level = AnalysisLevel(level)
         self.source = source
         self._headers = dict(headers or {})
+        self._apps_by_channel = apps_by_channel
         self.id_column = "supply_vendor" if self.level == AnalysisLevel.SUPPLY_VENDOR else "site"
         self._in_app, self._known_apps = in_app, known_apps
         self.late_apps: set[str] = set()  # ids whose app evidence came after they were summed
@@ -185,16 +189,18 @@ class SiteAccumulator:
         level = AnalysisLevel(level)
         in_app: bool | None = False
         site_header = normalize_header(mapping.columns.get("site", ""))[0]
+        app_column = mapping.origins.get("site") == "app" or site_header in APP_SITE_HEADERS
         if level == AnalysisLevel.SUPPLY_VENDOR:
             in_app = None
-        elif (
-            channel is Channel.CTV
-            or mapping.origins.get("site") == "app"
-            or site_header in APP_SITE_HEADERS
-        ):
+        elif channel is Channel.CTV or app_column:
             in_app = True
         return cls(
-            level, source=source, in_app=in_app, known_apps=known_apps, headers=mapping.columns
+            level,
+            source=source,
+            in_app=in_app,
+            known_apps=known_apps,
+            headers=mapping.columns,
+            apps_by_channel=in_app is True and not app_column,
         )
 
     @property
@@ -532,6 +538,8 @@ class SiteAccumulator:
             found_children = children(code_of_raw, ids.host, domains, self._raw_imps.values, names)
         summary = id_summary(ids, raw_rows, kinds, self.level)
         issues += id_notes(self.source, summary)
+        if self._apps_by_channel and (note := ctv_web_note(self.source, summary, k)) is not None:
+            issues.append(note)
         scored = int(n_rows.sum())
         where = set(self._unreadable_rows)
         quoted = sorted(r for r in self._quoted_cells if r in where)[:EXAMPLES]

@@ -130,3 +130,19 @@ def id_notes(source: str, summary: IdSummary) -> list[Issue]:
             )
         )
     return out
+
+
+def ctv_web_note(source: str, summary: IdSummary, sites: int) -> Issue | None:
+    """A warning when most scored ids look like web domains and are apps only because the run's
+    channel is CTV: a display or video report scored as CTV puts its web domains on the app
+    lists, and nothing else in the run would say so."""
+    if summary.in_app * 2 <= sites:
+        return None
+    return Issue(
+        "ctv_web_ids",
+        f"{source}: {summary.in_app:,} of {sites:,} sites look like web domains but are scored "
+        "as CTV apps, because the run's channel is CTV (e.g. "
+        + "; ".join(summary.in_app_examples[:3])
+        + "). If this is a display or video report, score it with that channel: as CTV, its "
+        "web domains go on the app lists.",
+    )
