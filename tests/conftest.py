@@ -31,6 +31,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 # Before anything imports Qt: tests never need a display.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -153,6 +154,22 @@ def _add_user(ws: Workspace, uid: str, email: str) -> UserRef:
 def add_user() -> Callable[[Workspace, str, str], UserRef]:
     """``add_user(workspace, firebase_uid, email)`` → a second, signed-in user."""
     return _add_user
+
+
+@pytest.fixture(autouse=True)
+def gui_thread_collector(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """In a test with a QApplication, cycles are collected on the GUI thread only, as in the app
+    (``ui/shared/collector.py``: a collection on a worker deadlocked the window); what is left is
+    collected here, on this thread, once the test is done. None in a test without Qt."""
+    if "qapp" not in request.fixturenames:
+        yield None
+        return
+    from caliber_desktop.ui.shared.collector import GuiThreadCollector
+
+    collector = GuiThreadCollector(request.getfixturevalue("qapp"))
+    yield collector
+    collector.stop()
+    collector.setParent(None)
 
 
 @pytest.fixture(autouse=True)

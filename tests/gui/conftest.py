@@ -44,18 +44,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(autouse=True)
-def gui_thread_collector(qapp: QApplication) -> Iterator[GuiThreadCollector]:
-    """Cycles collected on the GUI thread only, as in the app (``ui/shared/collector.py``); what
-    is left is collected here, on this thread, once the test's jobs are done."""
-    collector = GuiThreadCollector(qapp)
-    yield collector
-    collector.stop()
-    collector.setParent(None)
-
-
-@pytest.fixture(autouse=True)
 def no_leftover_pool_work(
-    qapp: QApplication, gui_thread_collector: GuiThreadCollector
+    qapp: QApplication, gui_thread_collector: GuiThreadCollector | None
 ) -> Iterator[None]:
     """Fail the test if it left jobs running on the global pool or the DB lane."""
     yield
