@@ -75,6 +75,7 @@ from caliber_desktop.services.scoring.site_facts import (
     id_notes,
     id_summary,
     sorted_order,
+    uniques_note,
 )
 
 if TYPE_CHECKING:
@@ -516,6 +517,11 @@ class SiteAccumulator:
                     ),
                 )
             )
+        if "unique_ids" in sums:
+            seen_uniques = n_rows - self._missing["unique_ids"].values[present]
+            header = self._headers.get("unique_ids") or "Unique IDs"
+            if (note := uniques_note(self.source, header, seen_uniques, self.level)) is not None:
+                issues.append(note)
         for name in (c for c in COUNT_COLUMNS if c in self._gaps):
             count, first = self._gaps[name]
             note = gap_note(

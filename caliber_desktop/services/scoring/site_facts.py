@@ -16,6 +16,7 @@ from caliber_desktop.models.enums import AnalysisLevel
 from caliber_desktop.services.scoring.drops import EXAMPLES
 from caliber_desktop.services.scoring.id_column import DistinctIds
 from caliber_desktop.services.scoring.model import IdSummary, Issue
+from caliber_desktop.services.scoring.vocabulary import unit_noun
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -145,4 +146,26 @@ def ctv_web_note(source: str, summary: IdSummary, sites: int) -> Issue | None:
         + "; ".join(summary.in_app_examples[:3])
         + "). If this is a display or video report, score it with that channel: as CTV, its "
         "web domains go on the app lists.",
+    )
+
+
+def uniques_note(
+    source: str, header: str, seen: npt.NDArray[np.int64], level: AnalysisLevel
+) -> Issue | None:
+    """A warning when unique IDs are added up over several rows of a site (``seen``: rows with
+    a value, per site): a viewer on two rows (two days, two ad groups) counts twice, so the
+    site's unique IDs per impression read high and the few-unique-IDs flag fires less. A
+    report's rows cannot be deduplicated afterwards; one row per site can be exported."""
+    several = int(np.count_nonzero(seen > 1))
+    if not several:
+        return None
+    most = int(seen.max())
+    return Issue(
+        "uniques_added_up",
+        f"{source}: {header!r} is added up over the rows of {several:,} of {len(seen):,} "
+        f"{unit_noun(level)} (up to {most:,} rows each, e.g. one a day), but a viewer on two "
+        "rows counts twice: their unique IDs per impression read high, and a few devices "
+        "behind many impressions can look like many. For true uniques, export the report with "
+        f"one row per {unit_noun(level, plural=False)} (no Date or other split) and score that.",
+        column=header,
     )
