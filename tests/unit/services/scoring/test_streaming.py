@@ -115,6 +115,17 @@ def batches(path: Path) -> int:
     return sum(1 for _ in open_report(path).batches())
 
 
+def assert_streams_as_read_whole(path: Path) -> SiteTable:
+    """``path`` streams in several batches, never read again whole, and gives the whole
+    read's table and accounting; the streamed table."""
+    assert batches(path) > 5
+    table, messages = streamed(path)
+    assert "Reading the report again, whole" not in messages
+    assert [i.code for i in table.quality.issues if i.code == "read_whole"] == []
+    assert_same(whole(path), table)
+    return table
+
+
 def write_rows(path: Path, rows: list[list[object]], header: list[str] = HEADER) -> Path:
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
@@ -188,12 +199,7 @@ def test_short_rows_that_end_the_file_come_as_its_last_batch(tmp_path: Path) -> 
     footer's rows are read and counted as the whole read reads and counts them."""
     rows = clean_rows(400)
     rows += [[], ["Report generated 2026-11-08 10:00 UTC"], ["Data may be delayed", "", ""]]
-    path = write_rows(tmp_path / "footer.csv", rows)
-    assert batches(path) > 5
-    table, messages = streamed(path)
-    assert "Reading the report again, whole" not in messages
-    assert [i.code for i in table.quality.issues if i.code == "read_whole"] == []
-    assert_same(whole(path), table)
+    table = assert_streams_as_read_whole(write_rows(tmp_path / "footer.csv", rows))
     blank = [d for d in table.quality.dropped if d.reason == "blank_id"]
     assert blank[0].examples == ("row 403", "row 404")
 
@@ -223,12 +229,7 @@ def test_empty_cells_as_exports_spell_them_keep_the_file_streaming(tmp_path: Pat
     for i, row in enumerate(rows[100:], start=100):
         if i % 9 == 0:
             row[4 + i % 2] = spellings[i % len(spellings)]
-    path = write_rows(tmp_path / "nulls.csv", rows)
-    assert batches(path) > 5
-    table, messages = streamed(path)
-    assert "Reading the report again, whole" not in messages
-    assert [i.code for i in table.quality.issues if i.code == "read_whole"] == []
-    assert_same(whole(path), table)
+    table = assert_streams_as_read_whole(write_rows(tmp_path / "nulls.csv", rows))
     assert table.frame["clicks"].notna().all()  # every site has clicks on other rows
 
 
