@@ -48,6 +48,16 @@ class Votes:
     us: int
     eu: int
     ambiguous: int
+    #: Of ``ambiguous``, the cells like ``1.234`` (the others are like ``1,234``).
+    ambiguous_dot: int = 0
+
+    def __add__(self, other: Votes) -> Votes:
+        return Votes(
+            self.us + other.us,
+            self.eu + other.eu,
+            self.ambiguous + other.ambiguous,
+            self.ambiguous_dot + other.ambiguous_dot,
+        )
 
 
 @dataclass(frozen=True)
@@ -129,7 +139,7 @@ def _votes(text: pa.Array) -> Votes:
     multi_dot = pc.match_substring_regex(text, _EU_ONLY_DOT)
     eu += _count(pc.and_(only_comma, pc.invert(pc.or_(amb_comma, multi_comma))))
     us += _count(pc.and_(only_dot, pc.invert(pc.or_(amb_dot, multi_dot))))
-    return Votes(us, eu, _count(amb_comma) + _count(amb_dot))
+    return Votes(us, eu, _count(amb_comma) + _count(amb_dot), _count(amb_dot))
 
 
 def locale_votes(values: pd.Series | pa.Array | pa.ChunkedArray | Sequence[object]) -> Votes:
@@ -154,6 +164,7 @@ def parse_numbers(
     locale_hint: Locale | None = None,
     consequence: str = READ_AS_MISSING,
     decided: Locale | Literal[False] | None = False,
+    whole: bool = False,
 ) -> ParsedColumn:
     """float64 values of a text column; cells that are not numbers become NaN with one Issue.
 
@@ -162,14 +173,17 @@ def parse_numbers(
 
     ``rows`` are the 1-based file rows of the cells (for the message); ``locale_hint`` decides a
     column whose every separator is ambiguous (``1,234`` / ``1.234``), else US is assumed;
-    ``consequence`` ends the Issue's sentence: what becomes of the unreadable cells.
+    ``consequence`` ends the Issue's sentence: what becomes of the unreadable cells; ``whole``:
+    the column holds counts (see :func:`column_locale`).
     """
     text, percent = _clean(_as_array(values))
     votes = _votes(text)
-    locale = column_locale(votes, locale_hint) if decided is False else decided
+    locale = column_locale(votes, locale_hint, whole=whole) if decided is False else decided
     issues: list[Issue] = []
     if decided is False and (mixed := mixed_format_issue(source, header, votes, locale)):
         issues.append(mixed)
+    if decided is False and (told := thousands_issue(source, header, votes, locale_hint, whole)):
+        issues.append(told)
     if locale == "eu":
         text = pc.replace_substring(pc.replace_substring(text, ".", ""), ",", ".")
     else:
@@ -190,13 +204,60 @@ def parse_numbers(
     return ParsedColumn(out, locale, pct, tuple(issues), bad_mask if n_bad else None)
 
 
-def column_locale(votes: Votes, hint: Locale | None) -> Locale | None:
-    """A column's convention: its own majority, else the file's ``hint`` when it is ambiguous."""
+def column_locale(votes: Votes, hint: Locale | None, *, whole: bool = False) -> Locale | None:
+    """A column's convention: its own majority, else the file's ``hint`` when it is ambiguous.
+
+    A ``whole`` column (a count) whose cells are all like ``82.644`` in a file that proves no
+    convention reads ``.`` as the thousands separator: 82,644 impressions, not 82.644 (a German
+    export of whole numbers and whole-euro costs has no decimal to tell). Said by
+    :func:`thousands_issue`.
+    """
     if votes.eu > votes.us:
         return "eu"
     if votes.us > votes.eu:
         return "us"
+    if _counts_say_thousands(votes, hint, whole):
+        return "eu"
     return hint if votes.ambiguous else None
+
+
+def _counts_say_thousands(votes: Votes, hint: Locale | None, whole: bool) -> bool:
+    return (
+        whole
+        and hint is None
+        and votes.us == votes.eu == 0
+        and votes.ambiguous_dot == votes.ambiguous > 0
+    )
+
+
+def thousands_issue(
+    source: str, header: str, votes: Votes, hint: Locale | None, whole: bool
+) -> Issue | None:
+    """Said when :func:`column_locale` read a count's ``.`` as thousands on the count alone."""
+    if not _counts_say_thousands(votes, hint, whole):
+        return None
+    return Issue(
+        "thousands_from_counts",
+        f"{source}: nothing in the file shows its number format, so the counts in column "
+        f"'{header}' ({votes.ambiguous:,} cells like 1.234) were read with '.' separating "
+        "thousands (1.234 as 1,234), since counts are whole numbers. If they are fractions, "
+        "export the report again with the decimals written out.",
+        column=header,
+        severity="info",
+    )
+
+
+def fraction_issue(source: str, header: str, cells: int, row: int, example: object) -> Issue:
+    """Said when a count column (impressions, clicks…) holds fractions after reading."""
+    return Issue(
+        "fraction_in_count",
+        f"{source}: column '{header}' has {cells:,} count(s) with a fraction (first at row "
+        f"{row}: '{example}'), summed as read. Counts are whole numbers: check that the column "
+        "holds counts (not averages) and that its number format was read right ('.' or ',' "
+        "separating thousands).",
+        column=header,
+        row=row,
+    )
 
 
 def mixed_format_issue(

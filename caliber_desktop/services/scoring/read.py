@@ -43,11 +43,13 @@ from caliber_desktop.services.scoring.numbers import (
     Votes,
     column_locale,
     file_locale,
+    fraction_issue,
     locale_votes,
     mixed_format_issue,
     parse_dates,
     parse_numbers,
     rate_scale,
+    thousands_issue,
     unreadable_issue,
 )
 from caliber_desktop.services.scoring.read_excel import _load_xlsx, _scan_excel, _stream_excel
@@ -331,8 +333,11 @@ class _Decisions:
     votes: dict[int, Votes] = field(default_factory=dict)
     hint: Locale | None = None
     locales: dict[int, Locale | None] | None = None
+    whole: frozenset[int] = frozenset()  # positions of the count columns
     #: position → [unreadable cells, first row, its text, header, consequence]
     bad: dict[int, list[Any]] = field(default_factory=dict)
+    #: position → [counts with a fraction, first row, its text, header]
+    fractions: dict[int, list[Any]] = field(default_factory=dict)
     quoted: dict[int, int] = field(default_factory=dict)  # position → cells quoted so far
     #: rate → factor of its un-signed cells; rates whose cells so far all carried a % sign
     scales: dict[str, float] = field(default_factory=dict)
@@ -341,16 +346,17 @@ class _Decisions:
     dates: DateOrder = field(default_factory=DateOrder)
     rows: int = 0
 
-    def locale_for(self, batch: Mapping[int, Votes]) -> Locale | None:
+    def locale_for(self, batch: Mapping[int, Votes], whole: frozenset[int]) -> Locale | None:
         """The file's hint with this batch's votes added; raises if a column's reading changed.
 
         Only European or not matters: a column with no separator at all (None) reads as US.
+        ``whole``: the positions of count columns (see :func:`column_locale`).
         """
+        self.whole = whole
         for i, v in batch.items():
-            old = self.votes.get(i, Votes(0, 0, 0))
-            self.votes[i] = Votes(old.us + v.us, old.eu + v.eu, old.ambiguous + v.ambiguous)
+            self.votes[i] = self.votes.get(i, Votes(0, 0, 0)) + v
         hint = file_locale(list(self.votes.values()))
-        locales = {i: column_locale(v, hint) for i, v in self.votes.items()}
+        locales = {i: column_locale(v, hint, whole=i in whole) for i, v in self.votes.items()}
         european = {i for i, locale in locales.items() if locale == "eu"}
         if self.locales is not None and european != {
             i for i, locale in self.locales.items() if locale == "eu"
@@ -373,6 +379,15 @@ class _Decisions:
             self.bad[i] = [0, int(rows[first]), cells[first].as_py(), header, consequence]
         self.bad[i][0] += int(found.bad.sum())
 
+    def note_fractions(
+        self, i: int, fractions: npt.NDArray[np.bool_], cells: pa.Array | None,
+        values: FloatArray, rows: npt.NDArray[np.int64], header: str,
+    ) -> None:  # fmt: skip
+        if i not in self.fractions:
+            first = int(np.flatnonzero(fractions)[0])
+            self.fractions[i] = [0, int(rows[first]), _cell(cells, values, first), header]
+        self.fractions[i][0] += int(fractions.sum())
+
     def issues(self, shown: str, hmap: HeaderMap, position: Mapping[str, int]) -> list[Issue]:
         """The notes of the whole file, in the order :func:`_frame` writes them for one read."""
         out: list[Issue] = []
@@ -380,15 +395,21 @@ class _Decisions:
         for headers in hmap.sources.values():
             for header in headers:
                 i = position[header]
-                if i in seen or i not in self.votes:
-                    continue
+                if i in seen or (i not in self.votes and i not in self.fractions):
+                    continue  # a column of numbers only (Arrow's, Excel's): nothing to say
                 seen.add(i)
                 locale = (self.locales or {}).get(i)
-                if mixed := mixed_format_issue(shown, header, self.votes[i], locale):
+                votes = self.votes.get(i, Votes(0, 0, 0))
+                if mixed := mixed_format_issue(shown, header, votes, locale):
                     out.append(mixed)
+                if told := thousands_issue(shown, header, votes, self.hint, i in self.whole):
+                    out.append(told)
                 if i in self.bad:
                     cells, row, text, name, consequence = self.bad[i]
                     out.append(unreadable_issue(shown, name, cells, row, text, consequence))
+                if i in self.fractions:
+                    cells, row, text, name = self.fractions[i]
+                    out.append(fraction_issue(shown, name, cells, row, text))
         for issue, rows in self.scale_notes.values():
             if 0 <= rows < self.rows:  # a scale decided before the last batch: say on what
                 issue = dataclasses.replace(
@@ -424,11 +445,21 @@ def _frame(
 
     rows = columns.rows
     numeric = {position[h] for c, hs in hmap.sources.items() if c in NUMERIC for h in hs}
+    whole = frozenset(
+        position[h] for c, hs in hmap.sources.items() if c in WHOLE_COUNTS for h in hs
+    )
     votes = {i: locale_votes(a) for i, a in columns.text.items() if i in numeric}
+    if any(v.ambiguous_dot for i, v in votes.items() if i in whole):
+        # "82.644" in a count: Arrow's fractions (194.58) prove '.' a decimal point
+        for i, values in columns.numbers.items():
+            if i in numeric and i not in votes:
+                with np.errstate(invalid="ignore"):
+                    decimals = int(np.count_nonzero(values != np.floor(values)))
+                votes[i] = Votes(decimals, 0, 0)
     if decided is None:
         hint: Locale | None = file_locale(list(votes.values()))
     else:
-        hint = decided.locale_for(votes)
+        hint = decided.locale_for(votes, whole)
         decided.rows += len(rows)
     parsed: dict[int, ParsedColumn] = {}
     data: dict[str, object] = {}
@@ -445,12 +476,15 @@ def _frame(
             if i not in parsed:
                 chosen = False if decided is None else (decided.locales or {}).get(i)
                 parsed[i] = _number_column(
-                    columns, i, header, shown, rows, hint, issues, drops, chosen
+                    columns, i, header, shown, rows, hint, issues, drops, chosen, i in whole
                 )
                 found = parsed[i]
                 if decided is not None:
                     consequence = ROWS_LEFT_OUT if drops else READ_AS_MISSING
                     decided.note_bad(i, found, columns.text.get(i), rows, header, consequence)
+                if i in whole and (i in columns.text or not columns.counts_checked):
+                    cells = columns.text.get(i)
+                    _fractions(found.values, cells, rows, header, shown, issues, decided, i)
                 if drops and found.bad is not None:
                     # the file's first five unreadable cells of the column, however batched
                     limit = 5 if decided is None else 5 - decided.quoted.get(i, 0)
@@ -481,6 +515,35 @@ def _frame(
             issues.append(_date_issue(shown, hmap, note))
     frame["_row"] = rows
     return frame, unreadable
+
+
+def _fractions(
+    values: FloatArray,
+    cells: pa.Array | None,
+    rows: npt.NDArray[np.int64],
+    header: str,
+    shown: str,
+    issues: list[Issue],
+    decided: _Decisions | None,
+    i: int,
+) -> None:
+    """Say a count column's cells that read as fractions (``fraction_in_count``)."""
+    with np.errstate(invalid="ignore"):
+        fractions = np.isfinite(values) & (values != np.floor(values))
+    if not fractions.any():
+        return
+    if decided is not None:
+        decided.note_fractions(i, fractions, cells, values, rows, header)
+        return
+    first = int(np.flatnonzero(fractions)[0])
+    count, row, text = int(fractions.sum()), int(rows[first]), _cell(cells, values, first)
+    issues.append(fraction_issue(shown, header, count, row, text))
+
+
+def _cell(cells: pa.Array | None, values: FloatArray, i: int) -> object:
+    """Cell ``i`` as the file wrote it: its text, or an Excel number as a number."""
+    text = None if cells is None else cells[i].as_py()
+    return values[i].item() if text is None else text
 
 
 def _scale_streamed(
@@ -530,6 +593,7 @@ def _number_column(
     issues: list[Issue],
     drops: bool,
     decided: Locale | Literal[False] | None = False,
+    whole: bool = False,
 ) -> ParsedColumn:
     numbers = columns.numbers.get(i)
     text = columns.text.get(i)
@@ -543,6 +607,7 @@ def _number_column(
         rows=rows,
         locale_hint=hint,
         decided=decided,
+        whole=whole,
         **({"consequence": ROWS_LEFT_OUT} if drops else {}),
     )
     issues.extend(result.issues)

@@ -33,6 +33,9 @@ class _Columns:
     numbers: dict[int, FloatArray] = field(default_factory=dict)
     #: Positions of cells already parsed (Excel numeric cells) inside a text column.
     percent: dict[int, npt.NDArray[np.bool_]] = field(default_factory=dict)
+    #: The reader found no fraction in ``numbers`` of count columns (Arrow's CSV reads check
+    #: every batch and read such a column as text); Excel's numeric cells are checked later.
+    counts_checked: bool = False
 
 
 @dataclass

@@ -257,7 +257,9 @@ def _stream_text(
                 except pa.ArrowInvalid as exc:
                     raise failed(exc) from None
                 paced.took()
-                out = _Columns(rows=np.arange(batch.num_rows, dtype=np.int64) + first)
+                out = _Columns(
+                    rows=np.arange(batch.num_rows, dtype=np.int64) + first, counts_checked=True
+                )
                 first += batch.num_rows
                 for i in sorted(kinds):
                     column = batch.column(f"c{i}")
@@ -266,7 +268,8 @@ def _stream_text(
                         continue
                     values = _float_view(column)
                     if kinds[i] == "whole" and _has_fractions(values):
-                        raise _NotStreamable(f"column {grid.headers[i]!r} has fractions in a count")
+                        why = f"column {grid.headers[i]!r} has counts with a decimal point (1.234)"
+                        raise _NotStreamable(why)
                     out.numbers[i] = values
                 # Arrow parses one block per batch (and reads ahead on its own thread, so the
                 # file's position runs ahead of the rows handed on): count the blocks delivered.
@@ -307,7 +310,7 @@ def _footer(
     records = list(csv.reader(texts, delimiter=sniffed.delimiter or ","))
     if len(records) != len(texts):  # a quote left open joined lines: not a plain footer
         raise _NotStreamable(why)
-    out = _Columns(rows=np.arange(len(records), dtype=np.int64) + first)
+    out = _Columns(rows=np.arange(len(records), dtype=np.int64) + first, counts_checked=True)
     for i in sorted(kinds):
         cells = [record[i] if i < len(record) else "" for record in records]
         if i in as_text:
@@ -399,7 +402,10 @@ def _load_text(
             raise FileRejectedError(shown, f"cannot be read as a table ({exc}).") from None
         if ragged:
             return _load_text_slowly(path, sniffed, grid, kinds)
-        out = _Columns(rows=np.arange(table.num_rows, dtype=np.int64) + grid.header_row + 1)
+        out = _Columns(
+            rows=np.arange(table.num_rows, dtype=np.int64) + grid.header_row + 1,
+            counts_checked=True,
+        )
         columns = {i: table.column(names[i]) for i in kinds}
         del table  # each column's buffers are freed as soon as it is converted
         fractional = False

@@ -253,7 +253,7 @@ def test_a_number_format_that_only_later_rows_settle_reads_the_file_whole(tmp_pa
     ("cell", "why"),
     [
         ({"Impressions": "two thousand"}, "a number column (#4) holds text further down"),
-        ({"Impressions": "48.421"}, "column 'Impressions' has fractions in a count"),
+        ({"Impressions": "48.421"}, "column 'Impressions' has counts with a decimal point (1.234)"),
         ("ragged", "has fewer cells than the header"),
         ("footer text in a count", "the row 'Total,,,lots' has fewer cells than the header"),
     ],
