@@ -253,7 +253,7 @@ def _rows(report: ReportStream, see: Callable[[RowBatch], None]) -> int:
         read = 0
         for batch in report.batches(whole=whole):
             see(batch)
-            read += len(batch.frame) + batch.empty_rows
+            read += len(batch.frame) + batch.empty_rows + len(batch.header_rows)
         return read
 
     try:

@@ -211,20 +211,27 @@ class SiteAccumulator:
 
     # ------------------------------------------------------------------------- batches
 
-    def add_empty(self, rows: int, examples: tuple[int, ...] = ()) -> None:
-        """Wholly blank rows the reader skipped: counted, never scored."""
-        if rows:
-            self._read += rows
-            self._drops.merge(
-                DroppedRows(
-                    "empty_row",
-                    drop_label("empty_row", self.level),
-                    rows,
-                    0.0,
-                    0.0,
-                    tuple(f"row {r}" for r in examples),
+    def add_skipped(
+        self, empty: int, examples: tuple[int, ...] = (), headers: tuple[int, ...] = ()
+    ) -> None:
+        """Rows the reader skipped, counted, never scored: ``empty`` wholly blank ones (the
+        first few at ``examples``), and repeated header rows at ``headers``."""
+        for reason, rows, shown in (
+            ("empty_row", empty, examples),
+            ("header_row", len(headers), headers),
+        ):
+            if rows:
+                self._read += rows
+                self._drops.merge(
+                    DroppedRows(
+                        reason,
+                        drop_label(reason, self.level),
+                        rows,
+                        0.0,
+                        0.0,
+                        tuple(f"row {r}" for r in shown[:EXAMPLES]),
+                    )
                 )
-            )
 
     def add(self, frame: pd.DataFrame, unreadable: list[UnreadableCells] | None = None) -> None:
         """The rows of one batch: canonical columns plus ``_row`` (row numbers in the file)."""

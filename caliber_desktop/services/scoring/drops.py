@@ -31,6 +31,7 @@ Bools = npt.NDArray[np.bool_]
 #: Drop reasons in precedence order: code → label shown in the data-quality report.
 DROP_REASONS: dict[str, str] = {
     "empty_row": "Empty rows (every column Caliber reads is blank)",
+    "header_row": "Header rows repeated inside the file (exports pasted together)",
     "total_row": "Total rows (Total, Grand Total): sums of other rows, not sites",
     "blank_id": "Rows with a blank id",
     "non_targetable": "Rows whose id no list can target (Other, Unknown, (not set), tail…)",

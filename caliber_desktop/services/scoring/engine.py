@@ -169,7 +169,7 @@ def sum_sites(
                 cancel.raise_if_cancelled()
                 if on_batch is not None:
                     on_batch(batch)
-                sums.add_empty(batch.empty_rows, batch.empty_examples)
+                sums.add_skipped(batch.empty_rows, batch.empty_examples, batch.header_rows)
                 sums.add(batch.frame, batch.unreadable)
                 share = f" ({batch.done:.0%} of the file)" if batch.done < 1 else ""
                 reading(round(batch.done * 1000), 1000, f"Read {sums.rows_read:,} rows{share}")

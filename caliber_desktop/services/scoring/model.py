@@ -223,6 +223,8 @@ class RawReport:
     #: Rows of the file with every mapped cell empty (``,,,``): not in ``frame``, counted.
     empty_rows: int = 0
     empty_examples: tuple[int, ...] = ()
+    #: Rows of the file that repeat its header (exports pasted together): not in ``frame``.
+    header_rows: tuple[int, ...] = ()
 
 
 # ----------------------------------------------------------------------------- preprocessing
@@ -249,6 +251,7 @@ class DroppedRows:
 #: few words one-line summaries use.
 DROP_SHORT: dict[str, str] = {
     "empty_row": "empty",
+    "header_row": "repeating the header",
     "total_row": "total rows",
     "blank_id": "with a blank id",
     "non_targetable": "with an id no list can target",

@@ -6,10 +6,12 @@ this stage produces, so the choices here decide what a site *is* and what it *di
 * Every data row of the file is accounted for: ``rows_read = rows_scored + rows_dropped``.
   Rows that cannot be scored leave scoring but are counted in :class:`DataQuality`, each row
   under exactly one reason, in this precedence: ``empty_row`` (every mapped cell blank; found by
-  the reader), ``total_row`` (``Total``/``Grand Total`` in any dimension cell — a sum of other
-  rows, counting it would double them), ``blank_id``, ``non_targetable`` (``Other``,
-  ``(not set)``, ``[tail aggregate]``…), ``unreadable_number`` (a count cell holding text such
-  as ``two thousand``: the row's other numbers without it would skew its site's rates),
+  the reader), ``header_row`` (a row repeating the header: exports pasted together; found by
+  the reader, :mod:`.pasted`), ``total_row`` (``Total``/``Grand Total`` in any dimension
+  cell — a sum of other rows, counting it would double them), ``blank_id``,
+  ``non_targetable`` (``Other``, ``(not set)``, ``[tail aggregate]``…), ``unreadable_number``
+  (a count cell holding text such as ``two thousand``: the row's other numbers without it would
+  skew its site's rates),
   ``zero_impressions`` (spend but no impressions: nothing to rate; adding the money to a site
   would charge its CPM for impressions it never served — usually a billing adjustment, so the
   analyst sees it instead), ``no_impressions`` (the rows of a site whose impressions add up to
@@ -76,7 +78,7 @@ def preprocess(
     sums = SiteAccumulator.for_report(
         level, source=report.source, mapping=report.mapping, channel=channel
     )
-    sums.add_empty(report.empty_rows, report.empty_examples)
+    sums.add_skipped(report.empty_rows, report.empty_examples, report.header_rows)
     sums.add(report.frame, report.unreadable)
     cancel.raise_if_cancelled()
     progress(3, 5, "Adding up rows per site")

@@ -52,6 +52,7 @@ from caliber_desktop.services.scoring.numbers import (
     thousands_issue,
     unreadable_issue,
 )
+from caliber_desktop.services.scoring.pasted import pasted_issue, repeated_headers, without
 from caliber_desktop.services.scoring.read_excel import _load_xlsx, _scan_excel, _stream_excel
 from caliber_desktop.services.scoring.read_grid import FloatArray, _Columns, _Grid
 from caliber_desktop.services.scoring.read_text import (
@@ -120,6 +121,7 @@ def read_report(
         unreadable=batch.unreadable,
         empty_rows=batch.empty_rows,
         empty_examples=batch.empty_examples,
+        header_rows=batch.header_rows,
     )
 
 
@@ -133,6 +135,8 @@ class RowBatch:
     empty_examples: tuple[int, ...] = ()
     #: Share of the file read so far (0–1), for progress.
     done: float = 1.0
+    #: Rows that repeat the header (see :mod:`.pasted`): not in ``frame``, counted.
+    header_rows: tuple[int, ...] = ()
 
 
 class ReadAgain(Exception):  # noqa: N818 (a request to the caller, not a failure)
@@ -190,6 +194,9 @@ class ReportStream:
                 if self.format is FileFormat.XLSX
                 else _stream_text(self.path, self._sniffed, self.source, self._grid, self._kinds)
             ):
+                if len(found := repeated_headers(columns, self._grid, self._kinds, self.source)):
+                    # rows under it may copy rows above it: only the whole file can tell
+                    raise _NotStreamable(f"row {columns.rows[found[0]]} repeats the header")
                 frame, unreadable = _frame(
                     columns, self._hmap, self._position, self._grid, self.source, [], decided
                 )
@@ -218,13 +225,20 @@ class ReportStream:
             columns = _load_xlsx(self.path, self._grid, self._kinds, self.source, self.issues)
         else:
             columns = _load_text(self.path, self._sniffed, self.source, self._grid, self._kinds)
+        found = repeated_headers(columns, self._grid, self._kinds, self.source)
+        headers = tuple(int(r) for r in columns.rows[found])
+        if headers:
+            columns = without(columns, found)
         frame, unreadable = _frame(
             columns, self._hmap, self._position, self._grid, self.source, self.issues
         )
         frame, unreadable, empty = _drop_blank(frame, unreadable)
         if frame.empty:
             raise self._no_rows()
-        return RowBatch(frame, unreadable, len(empty), tuple(int(r) for r in empty[:5]))
+        if headers:
+            self.issues.append(pasted_issue(self.source, frame, headers))
+        empties = tuple(int(r) for r in empty[:5])
+        return RowBatch(frame, unreadable, len(empty), empties, header_rows=headers)
 
     def _no_rows(self) -> FileRejectedError:
         return FileRejectedError(
