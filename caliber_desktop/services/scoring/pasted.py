@@ -19,6 +19,7 @@ count): a clean export, whose counts Arrow parses as numbers, pays nothing.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -91,12 +92,12 @@ def without(columns: _Columns, drop: npt.NDArray[np.intp]) -> _Columns:
     keep = np.ones(len(columns.rows), dtype=bool)
     keep[drop] = False
     mask = pa.array(keep)
-    return _Columns(
+    return dataclasses.replace(
+        columns,
         rows=columns.rows[keep],
         text={i: cells.filter(mask) for i, cells in columns.text.items()},
         numbers={i: values[keep] for i, values in columns.numbers.items()},
         percent={i: values[keep] for i, values in columns.percent.items()},
-        counts_checked=columns.counts_checked,
     )
 
 

@@ -53,7 +53,12 @@ from caliber_desktop.services.scoring.numbers import (
     unreadable_issue,
 )
 from caliber_desktop.services.scoring.pasted import pasted_issue, repeated_headers, without
-from caliber_desktop.services.scoring.read_excel import _load_xlsx, _scan_excel, _stream_excel
+from caliber_desktop.services.scoring.read_excel import (
+    _load_xlsx,
+    _scan_excel,
+    _stream_excel,
+    hidden_issue,
+)
 from caliber_desktop.services.scoring.read_grid import FloatArray, _Columns, _Grid
 from caliber_desktop.services.scoring.read_text import (
     _load_text,
@@ -188,12 +193,14 @@ class ReportStream:
             return
         decided = _Decisions()
         rows = 0
+        hidden = [0, 0]  # rows Excel hides, the first of them
         try:
             for columns, done in (
                 _stream_excel(self.path, self._grid, self._kinds, self.source)
                 if self.format is FileFormat.XLSX
                 else _stream_text(self.path, self._sniffed, self.source, self._grid, self._kinds)
             ):
+                hidden = [hidden[0] + columns.hidden, hidden[1] or columns.first_hidden]
                 if len(found := repeated_headers(columns, self._grid, self._kinds, self.source)):
                     # rows under it may copy rows above it: only the whole file can tell
                     raise _NotStreamable(f"row {columns.rows[found[0]]} repeats the header")
@@ -218,6 +225,11 @@ class ReportStream:
         if not rows:
             raise self._no_rows()
         self.issues.extend(decided.issues(self.source, self._hmap, self._position))
+        self._say_hidden(*hidden)
+
+    def _say_hidden(self, rows: int, first: int) -> None:
+        if rows:
+            self.issues.append(hidden_issue(self.source, self.sheet_name, rows, first))
 
     def _whole(self) -> RowBatch:
         excel = self.format in (FileFormat.XLSX, FileFormat.XLS)
@@ -237,6 +249,7 @@ class ReportStream:
             raise self._no_rows()
         if headers:
             self.issues.append(pasted_issue(self.source, frame, headers))
+        self._say_hidden(columns.hidden, columns.first_hidden)
         empties = tuple(int(r) for r in empty[:5])
         return RowBatch(frame, unreadable, len(empty), empties, header_rows=headers)
 

@@ -10,6 +10,7 @@ are handed on as text, which is why this reader is separate from the CSV one.
 
 from __future__ import annotations
 
+import bisect
 import zipfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -45,6 +46,17 @@ def _scan_excel(path: Path, shown: str, override: Mapping[str, str]) -> _Grid:
             grid.issues.append(_read_whole(shown, str(why)))
             return grid
     return _scan_whole(path, shown, override)
+
+
+def hidden_issue(shown: str, sheet: str | None, rows: int, first: int) -> Issue:
+    """Said when rows Excel hides (a filter, most often) are scored with the others."""
+    return Issue(
+        "hidden_rows",
+        f"{shown}: {rows:,} row(s) of sheet '{sheet}' are hidden in Excel (first: row {first}), "
+        "by a filter or by hand. They are scored with the rows you see. To score only those, "
+        "copy the visible rows to a new workbook (or delete the hidden ones) and import that.",
+        row=first,
+    )
 
 
 def _read_whole(shown: str, why: str) -> Issue:
@@ -123,13 +135,20 @@ def _xlsx_columns(
     assert grid.origin is not None
     assert grid.sheet is not None
     first = grid.header_row + 1
+    hidden: list[int] = []  # 0-based sheet rows; the sheet's range starts at its first row
+    taken = bisect.bisect_left(hidden, first - 1)
     try:
         book = read_xlsx.Book.open(path)
         origin = read_xlsx.Origin(*grid.origin)
         for text, numbers, n, done in read_xlsx.stream_columns(
-            book, grid.sheet, origin, grid.header_row, kinds, batch_rows
+            book, grid.sheet, origin, grid.header_row, kinds, batch_rows, hidden
         ):
             out = _Columns(rows=np.arange(n, dtype=np.int64) + first, text=text, numbers=numbers)
+            taken = max(taken, bisect.bisect_left(hidden, first - 1))
+            ends = bisect.bisect_left(hidden, first + n - 1, lo=taken)
+            if ends > taken:
+                out.hidden, out.first_hidden = ends - taken, hidden[taken] + 1
+            taken = ends
             first += n
             yield out, done
     except read_xlsx.Unsupported as why:

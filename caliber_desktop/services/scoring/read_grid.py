@@ -36,6 +36,9 @@ class _Columns:
     #: The reader found no fraction in ``numbers`` of count columns (Arrow's CSV reads check
     #: every batch and read such a column as text); Excel's numeric cells are checked later.
     counts_checked: bool = False
+    #: Rows of the batch Excel hides (a filter), and the first of them (a row number).
+    hidden: int = 0
+    first_hidden: int = 0
 
 
 @dataclass

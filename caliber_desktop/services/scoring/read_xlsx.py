@@ -650,12 +650,18 @@ def _ref(text: str) -> tuple[int, int]:
     return _row_number(text), _column(letters)
 
 
-def _cells(book: Book, part: str) -> Iterator[tuple[_Cells, float]]:
+def _cells(
+    book: Book, part: str, hidden: list[int] | None = None
+) -> Iterator[tuple[_Cells, float]]:
+    """The cells of the sheet part, a piece at a time; the rows Excel hides (a filter, or
+    hidden by hand) are added to ``hidden`` (0-based, in sheet order)."""
     pieces = _Pieces(book.path, part)
     general = _General()
     dated = any(book.styles)
     try:
         for text in pieces:
+            if hidden is not None and 'hidden="' in text:
+                hidden.extend(_hidden_rows(text))
             found = None if pieces.prefixed else _fast(text, dated)
             if found is None:
                 found = general.cells(text)
@@ -664,6 +670,20 @@ def _cells(book: Book, part: str) -> Iterator[tuple[_Cells, float]]:
             yield found, pieces.done()
     finally:
         pieces.close()
+
+
+#: A ``<row>`` start tag Excel marks hidden: how an autofilter hides the rows it filters out.
+_HIDDEN_ROW = re.compile(r'<(?:[A-Za-z_][\w.-]*:)?row\b[^>]*\bhidden="(?:1|true)"[^>]*>')
+
+
+def _hidden_rows(text: str) -> list[int]:
+    """0-based rows of the hidden ``<row>`` tags of a piece that hold cells (not ``<row/>``)."""
+    out = []
+    for tag in _HIDDEN_ROW.finditer(text):
+        number = re.search(r'\sr="([0-9]+)"', tag.group(0))
+        if number and not tag.group(0).endswith("/>"):
+            out.append(int(number.group(1)) - 1)
+    return out
 
 
 def _advance(general: _General, text: str) -> None:
@@ -849,9 +869,11 @@ def stream_columns(
     skip: int,
     kinds: Mapping[int, str],
     batch_rows: int | None = None,
+    hidden: list[int] | None = None,
 ) -> Iterator[tuple[dict[int, pa.Array], dict[int, npt.NDArray[np.float64]], int, float]]:
     """The needed columns of the rows after the first ``skip`` of the sheet, in batches of
     ``batch_rows`` (None: one batch): (text columns, float columns, rows, share read).
+    Hidden rows are added to ``hidden`` as the sheet is read (see :func:`_cells`).
 
     Columns follow ``_load_excel``: a "dim" is text; a number column is floats, with the text
     of its cells that are not numbers where a cell of the batch is an error. Each piece of the
@@ -864,7 +886,7 @@ def stream_columns(
     last = first - 1  # the last non-empty row seen
     done = 0.0
     size = BATCH_ROWS if batch_rows is None else batch_rows
-    for cells, done in _cells(book, part):
+    for cells, done in _cells(book, part, hidden):
         if not len(cells.rows):
             continue
         late = (cells.rows >= first) & (cells.rows < batch.first)
