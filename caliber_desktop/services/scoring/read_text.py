@@ -34,6 +34,15 @@ from caliber_desktop.services.scoring.read_grid import (
     _grid,
     _no_header,
 )
+from caliber_desktop.services.scoring.read_short import (
+    ARROW_NULLS,
+    PLAIN,
+    has_fractions,
+    last_lines,
+    lines_are_rows,
+    merged,
+    short_columns,
+)
 from caliber_desktop.services.scoring.sniff import Sniffed
 
 log = logging.getLogger(__name__)
@@ -45,13 +54,7 @@ SAMPLE_CHARS = 1_000_000
 BLOCK_BYTES = 16 << 20
 #: Blocks Arrow may read beyond the batches handed on (see :class:`_Paced`).
 READ_AHEAD = 2
-_PLAIN = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _NULLS = frozenset(NULL_TOKENS)
-#: The same as Arrow matches them, whole and case-sensitive: the spellings exports use
-#: (``N/A``, ``#N/A``, ``NULL``, ``NaN``…); another one still reads right, the file whole.
-_ARROW_NULLS = sorted(
-    {v for t in NULL_TOKENS for v in (t, t.upper(), t.title(), t.capitalize())} | {"NaN"}
-)
 
 
 def _scan_text(path: Path, sniffed: Sniffed, shown: str, override: Mapping[str, str]) -> _Grid:
@@ -72,7 +75,7 @@ def _plain(sample: Sequence[Sequence[str]], index: int) -> bool:
     """True when every sampled cell of a column is a plain number or empty (Arrow parses it)."""
     for row in sample:
         cell = row[index].strip() if index < len(row) else ""
-        if cell.lower() not in _NULLS and not _PLAIN.match(cell):
+        if cell.lower() not in _NULLS and not PLAIN.match(cell):
             return False
     return True
 
@@ -122,7 +125,7 @@ def _options(
         "convert_options": pacsv.ConvertOptions(
             include_columns=[names[i] for i in sorted(kinds)],
             column_types={names[i]: pa.string() if i in as_text else pa.float64() for i in kinds},
-            null_values=_ARROW_NULLS,
+            null_values=ARROW_NULLS,
             strings_can_be_null=False,
         ),
     }
@@ -267,7 +270,7 @@ def _stream_text(
                         out.text[i] = column
                         continue
                     values = _float_view(column)
-                    if kinds[i] == "whole" and _has_fractions(values):
+                    if kinds[i] == "whole" and has_fractions(values):
                         why = f"column {grid.headers[i]!r} has counts with a decimal point (1.234)"
                         raise _NotStreamable(why)
                     out.numbers[i] = values
@@ -281,8 +284,6 @@ def _stream_text(
             del reader
 
 
-#: How far from its end a file is read to check that its short rows are its last lines.
-FOOTER_BYTES = 64 << 10
 #: Short rows that may end a file and still let it stream (a footer is a few lines).
 FOOTER_ROWS = 10
 
@@ -300,46 +301,17 @@ def _footer(
 
     A one-cell "Report generated …" line under a 1M-row export used to make the whole file be
     read again as text: 19.6 s and 1.3 GB instead of 3.7 s and 369 MB. Its cells are read as the
-    whole read reads a short row (missing cells are empty), and its numbers as Arrow reads the
-    column; anything else (text in a plain number column, a fraction in a count) reads whole.
+    whole read reads a short row (:func:`~.read_short.short_columns`).
     """
     why = f"{_row_named(ragged[0])} has fewer cells than the header"
     texts = [row.text for row in ragged]
-    if not _last_lines(path, sniffed, texts):
+    if not last_lines(path, sniffed, texts):
         raise _NotStreamable(why)
-    records = list(csv.reader(texts, delimiter=sniffed.delimiter or ","))
-    if len(records) != len(texts):  # a quote left open joined lines: not a plain footer
+    rows = range(first, first + len(texts))
+    out = short_columns(texts, rows, sniffed.delimiter or ",", kinds, as_text)
+    if out is None:
         raise _NotStreamable(why)
-    out = _Columns(rows=np.arange(len(records), dtype=np.int64) + first, counts_checked=True)
-    for i in sorted(kinds):
-        cells = [record[i] if i < len(record) else "" for record in records]
-        if i in as_text:
-            out.text[i] = pa.array(cells, type=pa.string())
-            continue
-        if any(c not in _ARROW_NULLS and not _PLAIN.match(c) for c in cells):
-            raise _NotStreamable(why)
-        values = np.array([np.nan if c in _ARROW_NULLS else float(c) for c in cells])
-        if kinds[i] == "whole" and _has_fractions(values):
-            raise _NotStreamable(why)
-        out.numbers[i] = values
     return out
-
-
-def _last_lines(path: Path, sniffed: Sniffed, texts: Sequence[str]) -> bool:
-    """Whether ``texts`` are the last lines of the file, in order (lines end as Arrow ends
-    rows: LF, CRLF or CR). Only for encodings whose line breaks are single bytes."""
-    encoding = sniffed.encoding or "utf-8"
-    if "16" in encoding or "32" in encoding:
-        return False
-    size = path.stat().st_size
-    with path.open("rb") as fh:
-        fh.seek(max(0, size - FOOTER_BYTES))
-        tail = fh.read().decode(encoding, errors="replace")
-    lines = re.split(r"\r\n|\r|\n", tail)
-    if lines and lines[-1] == "":
-        lines.pop()  # the file's last line break
-    # one line more than the footer, so a line cut by the window is never compared
-    return len(lines) > len(texts) and lines[-len(texts) :] == list(texts)
 
 
 def _row_named(row: pacsv.InvalidRow) -> str:
@@ -386,10 +358,10 @@ def _load_text(
     names = [f"c{i}" for i in range(width)]
     as_text = _text_columns(grid, kinds)
     while True:
-        ragged: list[int] = []
+        ragged: list[pacsv.InvalidRow] = []
 
-        def on_invalid(row: pacsv.InvalidRow, ragged: list[int] = ragged) -> str:
-            ragged.append(row.number)
+        def on_invalid(row: pacsv.InvalidRow, ragged: list[pacsv.InvalidRow] = ragged) -> str:
+            ragged.append(row)
             return "skip"
 
         try:
@@ -400,12 +372,15 @@ def _load_text(
                 as_text.add(int(failed.group(1)))
                 continue
             raise FileRejectedError(shown, f"cannot be read as a table ({exc}).") from None
+        short = None
         if ragged:
-            return _load_text_slowly(path, sniffed, grid, kinds)
-        out = _Columns(
-            rows=np.arange(table.num_rows, dtype=np.int64) + grid.header_row + 1,
-            counts_checked=True,
-        )
+            short = _short_rows(path, sniffed, grid, kinds, as_text, ragged, table.num_rows)
+            if short is None:
+                return _load_text_slowly(path, sniffed, grid, kinds)
+        rows = np.arange(table.num_rows + len(ragged), dtype=np.int64) + grid.header_row + 1
+        if short is not None:
+            rows = rows[~np.isin(rows, short.rows)]
+        out = _Columns(rows=rows, counts_checked=True)
         columns = {i: table.column(names[i]) for i in kinds}
         del table  # each column's buffers are freed as soon as it is converted
         fractional = False
@@ -416,12 +391,34 @@ def _load_text(
                 continue
             values = _float_view(column)
             del column
-            if kinds[i] == "whole" and _has_fractions(values):
+            if kinds[i] == "whole" and has_fractions(values):
                 as_text.add(i)  # "48.421" in an International export: read it as text
                 fractional = True
             out.numbers[i] = values
         if not fractional:
-            return out
+            return out if short is None else merged(out, short)
+
+
+def _short_rows(
+    path: Path,
+    sniffed: Sniffed,
+    grid: _Grid,
+    kinds: Mapping[int, str],
+    as_text: set[int],
+    ragged: Sequence[pacsv.InvalidRow],
+    rows: int,
+) -> _Columns | None:
+    """The rows Arrow skipped (short ones, a cut-off line), read alone and numbered as Arrow
+    numbers them, when those numbers are the file's rows (no quoted line breaks: one line per
+    row); None otherwise (the csv module reads the file). See :mod:`.read_short`."""
+    numbers = [row.number for row in ragged]
+    if None in numbers or any("\n" in r.text or "\r" in r.text for r in ragged):
+        return None
+    if not lines_are_rows(path, sniffed, grid.header_row + rows + len(ragged)):
+        return None
+    texts = [row.text for row in ragged]
+    found = [int(n) for n in numbers if n is not None]
+    return short_columns(texts, found, sniffed.delimiter or ",", kinds, as_text)
 
 
 def _float_view(column: pa.ChunkedArray | pa.Array) -> FloatArray:
@@ -437,11 +434,6 @@ def _float_view(column: pa.ChunkedArray | pa.Array) -> FloatArray:
     if array.null_count:
         array = pc.fill_null(array, np.nan)
     return np.asarray(array.to_numpy(zero_copy_only=True), dtype=np.float64)
-
-
-def _has_fractions(values: FloatArray) -> bool:
-    with np.errstate(invalid="ignore"):
-        return bool(np.any(np.abs(values - np.rint(values)) > 0))
 
 
 def _load_text_slowly(
