@@ -75,6 +75,8 @@ if TYPE_CHECKING:
 NUMERIC: frozenset[str] = frozenset(COUNT_COLUMNS + RATE_COLUMNS)
 #: Counts that are whole numbers: a fraction in one betrays ``48.421`` meaning 48,421.
 WHOLE_COUNTS: frozenset[str] = frozenset(COUNT_COLUMNS) - {"spend", "revenue"}
+#: Counts that may be fractions all the same: weighted conversions (TTD's custom CPA).
+WEIGHTED_COUNTS: frozenset[str] = frozenset({"conversions"})
 #: Rates given as percentages in some exports, with what recomputes them.
 #: What becomes of a count's unreadable cells (the end of the reader's sentence about them).
 ROWS_LEFT_OUT = (
@@ -509,7 +511,8 @@ def _frame(
                 if decided is not None:
                     consequence = ROWS_LEFT_OUT if drops else READ_AS_MISSING
                     decided.note_bad(i, found, columns.text.get(i), rows, header, consequence)
-                if i in whole and (i in columns.text or not columns.counts_checked):
+                checked = i in columns.text or not columns.counts_checked
+                if i in whole and checked and canonical not in WEIGHTED_COUNTS:
                     cells = columns.text.get(i)
                     _fractions(found.values, cells, rows, header, shown, issues, decided, i)
                 if drops and found.bad is not None:

@@ -199,3 +199,20 @@ def test_averages_in_a_workbook_are_said_however_it_is_read(tmp_path: Path) -> N
         assert (warning.column, warning.row) == ("Impressions", 9)
         assert "53 count(s)" in warning.message
         assert "'1007.5'" in warning.message
+
+
+def test_weighted_conversions_may_be_fractions(tmp_path: Path) -> None:
+    """TTD's custom CPA weighs conversions (a lead 0.5, a sale 1): fractions there are no sign of
+    a misread number format, so they are not warned about."""
+    path = tmp_path / "custom_cpa.csv"
+    lines = [
+        f"2024-11-0{1 + k % 4},site{k % 9}.com,{1000 + k},{k % 5},{k * 0.37:.2f},{k % 3 * 0.5}"
+        for k in range(60)
+    ]
+    header = (
+        "Date,Site,Impressions,Clicks,Advertiser Cost (Adv Currency),Total Custom CPA Conversions"
+    )
+    path.write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
+    table = whole(path)
+    assert table.frame["conversions"].sum() == pytest.approx(sum(k % 3 * 0.5 for k in range(60)))
+    assert not coded(table, "fraction_in_count")
