@@ -482,9 +482,7 @@ def _frame(
         # "82.644" in a count: Arrow's fractions (194.58) prove '.' a decimal point
         for i, values in columns.numbers.items():
             if i in numeric and i not in votes:
-                with np.errstate(invalid="ignore"):
-                    decimals = int(np.count_nonzero(values != np.floor(values)))
-                votes[i] = Votes(decimals, 0, 0)
+                votes[i] = Votes(int(np.count_nonzero(_fractional(values))), 0, 0)
     if decided is None:
         hint: Locale | None = file_locale(list(votes.values()))
     else:
@@ -558,8 +556,7 @@ def _fractions(
     i: int,
 ) -> None:
     """Say a count column's cells that read as fractions (``fraction_in_count``)."""
-    with np.errstate(invalid="ignore"):
-        fractions = np.isfinite(values) & (values != np.floor(values))
+    fractions = _fractional(values)
     if not fractions.any():
         return
     if decided is not None:
@@ -568,6 +565,13 @@ def _fractions(
     first = int(np.flatnonzero(fractions)[0])
     count, row, text = int(fractions.sum()), int(rows[first]), _cell(cells, values, first)
     issues.append(fraction_issue(shown, header, count, row, text))
+
+
+def _fractional(values: FloatArray) -> npt.NDArray[np.bool_]:
+    """The values that are numbers with a fractional part (not NaN, not whole)."""
+    with np.errstate(invalid="ignore"):
+        out: npt.NDArray[np.bool_] = np.isfinite(values) & (values != np.floor(values))
+    return out
 
 
 def _cell(cells: pa.Array | None, values: FloatArray, i: int) -> object:

@@ -111,15 +111,20 @@ def test_column_locale_of_counts() -> None:
 # ----------------------------------------------------------------------------- whole files
 
 
-def test_a_german_export_with_whole_euro_costs_counts_every_impression(tmp_path: Path) -> None:
+@pytest.mark.parametrize("empty_costs", [False, True])
+def test_a_german_export_with_whole_euro_costs_counts_every_impression(
+    tmp_path: Path, empty_costs: bool
+) -> None:
+    """Empty cost cells (missing, not a decimal) prove nothing about the format either."""
     data = rows()
+    costs = ["" if empty_costs and k % 7 == 0 else de(round(r[4])) for k, r in enumerate(data)]
     path = write(
         tmp_path / "bericht.csv",
-        [f"{d};{s};{de(i)};{c};{de(round(e))}" for d, s, i, c, e in data],
+        [f"{d};{s};{de(i)};{c};{cost}" for (d, s, i, c, _), cost in zip(data, costs, strict=True)],
     )
     table = whole(path)
     assert table.frame["impressions"].sum() == sum(r[2] for r in data)
-    assert table.frame["spend"].sum() == sum(round(r[4]) for r in data)
+    assert table.frame["spend"].sum() == sum(float(c.replace(".", "")) for c in costs if c)
     (note,) = coded(table, "thousands_from_counts")
     assert note.column == "Impressions"
     assert "bericht.csv" in note.message
