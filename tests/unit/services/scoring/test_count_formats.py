@@ -13,14 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support.site_tables import coded, streamed, whole
 
-from caliber_desktop.models.enums import AnalysisLevel
 from caliber_desktop.services.scoring import read_text
-from caliber_desktop.services.scoring.engine import sum_sites
-from caliber_desktop.services.scoring.model import Issue, SiteTable
 from caliber_desktop.services.scoring.numbers import Votes, column_locale, parse_numbers
-from caliber_desktop.services.scoring.preprocess import preprocess
-from caliber_desktop.services.scoring.read import open_report, read_report
 
 HEADER = "Date;Site;Impressions;Clicks;Advertiser Cost (Adv Currency)\n"
 
@@ -42,24 +38,6 @@ def rows(sites: int = 40, days: int = 4) -> list[tuple[str, str, int, int, float
 def write(path: Path, lines: list[str]) -> Path:
     path.write_text(HEADER + "".join(line + "\n" for line in lines), encoding="utf-8")
     return path
-
-
-def whole(path: Path) -> SiteTable:
-    report = read_report(path)
-    table = preprocess(report, AnalysisLevel.DOMAIN)
-    table.quality.issues[:0] = report.issues
-    return table
-
-
-def streamed(path: Path) -> SiteTable:
-    report = open_report(path)
-    table = sum_sites(report, AnalysisLevel.DOMAIN, None)
-    table.quality.issues[:0] = report.issues
-    return table
-
-
-def coded(table: SiteTable, code: str) -> list[Issue]:
-    return [i for i in table.quality.issues if i.code == code]
 
 
 # ----------------------------------------------------------------------------- one column

@@ -12,13 +12,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 import xlsxwriter
+from support.site_tables import coded, streamed, whole
 
-from caliber_desktop.models.enums import AnalysisLevel
 from caliber_desktop.services.scoring import read_xlsx
-from caliber_desktop.services.scoring.engine import sum_sites
 from caliber_desktop.services.scoring.model import Issue, SiteTable
-from caliber_desktop.services.scoring.preprocess import preprocess
-from caliber_desktop.services.scoring.read import open_report, read_report
 
 
 def sample_rows(shared_data: Path, n: int) -> list[list[object]]:
@@ -29,22 +26,8 @@ def sample_rows(shared_data: Path, n: int) -> list[list[object]]:
     return rows
 
 
-def whole(path: Path) -> SiteTable:
-    report = read_report(path)
-    table = preprocess(report, AnalysisLevel.DOMAIN)
-    table.quality.issues[:0] = report.issues
-    return table
-
-
-def streamed(path: Path) -> SiteTable:
-    report = open_report(path)
-    table = sum_sites(report, AnalysisLevel.DOMAIN, None)
-    table.quality.issues[:0] = report.issues
-    return table
-
-
 def hidden(table: SiteTable) -> list[Issue]:
-    return [i for i in table.quality.issues if i.code == "hidden_rows"]
+    return coded(table, "hidden_rows")
 
 
 def test_rows_an_autofilter_hides_are_scored_and_said(

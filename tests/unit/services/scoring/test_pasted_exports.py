@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 import xlsxwriter
+from support.site_tables import coded, streamed, whole
 
 from caliber_desktop.errors import FileRejectedError
-from caliber_desktop.models.enums import AnalysisLevel, Channel, Goal, Platform
+from caliber_desktop.models.enums import Channel, Goal, Platform
 from caliber_desktop.services.scoring import read_text
-from caliber_desktop.services.scoring.engine import ScoreRequest, score_file, sum_sites
+from caliber_desktop.services.scoring.engine import ScoreRequest, score_file
 from caliber_desktop.services.scoring.model import Issue, SiteTable
-from caliber_desktop.services.scoring.preprocess import preprocess
-from caliber_desktop.services.scoring.read import open_report, read_report
+from caliber_desktop.services.scoring.read import read_report
 
 Rows = list[list[str]]
 
@@ -32,22 +32,8 @@ def write(path: Path, rows: Rows) -> Path:
     return path
 
 
-def whole(path: Path) -> SiteTable:
-    report = read_report(path)
-    table = preprocess(report, AnalysisLevel.DOMAIN)
-    table.quality.issues[:0] = report.issues
-    return table
-
-
-def streamed(path: Path) -> SiteTable:
-    report = open_report(path)
-    table = sum_sites(report, AnalysisLevel.DOMAIN, None)
-    table.quality.issues[:0] = report.issues
-    return table
-
-
 def pasted(table: SiteTable) -> Issue:
-    (issue,) = [i for i in table.quality.issues if i.code == "pasted_exports"]
+    (issue,) = coded(table, "pasted_exports")
     return issue
 
 
