@@ -139,7 +139,8 @@ def _votes(text: pa.Array) -> Votes:
     multi_dot = pc.match_substring_regex(text, _EU_ONLY_DOT)
     eu += _count(pc.and_(only_comma, pc.invert(pc.or_(amb_comma, multi_comma))))
     us += _count(pc.and_(only_dot, pc.invert(pc.or_(amb_dot, multi_dot))))
-    return Votes(us, eu, _count(amb_comma) + _count(amb_dot), _count(amb_dot))
+    dots = _count(amb_dot)
+    return Votes(us, eu, _count(amb_comma) + dots, dots)
 
 
 def locale_votes(values: pd.Series | pa.Array | pa.ChunkedArray | Sequence[object]) -> Votes:

@@ -50,7 +50,10 @@ def repeated_headers(
 
     Raises :class:`FileRejectedError` for a header row whose names sit in other columns.
     """
-    names = {_norm(h): i for i, h in enumerate(grid.headers) if _norm(h)}
+    names: dict[str, set[int]] = {}
+    for i, h in enumerate(grid.headers):
+        if _norm(h):
+            names.setdefault(_norm(h), set()).add(i)  # a header may be written twice
     texts = pa.array(sorted({h for h in grid.headers if h}), type=pa.string())
     candidates: npt.NDArray[np.bool_] | None = None
     for i, kind in kinds.items():
@@ -66,9 +69,9 @@ def repeated_headers(
     for r in np.flatnonzero(candidates):
         cells = {i: columns.text[i][int(r)].as_py() for i in kinds if i in columns.text}
         named = {i: names[_norm(c)] for i, c in cells.items() if c and _norm(c) in names}
-        if len(named) < min(HEADER_CELLS, len([c for c in cells.values() if c])):
+        if len(named) < min(HEADER_CELLS, len(kinds)):
             continue  # a header's word in a cell or two: text in a number, said as such
-        moved = [(i, k) for i, k in named.items() if i != k]
+        moved = [(i, min(k)) for i, k in named.items() if i not in k]
         if moved:
             raise _moved(shown, grid, int(columns.rows[r]), *moved[0])
         out.append(int(r))

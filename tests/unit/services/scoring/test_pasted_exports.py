@@ -164,3 +164,32 @@ def test_score_file_counts_the_header_row_in_the_accounting(
     assert quality.rows_read == 4_001
     assert quality.rows_read == quality.rows_scored + quality.rows_dropped
     assert "1 repeating the header" in quality.accounting()
+
+
+def test_a_lone_header_word_in_an_empty_row_refuses_nothing(tmp_path: Path) -> None:
+    """One cell naming another column, the rest of the row empty, is no header in another
+    order: the file is read, the cell said as text in a number column."""
+    header = ["Date", "Site", "Impressions", "Clicks", "Advertiser Cost (Adv Currency)"]
+    rows = [header, *[["2024-11-01", f"s{k}.com", "1000", "3", "2.5"] for k in range(20)]]
+    rows.append(["", "", "Clicks", "", ""])
+    table = whole(write(tmp_path / "lone.csv", rows))
+    assert not coded(table, "pasted_exports")
+    assert coded(table, "text_in_number_column")
+    assert table.quality.rows_read == table.quality.rows_scored + table.quality.rows_dropped == 21
+
+
+def test_a_header_written_twice_repeats_in_either_of_its_columns(tmp_path: Path) -> None:
+    """Exports can name two columns alike (two Impressions): a repeated header is still one
+    in its own order, not columns moved."""
+    header = [
+        "Date",
+        "Site",
+        "Impressions",
+        "Clicks",
+        "Impressions",
+        "Advertiser Cost (Adv Currency)",
+    ]
+    data = [["2024-11-02", f"s{k}.com", "1000", "3", "1000", "2.5"] for k in range(20)]
+    table = whole(write(tmp_path / "twice.csv", [header, *data, header, *data[:5]]))
+    assert "row 22 repeats the header" in pasted(table).message
+    assert "5 rows under a repeated header are exact copies" in pasted(table).message
